@@ -1,0 +1,404 @@
+package detectors
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	"gopkg.in/yaml.v3"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+//go:embed catalog.yaml
+var defaultCatalogYAML []byte
+
+// DefaultCatalogYAML returns the text of the embedded catalog.
+func DefaultCatalogYAML() []byte { return append([]byte(nil), defaultCatalogYAML...) }
+
+// Entry is one class of the catalog, as the YAML file spells it.
+type Entry struct {
+	Class       string     `yaml:"class"`
+	Scope       string     `yaml:"scope"`
+	Producers   []string   `yaml:"producers,omitempty"`
+	Title       string     `yaml:"title"`
+	Remediation string     `yaml:"remediation"`
+	Severity    string     `yaml:"severity,omitempty"`
+	Match       [][]string `yaml:"match"`
+	Not         []string   `yaml:"not,omitempty"`
+	HTTPStatus  []int      `yaml:"http_status,omitempty"`
+	Extract     []string   `yaml:"extract,omitempty"`
+}
+
+// catalogFile is the YAML document.
+type catalogFile struct {
+	Version int     `yaml:"version"`
+	Classes []Entry `yaml:"classes"`
+}
+
+// Catalog is a compiled set of entries. It is immutable and safe for
+// concurrent use.
+type Catalog struct {
+	entries []compiled
+}
+
+type compiled struct {
+	Entry
+	scope     Scope
+	producers []schemas.Producer
+	match     [][]string // normalized terms
+	not       []string
+	extract   []string
+}
+
+var knownExtractors = map[string]bool{
+	"snapshot_figures": true, "http_status": true, "url": true,
+	"organization": true, "server": true, "record_type": true, "field": true,
+}
+
+// DefaultCatalog compiles the embedded catalog.
+func DefaultCatalog() (*Catalog, error) {
+	return ParseCatalog(defaultCatalogYAML)
+}
+
+// LoadCatalog reads a user catalog file and merges it over the embedded
+// one: an entry whose class exists replaces it, new classes are added.
+// Every problem in the file is reported at once.
+func LoadCatalog(path string) (*Catalog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening catalog: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading catalog %s: %w", path, err)
+	}
+	user, err := decodeCatalog(b)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	}
+	base, err := decodeCatalog(defaultCatalogYAML)
+	if err != nil {
+		return nil, err
+	}
+	merged := mergeEntries(base.Classes, user.Classes)
+	c, err := compileCatalog(merged)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseCatalog compiles a catalog document on its own (no merge).
+func ParseCatalog(b []byte) (*Catalog, error) {
+	f, err := decodeCatalog(b)
+	if err != nil {
+		return nil, err
+	}
+	return compileCatalog(f.Classes)
+}
+
+func decodeCatalog(b []byte) (catalogFile, error) {
+	var f catalogFile
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return f, fmt.Errorf("decoding catalog: %w", err)
+	}
+	if f.Version != 1 {
+		return f, fmt.Errorf("decoding catalog: version %d not supported (want 1)", f.Version)
+	}
+	return f, nil
+}
+
+func mergeEntries(base, user []Entry) []Entry {
+	out := append([]Entry(nil), base...)
+	idx := map[string]int{}
+	for i, e := range out {
+		idx[e.Class] = i
+	}
+	for _, e := range user {
+		if i, ok := idx[e.Class]; ok {
+			out[i] = e
+			continue
+		}
+		idx[e.Class] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
+
+func compileCatalog(entries []Entry) (*Catalog, error) {
+	var errs *multierror.Error
+	c := &Catalog{}
+	seen := map[string]bool{}
+	for i, e := range entries {
+		where := fmt.Sprintf("classes[%d] (%s)", i, e.Class)
+		if e.Class == "" {
+			errs = multierror.Append(errs, fmt.Errorf("classes[%d]: class: must not be empty", i))
+		}
+		if seen[e.Class] {
+			errs = multierror.Append(errs, fmt.Errorf("%s: class: duplicate", where))
+		}
+		seen[e.Class] = true
+		if e.Class == ClassUnknown || e.Class == ClassRecordUnknown {
+			errs = multierror.Append(errs, fmt.Errorf("%s: class: %q is reserved for unmatched messages", where, e.Class))
+		}
+		sc, err := ParseScope(e.Scope)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("%s: scope: %w", where, err))
+		}
+		ce := compiled{Entry: e, scope: sc}
+		for _, p := range e.Producers {
+			pp, ok := schemas.ParseProducer(p)
+			if !ok {
+				errs = multierror.Append(errs, fmt.Errorf("%s: producers: unknown producer %q (want ExchangeConnector, SyncEngine or C4CCConnector)", where, p))
+				continue
+			}
+			ce.producers = append(ce.producers, pp)
+		}
+		if len(e.Match) == 0 && len(e.HTTPStatus) == 0 {
+			errs = multierror.Append(errs, fmt.Errorf("%s: match: needs at least one term list or an http_status", where))
+		}
+		for j, terms := range e.Match {
+			var nt []string
+			for _, t := range terms {
+				n := normalizeText(t)
+				if n == "" {
+					errs = multierror.Append(errs, fmt.Errorf("%s: match[%d]: empty term", where, j))
+					continue
+				}
+				nt = append(nt, n)
+			}
+			if len(nt) > 0 {
+				ce.match = append(ce.match, nt)
+			}
+		}
+		for _, t := range e.Not {
+			if n := normalizeText(t); n != "" {
+				ce.not = append(ce.not, n)
+			}
+		}
+		for _, x := range e.Extract {
+			if !knownExtractors[x] {
+				errs = multierror.Append(errs, fmt.Errorf("%s: extract: unknown extractor %q", where, x))
+			}
+		}
+		ce.extract = e.Extract
+		if e.Severity != "" && e.Severity != schemas.SeverityCritical && e.Severity != schemas.SeverityWarning && e.Severity != "info" {
+			errs = multierror.Append(errs, fmt.Errorf("%s: severity: %q (want critical, warning or info)", where, e.Severity))
+		}
+		if e.Title == "" {
+			errs = multierror.Append(errs, fmt.Errorf("%s: title: must not be empty", where))
+		}
+		c.entries = append(c.entries, ce)
+	}
+	if err := errs.ErrorOrNil(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Entries returns the catalog's entries, in file order.
+func (c *Catalog) Entries() []Entry {
+	out := make([]Entry, len(c.entries))
+	for i, e := range c.entries {
+		out[i] = e.Entry
+	}
+	return out
+}
+
+// Match finds the catalog entry that best matches a message and, when no
+// text matches, its HTTP status. It returns the signal and the length of
+// the matched terms (0 for a status-only match).
+func (c *Catalog) Match(producer schemas.Producer, status int, message string) (Signal, bool) {
+	norm := normalizeText(message)
+	best, bestScore := -1, 0
+	for i := range c.entries {
+		e := &c.entries[i]
+		if containsAny(norm, e.not) {
+			continue
+		}
+		score := 0
+		for _, terms := range e.match {
+			if s := matchAll(norm, terms); s > score {
+				score = s
+			}
+		}
+		if score == 0 && status != 0 && e.hasStatus(status) && e.fromProducer(producer) {
+			score = 1 // a status match ranks below any text match
+		}
+		if score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	if best < 0 {
+		return Signal{}, false
+	}
+	e := &c.entries[best]
+	sig := Signal{
+		Class:       e.Class,
+		Scope:       e.scope,
+		Title:       e.Title,
+		Remediation: strings.TrimSpace(e.Remediation),
+		Severity:    e.Severity,
+		Specificity: 100 + bestScore,
+	}
+	sig.Details = extractDetails(e.extract, status, message)
+	return sig, true
+}
+
+func (e *compiled) hasStatus(s int) bool {
+	for _, x := range e.HTTPStatus {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *compiled) fromProducer(p schemas.Producer) bool {
+	if len(e.producers) == 0 {
+		return true
+	}
+	for _, x := range e.producers {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAll returns the summed length of terms if all occur in norm, else 0.
+func matchAll(norm string, terms []string) int {
+	n := 0
+	for _, t := range terms {
+		if !containsTerm(norm, t) {
+			return 0
+		}
+		n += len(t)
+	}
+	return n
+}
+
+func containsAny(norm string, terms []string) bool {
+	for _, t := range terms {
+		if containsTerm(norm, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsTerm reports whether term occurs in norm; a term that starts or
+// ends with a digit must not touch other digits there (so "404" does not
+// match "14041").
+func containsTerm(norm, term string) bool {
+	from := 0
+	for {
+		i := strings.Index(norm[from:], term)
+		if i < 0 {
+			return false
+		}
+		i += from
+		j := i + len(term)
+		okL := i == 0 || !isDigit(term[0]) || !isDigit(norm[i-1])
+		okR := j == len(norm) || !isDigit(term[len(term)-1]) || !isDigit(norm[j])
+		if okL && okR {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// normalizeText lower-cases s and turns every run of characters that are
+// not ASCII letters or digits into one space, trimmed. It is what wording
+// tolerance rests on: case, punctuation, dashes and spacing don't matter.
+func normalizeText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true // drop leading separators
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			b.WriteByte(c)
+			space = false
+		case 'A' <= c && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+			space = false
+		default:
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+		}
+	}
+	out := b.String()
+	return strings.TrimRight(out, " ")
+}
+
+// catalogDetector is the "catalog" detector.
+type catalogDetector struct{ c *Catalog }
+
+func (d catalogDetector) Name() string { return "catalog" }
+
+func (d catalogDetector) Detect(rec *schemas.LogRecord) (Signal, bool) {
+	sig, ok := d.c.Match(rec.Producer, rec.HTTPStatus, rec.Body)
+	if !ok {
+		return sig, false
+	}
+	if sig.Details == nil {
+		sig.Details = map[string]any{}
+	}
+	for _, x := range d.c.extractorsOf(sig.Class) {
+		switch x {
+		case "record_type":
+			if rec.RecordType != "" {
+				sig.Details["record_type"] = rec.RecordType
+			}
+		case "url":
+			if _, has := sig.Details["url"]; !has {
+				if u := rec.Attributes["http.url"]; u != "" {
+					sig.Details["url"] = redactURL(u)
+				}
+			}
+		case "http_status":
+			if rec.HTTPStatus != 0 {
+				sig.Details["http_status"] = rec.HTTPStatus
+			}
+		}
+	}
+	return sig, true
+}
+
+func (c *Catalog) extractorsOf(class string) []string {
+	for i := range c.entries {
+		if c.entries[i].Class == class {
+			return c.entries[i].extract
+		}
+	}
+	return nil
+}
+
+// ErrNoCatalog is returned by constructors that need a catalog and got none.
+var ErrNoCatalog = errors.New("detectors: no catalog")
+
+func init() {
+	Register("catalog", Spec{
+		Summary: "known errors of the knowledge base, matched tolerantly, with details extracted",
+		Constructor: func(o Options) (Detector, error) {
+			if o.Catalog == nil {
+				return nil, ErrNoCatalog
+			}
+			return catalogDetector{o.Catalog}, nil
+		},
+	})
+}

@@ -1,0 +1,699 @@
+package detectors
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// Config configures an Engine. The zero value works.
+type Config struct {
+	// Source is the CloudEvents source of the events. It names the
+	// pipeline, not the binary, so that replay and live output compare
+	// byte for byte. Default: "syncwatch/ingest".
+	Source string
+	// Lateness is how far event time must pass a run's end before its
+	// outcome is decided: lines of the run stamped by a skewed clock after
+	// its end still count. Default: 5s.
+	Lateness time.Duration
+	// RunTimeout ends a run that never logged run_finished or run_failed
+	// (the process died) once no line of it was seen for this long.
+	// Default: 10m.
+	RunTimeout time.Duration
+	// ConsecutiveRuns is how many consecutive runs must end with nothing
+	// synced and the same cause before a class that depends on the run (or
+	// an unknown error) opens a sync error. Default: 2.
+	ConsecutiveRuns int
+	// MaxEvidence bounds the log entries quoted in one event. Default: 3.
+	MaxEvidence int
+	// MaxSampleRecords bounds the record ids listed in one event. Default: 5.
+	MaxSampleRecords int
+	// IdleEvict drops the state of a mailbox with nothing open once it
+	// has been silent this long (event time). Default: 24h.
+	IdleEvict time.Duration
+	// MaxTemplates caps the distinct unknown templates tracked per
+	// mailbox; failures beyond it are counted (Stats.TemplatesCapped) and
+	// grouped under one overflow template. Default: 64.
+	MaxTemplates int
+	// Detectors is the chain asked about each failure, in order; the
+	// first that answers wins. Default: Build(DefaultDetectors).
+	Detectors []Detector
+}
+
+func (c *Config) source() string {
+	if c.Source == "" {
+		return "syncwatch/ingest"
+	}
+	return c.Source
+}
+
+func durOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func intOr(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Validate reports problems with the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Lateness < 0 {
+		errs = append(errs, fmt.Errorf("lateness: must not be negative, got %s", c.Lateness))
+	}
+	if c.RunTimeout < 0 {
+		errs = append(errs, fmt.Errorf("run timeout: must not be negative, got %s", c.RunTimeout))
+	}
+	if c.ConsecutiveRuns < 0 {
+		errs = append(errs, fmt.Errorf("consecutive runs: must not be negative, got %d", c.ConsecutiveRuns))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats counts what the engine saw and did.
+type Stats struct {
+	Records         int // records processed
+	Duplicates      int // exact repeats of an entry of the same run, ignored
+	Late            int // lines of runs already decided, ignored
+	NoContext       int // records without tenant or mailbox, ignored
+	RunsDecided     int
+	RunsTimedOut    int
+	Mailboxes       int // mailboxes with state now
+	Evicted         int
+	OpenIncidents   int
+	TemplatesCapped int
+	// Opened counts incidents opened, by kind and class ("sync_error/exchange.auth.password").
+	Opened map[string]int
+}
+
+// Engine decides incidents from records fed in event-time order. It is not
+// safe for concurrent use.
+type Engine struct {
+	cfg        Config
+	lateness   time.Duration
+	runTimeout time.Duration
+	consec     int
+	dets       []Detector
+
+	now       time.Time // event-time clock
+	lastSweep time.Time
+	mailboxes map[mbKey]*mailbox
+	due       dueHeap
+	seed      maphash.Seed
+	stats     Stats
+}
+
+// NewEngine builds an engine.
+func NewEngine(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("validating detection config: %w", err)
+	}
+	dets := cfg.Detectors
+	if len(dets) == 0 {
+		var err error
+		if dets, err = Build(nil, Options{}); err != nil {
+			return nil, err
+		}
+	}
+	return &Engine{
+		cfg:        cfg,
+		lateness:   durOr(cfg.Lateness, 5*time.Second),
+		runTimeout: durOr(cfg.RunTimeout, 10*time.Minute),
+		consec:     intOr(cfg.ConsecutiveRuns, 2),
+		dets:       dets,
+		mailboxes:  map[mbKey]*mailbox{},
+		seed:       maphash.MakeSeed(),
+		stats:      Stats{Opened: map[string]int{}},
+	}, nil
+}
+
+// Stats returns a copy of the counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Opened = make(map[string]int, len(e.stats.Opened))
+	for k, v := range e.stats.Opened {
+		s.Opened[k] = v
+	}
+	s.Mailboxes = len(e.mailboxes)
+	n := 0
+	for _, mb := range e.mailboxes {
+		n += len(mb.open)
+	}
+	s.OpenIncidents = n
+	return s
+}
+
+// Now is the engine's event-time clock: the latest time it has seen.
+func (e *Engine) Now() time.Time { return e.now }
+
+type mbKey struct{ tenant, mailbox string }
+
+type mailbox struct {
+	key      mbKey
+	lastSeen time.Time
+	runs     map[string]*run
+	recent   [8]string // ids of runs decided lately, to spot late lines
+	recentN  int
+	// streak of consecutive totally failed runs with the same cause
+	streakKey string
+	streak    int
+	templates map[string]struct{}
+	open      map[incKey]*incident
+}
+
+type incKey struct{ kind, class, template string }
+
+func (k incKey) String() string {
+	if k.template == "" {
+		return k.kind + "/" + k.class
+	}
+	return k.kind + "/" + k.class + "/" + k.template
+}
+
+// obs is one sighting of a failure: a signal and where it came from.
+type obs struct {
+	sig      Signal
+	severity schemas.Severity
+	producer schemas.Producer
+	time     time.Time
+	message  string
+	origin   string
+	recordID string
+	count    int
+}
+
+// rank orders the failures of a run when its cause is chosen: a known
+// class beats an unknown one, an ERROR beats a WARN, then the more specific
+// match wins.
+func (o *obs) rank() int {
+	r := o.sig.Specificity
+	if o.sig.Class != ClassUnknown && o.sig.Class != ClassRecordUnknown {
+		r += 2000
+	}
+	if o.severity >= schemas.SeverityError {
+		r += 1000
+	}
+	return r
+}
+
+type recKey struct {
+	producer schemas.Producer
+	id       string
+}
+
+type run struct {
+	id       string
+	mb       *mailbox
+	first    time.Time
+	lastSeen time.Time
+	end      time.Time
+	ended    bool
+	failedMk bool // run_failed seen
+	hasCount bool
+	synced   int
+	failed   int
+	seenOK   int                 // records seen synced (any producer)
+	signals  []*obs              // run-level failures (not tied to a record)
+	fails    map[recKey]*obs     // per-record failures not (yet) recovered
+	seen     map[uint64]struct{} // entries seen, for duplicate detection
+	version  int
+	queued   bool
+	queuedAt time.Time
+	decided  bool
+}
+
+// Process feeds one record (in event-time order) and appends the events it
+// causes, including those of runs whose outcome became due before the
+// record's time, to out.
+func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	e.stats.Records++
+	out = e.Advance(rec.Time, out)
+	if rec.Tenant == "" || rec.Mailbox == "" {
+		e.stats.NoContext++
+		return out
+	}
+	k := mbKey{rec.Tenant, rec.Mailbox}
+	mb := e.mailboxes[k]
+	if mb == nil {
+		mb = &mailbox{key: k, runs: map[string]*run{}, open: map[incKey]*incident{}}
+		e.mailboxes[k] = mb
+	}
+	if rec.Time.After(mb.lastSeen) {
+		mb.lastSeen = rec.Time
+	}
+	if rec.RunID == "" {
+		// No run context: only a definitive error can be judged alone.
+		if o := e.observe(rec); o != nil && o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
+			out = e.sighting(mb, nil, o, out)
+		}
+		return out
+	}
+	r := mb.runs[rec.RunID]
+	if r == nil {
+		if mb.recentlyDecided(rec.RunID) {
+			e.stats.Late++
+			return out
+		}
+		r = &run{id: rec.RunID, mb: mb, first: rec.Time, fails: map[recKey]*obs{}, seen: map[uint64]struct{}{}}
+		mb.runs[rec.RunID] = r
+	}
+	h := e.entryHash(rec)
+	if _, dup := r.seen[h]; dup {
+		e.stats.Duplicates++
+		return out
+	}
+	r.seen[h] = struct{}{}
+	if rec.Time.After(r.lastSeen) {
+		r.lastSeen = rec.Time
+	}
+	if rec.Time.Before(r.first) {
+		r.first = rec.Time
+	}
+	switch rec.Event {
+	case schemas.EventRunStarted:
+	case schemas.EventRecordSynced:
+		r.seenOK++
+		if rec.RecordID != "" {
+			delete(r.fails, recKey{rec.Producer, rec.RecordID})
+		}
+	case schemas.EventRecordFailed:
+		if o := e.observe(rec); o != nil {
+			k := recKey{rec.Producer, rec.RecordID}
+			if prev := r.fails[k]; prev != nil && prev.sig.Class == o.sig.Class {
+				prev.count++
+			} else {
+				r.fails[k] = o
+			}
+			if o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
+				out = e.sighting(mb, r, o, out)
+			}
+		}
+	case schemas.EventRunFailed, schemas.EventRunFinished:
+		r.ended = true
+		if rec.Time.After(r.end) {
+			r.end = rec.Time
+		}
+		if rec.Event == schemas.EventRunFailed {
+			r.failedMk = true
+			if o := e.observe(rec); o != nil {
+				r.signals = append(r.signals, o)
+				if o.sig.Scope == ScopeTotal {
+					out = e.sighting(mb, r, o, out)
+				}
+			}
+		}
+		if rec.HasCounts {
+			r.hasCount = true
+			r.synced, r.failed = rec.Synced, rec.Failed
+		}
+	default:
+		if rec.Severity >= schemas.SeverityWarn {
+			if o := e.observe(rec); o != nil {
+				// An unknown message is a failure only at ERROR or above;
+				// a known one counts at WARN (it may name the cause).
+				if o.sig.Class != ClassUnknown || o.severity >= schemas.SeverityError {
+					r.signals = append(r.signals, o)
+					if o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
+						out = e.sighting(mb, r, o, out)
+					}
+				}
+			}
+		}
+	}
+	e.schedule(r)
+	return out
+}
+
+// observe asks the detector chain about rec.
+func (e *Engine) observe(rec *schemas.LogRecord) *obs {
+	for _, d := range e.dets {
+		sig, ok := d.Detect(rec)
+		if !ok {
+			continue
+		}
+		if sig.Template != "" {
+			sig.Template = e.capTemplate(rec, sig.Template)
+		}
+		msg := rec.Body
+		if len(msg) > 512 {
+			msg = msg[:512] + "…"
+		}
+		return &obs{
+			sig: sig, severity: rec.Severity, producer: rec.Producer, time: rec.Time,
+			message: Redact(msg), origin: rec.Origin, recordID: rec.RecordID, count: 1,
+		}
+	}
+	return nil
+}
+
+const overflowTemplate = "<too many distinct unknown errors>"
+
+func (e *Engine) capTemplate(rec *schemas.LogRecord, t string) string {
+	mb := e.mailboxes[mbKey{rec.Tenant, rec.Mailbox}]
+	if mb == nil {
+		return t
+	}
+	if mb.templates == nil {
+		mb.templates = map[string]struct{}{}
+	}
+	if _, ok := mb.templates[t]; ok {
+		return t
+	}
+	if len(mb.templates) >= intOr(e.cfg.MaxTemplates, 64) {
+		e.stats.TemplatesCapped++
+		return overflowTemplate
+	}
+	mb.templates[t] = struct{}{}
+	return t
+}
+
+func (e *Engine) entryHash(rec *schemas.LogRecord) uint64 {
+	var h maphash.Hash
+	h.SetSeed(e.seed)
+	h.WriteByte(byte(rec.Producer))
+	h.WriteByte(byte(rec.Event))
+	h.WriteByte(byte(rec.Severity))
+	var tb [8]byte
+	ns := rec.Time.UnixNano()
+	for i := range tb {
+		tb[i] = byte(ns >> (8 * i))
+	}
+	h.Write(tb[:])
+	h.WriteString(rec.RecordID)
+	h.WriteByte(0)
+	h.WriteString(rec.Body)
+	h.WriteByte(0)
+	h.WriteString(rec.Logger)
+	if rec.HasCounts {
+		h.WriteString(fmt.Sprint(rec.Synced, rec.Failed))
+	}
+	return h.Sum64()
+}
+
+func (mb *mailbox) recentlyDecided(id string) bool {
+	for _, r := range mb.recent {
+		if r == id {
+			return true
+		}
+	}
+	return false
+}
+
+// dueAt is when r's outcome is due: end+lateness once it ended, else
+// lastSeen+timeout.
+func (e *Engine) dueAt(r *run) time.Time {
+	if r.ended {
+		return r.end.Add(e.lateness)
+	}
+	return r.lastSeen.Add(e.runTimeout)
+}
+
+// schedule queues r's decision. A run has at most one live heap item; an
+// item whose run became due later is re-queued when it pops, so a record
+// costs a heap push only when its run's due time moves earlier.
+func (e *Engine) schedule(r *run) {
+	d := e.dueAt(r)
+	if r.queued && !d.Before(r.queuedAt) {
+		return
+	}
+	r.version++
+	r.queued, r.queuedAt = true, d
+	heap.Push(&e.due, dueItem{at: d, r: r, version: r.version})
+}
+
+// Advance moves the event-time clock to t and decides every run whose
+// outcome is due before t. The pipeline calls it when the watermark moves
+// without records; Process calls it itself.
+func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	if !t.After(e.now) {
+		return out
+	}
+	e.now = t
+	for len(e.due) > 0 && e.due[0].at.Before(t) {
+		it := heap.Pop(&e.due).(dueItem)
+		if it.version != it.r.version || it.r.decided {
+			continue // superseded
+		}
+		it.r.queued = false
+		if d := e.dueAt(it.r); !d.Before(t) {
+			e.schedule(it.r) // more lines came since it was queued
+			continue
+		}
+		out = e.decide(it.r, out)
+	}
+	if t.Sub(e.lastSweep) >= time.Hour {
+		e.sweep()
+		e.lastSweep = t
+	}
+	return out
+}
+
+// Flush decides every run that has ended, as if event time had passed all
+// of them; runs still in progress stay undecided (their outcome is not
+// known). Used at the end of a replay.
+func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	var ended []*run
+	for _, it := range e.due {
+		if it.version == it.r.version && !it.r.decided && it.r.ended {
+			ended = append(ended, it.r)
+		}
+	}
+	sort.Slice(ended, func(i, j int) bool {
+		a, b := ended[i], ended[j]
+		if !a.end.Equal(b.end) {
+			return a.end.Before(b.end)
+		}
+		if a.mb.key != b.mb.key {
+			return a.mb.key.tenant+"/"+a.mb.key.mailbox < b.mb.key.tenant+"/"+b.mb.key.mailbox
+		}
+		return a.id < b.id
+	})
+	for _, r := range ended {
+		out = e.decide(r, out)
+	}
+	return out
+}
+
+// sweep evicts idle mailboxes that hold nothing open.
+func (e *Engine) sweep() {
+	idle := durOr(e.cfg.IdleEvict, 24*time.Hour)
+	for k, mb := range e.mailboxes {
+		if len(mb.runs) == 0 && len(mb.open) == 0 && mb.streak == 0 && e.now.Sub(mb.lastSeen) > idle {
+			delete(e.mailboxes, k)
+			e.stats.Evicted++
+		}
+	}
+}
+
+// decide settles a run's outcome.
+func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	r.decided = true
+	mb := r.mb
+	delete(mb.runs, r.id)
+	mb.recent[mb.recentN%len(mb.recent)] = r.id
+	mb.recentN++
+	e.stats.RunsDecided++
+	end := r.end
+	if !r.ended {
+		e.stats.RunsTimedOut++
+		end = r.lastSeen
+	}
+	synced := r.seenOK
+	if r.hasCount {
+		synced = r.synced
+	}
+	fails := r.sortedFails()
+	hasFailure := len(fails) > 0 || len(r.signals) > 0 || r.failed > 0
+	switch {
+	case r.failedMk || (synced == 0 && hasFailure):
+		out = e.decideFailedRun(r, fails, out)
+	case synced > 0:
+		out = e.decideSyncedRun(r, fails, end, out)
+	default:
+		// Nothing synced and nothing failed: an empty run says nothing.
+	}
+	r.fails, r.seen, r.signals = nil, nil, nil
+	return out
+}
+
+// decideFailedRun handles a run that synced nothing: its cause is the most
+// specific failure seen in it, whatever the producer.
+func (e *Engine) decideFailedRun(r *run, fails []*obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	mb := r.mb
+	var cause *obs
+	consider := func(o *obs) {
+		if o.sig.Scope == ScopeRecord {
+			return // a per-record failure cannot explain a run that synced nothing
+		}
+		if cause == nil || o.rank() > cause.rank() || (o.rank() == cause.rank() && o.time.Before(cause.time)) {
+			cause = o
+		}
+	}
+	for _, o := range r.signals {
+		consider(o)
+	}
+	for _, o := range fails {
+		consider(o)
+	}
+	if cause == nil {
+		mb.streakKey, mb.streak = "", 0
+		return out
+	}
+	c := *cause
+	if c.sig.Class == ClassRecordUnknown {
+		// every record failing the same unknown way is an unknown run failure
+		c.sig.Class = ClassUnknown
+		c.sig.Title = "Unknown synchronization error"
+	}
+	if c.sig.Scope == ScopeTotal {
+		mb.streakKey, mb.streak = "", 0
+		return e.sighting(mb, r, &c, out)
+	}
+	key := c.sig.Class + "\x00" + c.sig.Template
+	if mb.streakKey == key {
+		mb.streak++
+	} else {
+		mb.streakKey, mb.streak = key, 1
+	}
+	ik := incKey{schemas.KindSyncError, c.sig.Class, c.sig.Template}
+	if mb.streak >= e.consec || mb.open[ik] != nil {
+		out = e.sighting(mb, r, &c, out)
+	}
+	return out
+}
+
+// decideSyncedRun handles a run that synced records: unrecovered record
+// failures are sync issues; incidents that the run shows fixed resolve.
+func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	mb := r.mb
+	mb.streakKey, mb.streak = "", 0
+	classes := map[string]bool{}
+	for _, o := range r.signals {
+		classes[o.sig.Class] = true
+	}
+	issues := map[incKey][]*obs{}
+	for _, o := range fails {
+		classes[o.sig.Class] = true
+		if o.sig.Scope == ScopeTotal {
+			continue // opened as a sync error when seen
+		}
+		class := o.sig.Class
+		if class == ClassUnknown {
+			class = ClassRecordUnknown
+		}
+		k := incKey{schemas.KindSyncIssue, class, o.sig.Template}
+		issues[k] = append(issues[k], o)
+	}
+	// resolutions first: positive evidence from this run
+	for _, k := range mb.sortedOpen() {
+		inc := mb.open[k]
+		switch k.kind {
+		case schemas.KindSyncError:
+			if classes[k.class] || (k.class == ClassUnknown && classes[ClassRecordUnknown]) {
+				continue
+			}
+		case schemas.KindSyncIssue:
+			if _, still := issues[k]; still {
+				continue
+			}
+		default:
+			continue
+		}
+		out = e.resolve(mb, inc, r, end, out)
+	}
+	keys := make([]incKey, 0, len(issues))
+	for k := range issues {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	for _, k := range keys {
+		out = e.issue(mb, r, k, issues[k], out)
+	}
+	return out
+}
+
+func (r *run) sortedFails() []*obs {
+	out := make([]*obs, 0, len(r.fails))
+	for _, o := range r.fails {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].time.Equal(out[j].time) {
+			return out[i].time.Before(out[j].time)
+		}
+		if out[i].producer != out[j].producer {
+			return out[i].producer < out[j].producer
+		}
+		return out[i].recordID < out[j].recordID
+	})
+	return out
+}
+
+func (mb *mailbox) sortedOpen() []incKey {
+	keys := make([]incKey, 0, len(mb.open))
+	for k := range mb.open {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
+}
+
+// runEvidence collects the run's sightings of a class (for events).
+func (r *run) evidenceOf(class string) []*obs {
+	var out []*obs
+	if r == nil {
+		return nil
+	}
+	for _, o := range r.signals {
+		if o.sig.Class == class || (class == ClassUnknown && o.sig.Class == ClassRecordUnknown) {
+			out = append(out, o)
+		}
+	}
+	for _, o := range r.sortedFails() {
+		if o.sig.Class == class || (class == ClassUnknown && o.sig.Class == ClassRecordUnknown) {
+			out = append(out, o)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].time.Before(out[j].time) })
+	return out
+}
+
+type dueItem struct {
+	at      time.Time
+	r       *run
+	version int
+}
+
+type dueHeap []dueItem
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	a, b := h[i].r, h[j].r
+	if a.mb.key != b.mb.key {
+		return strings.Compare(a.mb.key.tenant+"/"+a.mb.key.mailbox, b.mb.key.tenant+"/"+b.mb.key.mailbox) < 0
+	}
+	return a.id < b.id
+}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(dueItem)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}

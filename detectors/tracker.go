@@ -1,0 +1,204 @@
+package detectors
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// incident is the tracker's state of one open incident.
+type incident struct {
+	key         incKey
+	id          string
+	seq         int
+	producer    schemas.Producer
+	title       string
+	remediation string
+	severity    string
+	firstSeen   time.Time
+	lastSeen    time.Time
+	occurrences int
+	runs        []string
+	lastRun     string
+	records     map[string]struct{}
+	samples     []string
+	details     map[string]any
+}
+
+// maxRunsListed bounds the run ids an event lists (the newest are kept).
+const maxRunsListed = 20
+
+// maxRecordsCounted bounds the distinct record ids counted per incident.
+const maxRecordsCounted = 10000
+
+// incidentID derives the deterministic id of an incident from its identity
+// and the event time it opened: the same logs give the same ids, and a
+// retry after a crash cannot duplicate an incident downstream.
+func incidentID(mb mbKey, k incKey, opened time.Time) string {
+	h := sha256.New()
+	for _, s := range []string{mb.tenant, mb.mailbox, k.kind, k.class, k.template} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	h.Write([]byte(strconv.FormatInt(opened.UnixNano(), 10)))
+	sum := h.Sum(nil)
+	return "inc-" + hex.EncodeToString(sum[:6])
+}
+
+// sighting records a sync-error sighting: it opens the incident or, once
+// per run, updates it.
+func (e *Engine) sighting(mb *mailbox, r *run, o *obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	class := o.sig.Class
+	if class == ClassRecordUnknown {
+		class = ClassUnknown
+	}
+	k := incKey{schemas.KindSyncError, class, o.sig.Template}
+	ev := []*obs{o}
+	if r != nil {
+		if more := r.evidenceOf(o.sig.Class); len(more) > 0 {
+			ev = more
+		}
+	}
+	return e.openOrUpdate(mb, r, k, o, ev, out)
+}
+
+// issue opens or updates a sync issue from a run's unrecovered failures.
+func (e *Engine) issue(mb *mailbox, r *run, k incKey, fails []*obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	return e.openOrUpdate(mb, r, k, fails[0], fails, out)
+}
+
+func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	runID := ""
+	if r != nil {
+		runID = r.id
+	}
+	inc := mb.open[k]
+	if inc == nil {
+		inc = &incident{
+			key: k, producer: cause.producer, title: cause.sig.Title, remediation: cause.sig.Remediation,
+			severity: cause.sig.Severity, firstSeen: cause.time, records: map[string]struct{}{},
+			details: cause.sig.Details,
+		}
+		if inc.severity == "" {
+			inc.severity = schemas.SeverityWarning
+			if k.kind == schemas.KindSyncError {
+				inc.severity = schemas.SeverityCritical
+			}
+		}
+		inc.id = incidentID(mb.key, k, cause.time)
+		mb.open[k] = inc
+		e.stats.Opened[k.kind+"/"+k.class]++
+		inc.absorb(runID, ev)
+		return append(out, e.event(mb, inc, schemas.TypeOpened, cause.time, ev))
+	}
+	if runID != "" && inc.lastRun == runID {
+		// more evidence from a run already reported: counted, not sent
+		inc.absorbQuiet(ev)
+		return out
+	}
+	inc.absorb(runID, ev)
+	return append(out, e.event(mb, inc, schemas.TypeUpdated, cause.time, ev))
+}
+
+// absorb adds a run's evidence to the incident.
+func (inc *incident) absorb(runID string, ev []*obs) {
+	if runID != "" && inc.lastRun != runID {
+		inc.lastRun = runID
+		inc.runs = append(inc.runs, runID)
+		if len(inc.runs) > maxRunsListed {
+			inc.runs = append(inc.runs[:0:0], inc.runs[len(inc.runs)-maxRunsListed:]...)
+		}
+	}
+	inc.absorbQuiet(ev)
+}
+
+func (inc *incident) absorbQuiet(ev []*obs) {
+	for _, o := range ev {
+		inc.occurrences += o.count
+		if o.time.After(inc.lastSeen) {
+			inc.lastSeen = o.time
+		}
+		if o.recordID != "" {
+			if _, ok := inc.records[o.recordID]; !ok && len(inc.records) < maxRecordsCounted {
+				inc.records[o.recordID] = struct{}{}
+				if len(inc.samples) < 5 {
+					inc.samples = append(inc.samples, o.recordID)
+				}
+			}
+		}
+	}
+}
+
+// resolve closes an incident on positive evidence from run r.
+func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	delete(mb.open, inc.key)
+	if at.After(inc.lastSeen) {
+		inc.lastSeen = at
+	}
+	ev := []*obs{{
+		producer: schemas.ProducerEngine, time: at, origin: "",
+		message: "run " + r.id + " synced records without " + inc.key.class,
+	}}
+	out = append(out, e.event(mb, inc, schemas.TypeResolved, at, ev))
+	return out
+}
+
+// event renders the CloudEvent for a change of inc.
+func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev []*obs) schemas.IncidentEvent {
+	inc.seq++
+	status := schemas.StatusOpen
+	if typ == schemas.TypeResolved {
+		status = schemas.StatusResolved
+	}
+	maxEv := intOr(e.cfg.MaxEvidence, 3)
+	evidence := make([]schemas.Evidence, 0, min(len(ev), maxEv))
+	for _, o := range ev {
+		if len(evidence) == maxEv {
+			break
+		}
+		evidence = append(evidence, schemas.Evidence{
+			Producer: o.producer.String(), Time: schemas.Time{Time: o.time}, Message: o.message, Origin: o.origin,
+		})
+	}
+	maxSamples := intOr(e.cfg.MaxSampleRecords, 5)
+	samples := append([]string{}, inc.samples[:min(len(inc.samples), maxSamples)]...)
+	sort.Strings(samples)
+	details := map[string]any{}
+	for k, v := range inc.details {
+		details[k] = v
+	}
+	return schemas.IncidentEvent{
+		SpecVersion:     schemas.SpecVersion,
+		ID:              inc.id + "-" + strconv.Itoa(inc.seq),
+		Source:          e.cfg.source(),
+		Type:            typ,
+		Subject:         mb.key.tenant + "/" + mb.key.mailbox,
+		Time:            schemas.Time{Time: at},
+		DataContentType: schemas.DataContentType,
+		Data: schemas.IncidentData{
+			IncidentID:      inc.id,
+			Kind:            inc.key.kind,
+			Class:           inc.key.class,
+			Status:          status,
+			Severity:        inc.severity,
+			Tenant:          mb.key.tenant,
+			Mailbox:         mb.key.mailbox,
+			Producer:        inc.producer.String(),
+			Title:           inc.title,
+			Remediation:     inc.remediation,
+			FirstSeen:       schemas.Time{Time: inc.firstSeen},
+			LastSeen:        schemas.Time{Time: inc.lastSeen},
+			Occurrences:     inc.occurrences,
+			Runs:            append([]string{}, inc.runs...),
+			AffectedRecords: len(inc.records),
+			SampleRecords:   samples,
+			Template:        inc.key.template,
+			Details:         details,
+			Evidence:        evidence,
+		},
+	}
+}

@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// FileSource is one file (or stdin) read entry by entry.
+type FileSource struct {
+	// Name is the path as given (or "-" for stdin); origins are Name:line.
+	Name string
+	// Size is the file's size in bytes on disk (0 for stdin).
+	Size int64
+
+	f       io.Closer
+	counted *countingReader
+	sc      *Scanner
+	done    bool
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// BytesRead is how many bytes of the file (compressed, on disk) were read.
+func (s *FileSource) BytesRead() int64 { return s.counted.n }
+
+// Close releases the file.
+func (s *FileSource) Close() error {
+	if s.f != nil {
+		return s.f.Close()
+	}
+	return nil
+}
+
+// ErrNoInput is returned by OpenPaths when the paths hold no file.
+var ErrNoInput = errors.New("no input files")
+
+// OpenPaths opens every path: files, directories (recursively, in lexical
+// order, hidden files skipped), .gz files (decompressed), and "-" for
+// stdin. A path that does not exist or cannot be read is an error naming
+// it; nothing is left open then.
+func OpenPaths(paths []string, stdin io.Reader, maxEntry int) ([]*FileSource, error) {
+	var files []string
+	for _, p := range paths {
+		if p == "-" {
+			files = append(files, p)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("opening input: %w", err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if path != p && strings.HasPrefix(name, ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading directory %s: %w", p, err)
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	if len(files) == 0 {
+		return nil, ErrNoInput
+	}
+	var out []*FileSource
+	closeAll := func() {
+		for _, s := range out {
+			s.Close()
+		}
+	}
+	for _, name := range files {
+		s, err := openOne(name, stdin, maxEntry)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func openOne(name string, stdin io.Reader, maxEntry int) (*FileSource, error) {
+	s := &FileSource{Name: name}
+	var r io.Reader
+	if name == "-" {
+		if stdin == nil {
+			return nil, fmt.Errorf("opening input: stdin not available")
+		}
+		r = stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("opening input: %w", err)
+		}
+		if st, err := f.Stat(); err == nil {
+			s.Size = st.Size()
+		}
+		s.f = f
+		r = f
+	}
+	s.counted = &countingReader{r: r}
+	r = s.counted
+	br := bufio.NewReaderSize(r, 256<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("opening %s: reading gzip header: %w", name, err)
+		}
+		s.sc = NewScanner(zr, maxEntry)
+	} else {
+		s.sc = NewScanner(br, maxEntry)
+	}
+	return s, nil
+}

@@ -1,0 +1,220 @@
+package pipeline
+
+import (
+	"strings"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// lfValue is where a logfmt value is in the entry text.
+type lfValue struct {
+	s, e int  // value bytes b[s:e], without quotes
+	esc  bool // quoted with backslash escapes
+	set  bool // the key was present
+}
+
+// parseLogfmt parses a sync engine entry (already trimmed by prepareEntry;
+// off is its offset in the caller's entry): space-separated key=value pairs
+// in any order, values bare or double-quoted with \" and \\ escapes. A key
+// given twice keeps its last value.
+func parseLogfmt(b []byte, off int, rec *schemas.LogRecord) error {
+	const f = FormatLogfmt
+	txt := entryText{b: b}
+	var ts, level, event, synced, failed, status lfValue
+	statusKey := ""
+	n := len(b)
+	for i := 0; ; {
+		for i < n && isLogfmtSpace(b[i]) {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		ks := i
+		for i < n && b[i] != '=' && !isLogfmtSpace(b[i]) {
+			if b[i] == '"' {
+				return syntaxErr(f, off+i, "unexpected quote in key")
+			}
+			i++
+		}
+		key := b[ks:i]
+		if len(key) == 0 {
+			return syntaxErr(f, off+i, "missing key")
+		}
+		v := lfValue{s: i, e: i, set: true}
+		if i < n && b[i] == '=' {
+			i++
+			if i < n && b[i] == '"' {
+				q := i
+				for i++; i < n && b[i] != '"'; i++ {
+					if b[i] == '\\' {
+						v.esc = true
+						i++
+					}
+				}
+				if i >= n {
+					return syntaxErr(f, off+q, "unclosed quote")
+				}
+				v.s, v.e = q+1, i
+				i++
+				if i < n && !isLogfmtSpace(b[i]) {
+					return syntaxErr(f, off+i, "unexpected byte after quoted value")
+				}
+			} else {
+				v.s = i
+				for i < n && !isLogfmtSpace(b[i]) {
+					i++
+				}
+				v.e = i
+			}
+		}
+		switch string(key) {
+		case "ts":
+			ts = v
+		case "level":
+			level = v
+		case "component":
+			rec.Logger = lfIntern(b, v)
+		case "tenant":
+			rec.Tenant = lfIntern(b, v)
+		case "mailbox":
+			rec.Mailbox = lfIntern(b, v)
+		case "run":
+			rec.RunID = lfIntern(b, v)
+		case "event":
+			event = v
+		case "record":
+			rec.RecordID = lfText(&txt, v)
+		case "record_type":
+			rec.RecordType = lfIntern(b, v)
+		case "msg":
+			rec.Body = lfText(&txt, v)
+		case "synced":
+			synced = v
+		case "failed":
+			failed = v
+		case "status", "http_status":
+			status = v
+			statusKey = internBytes(key)
+		default:
+			rec.SetAttr(internBytes(key), lfText(&txt, v))
+		}
+	}
+
+	if ts.s == ts.e {
+		return missingField(f, "ts")
+	}
+	raw := lfRaw(b, ts)
+	t, tn, ok := parseLogTime(raw)
+	if !ok || tn != len(raw) {
+		return invalidTimestamp(f, off+ts.s, raw)
+	}
+	rec.Time = t
+	if rec.Tenant == "" {
+		return missingField(f, "tenant")
+	}
+	if rec.Mailbox == "" {
+		return missingField(f, "mailbox")
+	}
+
+	setLevel(rec, lfRaw(b, level), level.set, func() string { return lfText(&txt, level) })
+
+	if event.set {
+		raw := lfRaw(b, event)
+		rec.Event = schemas.EventMessage
+		if ev, ok := lookupEvent(raw); ok {
+			rec.Event = ev
+		} else {
+			rec.SetAttr("event", lfText(&txt, event))
+		}
+	}
+	for _, c := range [...]struct {
+		v    lfValue
+		name string
+		dst  *int
+	}{{synced, "synced", &rec.Synced}, {failed, "failed", &rec.Failed}} {
+		if !c.v.set {
+			continue
+		}
+		raw := lfRaw(b, c.v)
+		n, ok := parseInt(raw)
+		if !ok {
+			return parseErr(f, off+c.v.s, "invalid "+c.name+" count "+quoteSnippet(raw))
+		}
+		*c.dst = n
+	}
+	rec.HasCounts = rec.Event == schemas.EventRunFinished || synced.set || failed.set
+	if status.set {
+		if st, ok := parseHTTPStatus(lfRaw(b, status)); ok {
+			rec.HTTPStatus = st
+		} else {
+			rec.SetAttr(statusKey, lfText(&txt, status))
+		}
+	}
+	return nil
+}
+
+func isLogfmtSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// lookupEvent maps an engine event name onto an Event without allocating.
+func lookupEvent(b []byte) (schemas.Event, bool) {
+	for e := schemas.EventRunStarted; e <= schemas.EventRunFinished; e++ {
+		if e.String() == string(b) {
+			return e, true
+		}
+	}
+	return schemas.EventMessage, string(b) == schemas.EventMessage.String()
+}
+
+// lfRaw returns a value's bytes, unescaped if need be.
+func lfRaw(b []byte, v lfValue) []byte {
+	if v.esc {
+		return []byte(lfUnescape(b[v.s:v.e]))
+	}
+	return b[v.s:v.e]
+}
+
+// lfText returns a value as a string sharing the entry's copy (or a new
+// string when it had escapes).
+func lfText(txt *entryText, v lfValue) string {
+	if v.esc {
+		return lfUnescape(txt.b[v.s:v.e])
+	}
+	return txt.sub(v.s, v.e)
+}
+
+// lfIntern returns a value as an interned string.
+func lfIntern(b []byte, v lfValue) string {
+	if v.esc {
+		return lfUnescape(b[v.s:v.e])
+	}
+	return internBytes(b[v.s:v.e])
+}
+
+// lfUnescape decodes \" \\ \n \r \t in a quoted value; any other backslash
+// is kept as it is.
+func lfUnescape(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' && i+1 < len(b) {
+			switch b[i+1] {
+			case '"', '\\':
+				c = b[i+1]
+				i++
+			case 'n':
+				c = '\n'
+				i++
+			case 'r':
+				c = '\r'
+				i++
+			case 't':
+				c = '\t'
+				i++
+			}
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}

@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"strconv"
+	"sync"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// NormalizeStage turns Batch.Entries into Batch.Records; an entry that
+// cannot be parsed becomes a dead letter with the reason, and its ack joins
+// Batch.Acks so that it is acknowledged once the dead letter is delivered.
+type NormalizeStage struct {
+	maxEntry int
+
+	mu    sync.Mutex
+	stats NormalizeStats
+}
+
+// NormalizeStats counts entries by producer (recognised from their format;
+// dead letters whose format was not recognised count under
+// ProducerUnknown) and dead letters by reason.
+type NormalizeStats struct {
+	Read         [schemas.NumProducers]int64
+	Parsed       [schemas.NumProducers]int64
+	DeadLettered [schemas.NumProducers]int64
+	// Reasons counts dead letters by the first word(s) of their reason
+	// ("logfmt: unclosed quote", "binary data", ...).
+	Reasons map[string]int64
+}
+
+// NewNormalizeStage returns a stage that accepts entries up to maxEntry
+// bytes (<= 0: DefaultMaxEntry).
+func NewNormalizeStage(maxEntry int) *NormalizeStage {
+	if maxEntry <= 0 {
+		maxEntry = DefaultMaxEntry
+	}
+	return &NormalizeStage{maxEntry: maxEntry, stats: NormalizeStats{Reasons: map[string]int64{}}}
+}
+
+// Exec normalizes b.Entries, appending to b.Records and b.DeadLetters.
+func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range b.Entries {
+		en := &b.Entries[i]
+		b.Records = append(b.Records, Record{})
+		r := &b.Records[len(b.Records)-1]
+		var err error
+		if en.Oversize || len(en.Raw) > s.maxEntry {
+			err = &ParseError{Format: DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
+		} else {
+			err = Normalize(en.Raw, &r.LogRecord)
+		}
+		if err != nil {
+			b.Records = b.Records[:len(b.Records)-1]
+			f := FormatUnknown
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				f = pe.Format
+			}
+			p := f.producer()
+			s.stats.Read[p]++
+			s.stats.DeadLettered[p]++
+			s.stats.Reasons[reasonKind(err.Error())]++
+			b.DeadLetters = append(b.DeadLetters, schemas.DeadLetter{
+				Reason:    err.Error(),
+				Origin:    en.Origin,
+				Received:  schemas.Time{Time: b.Now},
+				RawBase64: append([]byte(nil), en.Raw...),
+			})
+			if en.Ack != nil {
+				b.Acks = append(b.Acks, en.Ack)
+			}
+			continue
+		}
+		r.Origin = en.Origin
+		r.Source = en.Source
+		r.Ack = en.Ack
+		r.tie = contentHash(en.Raw)
+		s.stats.Read[r.Producer]++
+		s.stats.Parsed[r.Producer]++
+	}
+	b.Entries = b.Entries[:0]
+	return nil
+}
+
+// Stats returns a copy of the counters.
+func (s *NormalizeStage) Stats() NormalizeStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Reasons = make(map[string]int64, len(s.stats.Reasons))
+	for k, v := range s.stats.Reasons {
+		st.Reasons[k] = v
+	}
+	return st
+}
+
+// reasonKind strips the variable tail (offsets, quoted text) of a reason so
+// that reasons can be counted.
+func reasonKind(r string) string {
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if c == '"' || (c >= '0' && c <= '9') {
+			return trimRightSpace(r[:i])
+		}
+	}
+	return r
+}
+
+func trimRightSpace(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == ':') {
+		s = s[:len(s)-1]
+	}
+	for len(s) > 3 && (s[len(s)-3:] == " at" || s[len(s)-3:] == " of") {
+		s = s[:len(s)-3]
+	}
+	return s
+}
+
+// contentHash is a stable hash of an entry's bytes (CR dropped), used to
+// order records of equal event time independently of their arrival.
+func contentHash(b []byte) uint64 {
+	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == '\n') {
+		b = b[:len(b)-1]
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
+}

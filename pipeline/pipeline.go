@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/syncwatch/syncwatch/detectors"
+	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/sinks"
+)
+
+// Config configures a Pipeline. Events is required.
+type Config struct {
+	// Detection configures the detection engine.
+	Detection detectors.Config
+	// Reorder configures event-time ordering across sources.
+	Reorder ReorderConfig
+	// MaxEntry is the largest entry accepted; larger ones are dead-lettered.
+	// Default: DefaultMaxEntry (1 MiB).
+	MaxEntry int
+	// Events receives incident events.
+	Events sinks.Sink
+	// DeadLetters receives unparseable entries; nil drops them (counted).
+	DeadLetters sinks.DeadLetterSink
+}
+
+// Pipeline is the whole chain: normalize, reorder, detect, deliver.
+type Pipeline struct {
+	Normalize *NormalizeStage
+	Reorder   *ReorderStage
+	Detect    *DetectStage
+	Deliver   *DeliverStage
+	stages    MultiStage
+}
+
+// New wires the pipeline. This is the one place where the stages are put
+// together.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Events == nil {
+		return nil, fmt.Errorf("building pipeline: no events sink")
+	}
+	eng, err := detectors.NewEngine(cfg.Detection)
+	if err != nil {
+		return nil, fmt.Errorf("building pipeline: %w", err)
+	}
+	p := &Pipeline{
+		Normalize: NewNormalizeStage(cfg.MaxEntry),
+		Reorder:   NewReorderStage(cfg.Reorder),
+		Deliver:   NewDeliverStage(cfg.Events, cfg.DeadLetters),
+	}
+	p.Detect = NewDetectStage(eng, p.Reorder.Bound)
+	p.stages = MultiStage{p.Normalize, p.Reorder, p.Detect, p.Deliver}
+	return p, nil
+}
+
+// Exec runs one batch through every stage. Not safe for concurrent use.
+func (p *Pipeline) Exec(ctx context.Context, b *Batch) error { return p.stages.Exec(ctx, b) }
+
+// Summary is what a pipeline did, for the end-of-run report and metrics.
+type Summary struct {
+	Normalize NormalizeStats
+	Detection detectors.Stats
+	Events    int64
+	Late      int64
+}
+
+// Summary returns the counters so far.
+func (p *Pipeline) Summary() Summary {
+	return Summary{
+		Normalize: p.Normalize.Stats(),
+		Detection: p.Detect.Engine().Stats(),
+		Events:    p.Deliver.Delivered(),
+		Late:      p.Reorder.Late(),
+	}
+}
+
+var _ Stage = (*NormalizeStage)(nil)
+var _ Stage = (*ReorderStage)(nil)
+var _ Stage = (*DetectStage)(nil)
+var _ Stage = (*DeliverStage)(nil)
+var _ = schemas.NumProducers

@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// AckFunc acknowledges an input. A nil err means everything the input
+// caused was delivered to every sink, so its offset may be committed; a
+// non-nil err is a nack: the input must be delivered again. It may block
+// until ctx ends.
+type AckFunc func(ctx context.Context, err error) error
+
+// Entry is one raw log entry as a source read it.
+type Entry struct {
+	// Source names the stream the entry came from ("exchange.log",
+	// "sync.engine/2"): the watermark is the minimum over sources.
+	Source string
+	// Raw is the entry; stages may keep it only until Exec returns.
+	Raw []byte
+	// Origin is "file:line" or "topic/partition/offset".
+	Origin string
+	// Oversize is set when the source cut the entry at its size limit.
+	Oversize bool
+	// Ack, if not nil, is called once the entry's effects are delivered.
+	Ack AckFunc
+}
+
+// Record is a normalized entry on its way through the stages.
+type Record struct {
+	schemas.LogRecord
+	// Source is the Entry's source.
+	Source string
+	// Ack is the Entry's ack, held until the record has been processed.
+	Ack AckFunc
+	// tie orders records of equal event time by content, so that the
+	// order (and so the output) does not depend on how sources interleave.
+	tie uint64
+	// seq keeps arrival order among identical records.
+	seq uint64
+}
+
+// Batch is the unit of work that flows through the stages. Each stage
+// consumes some fields and fills others.
+type Batch struct {
+	// Entries are raw inputs (consumed by NormalizeStage).
+	Entries []Entry
+	// Records are normalized records: in arrival order after
+	// NormalizeStage, in event-time order after ReorderStage.
+	Records []Record
+	// Events are incident events to deliver.
+	Events []schemas.IncidentEvent
+	// DeadLetters are entries that could not be parsed.
+	DeadLetters []schemas.DeadLetter
+	// Acks are to be called once Events and DeadLetters are delivered.
+	Acks []AckFunc
+	// Final marks the end of input: stages flush everything they hold.
+	Final bool
+	// Now is the wall-clock time of the batch, used only for source
+	// idleness and the received time of dead letters; never for detection.
+	Now time.Time
+}
+
+// Reset empties b for reuse, keeping its storage.
+func (b *Batch) Reset() {
+	clear(b.Entries)
+	clear(b.Records)
+	clear(b.Events)
+	clear(b.Acks)
+	*b = Batch{Entries: b.Entries[:0], Records: b.Records[:0], Events: b.Events[:0], DeadLetters: b.DeadLetters[:0], Acks: b.Acks[:0]}
+}
+
+// Stage is one step of the pipeline.
+type Stage interface {
+	// Exec processes b in place. It blocks as long as the step needs (a
+	// sink write); ctx bounds it. An error stops the batch: its inputs are
+	// not acknowledged.
+	Exec(ctx context.Context, b *Batch) error
+}
+
+// StageFunc adapts a function to Stage.
+type StageFunc func(ctx context.Context, b *Batch) error
+
+// Exec calls f.
+func (f StageFunc) Exec(ctx context.Context, b *Batch) error { return f(ctx, b) }
+
+// MultiStage runs stages in sequence, stopping at the first error.
+type MultiStage []Stage
+
+// Exec runs every stage on b in order.
+func (ms MultiStage) Exec(ctx context.Context, b *Batch) error {
+	for _, s := range ms {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.Exec(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package sinks
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the sinks in this package. Callers test them with errors.Is.
+var (
+	// ErrClosed is returned by Write or WriteDeadLetters on a sink whose
+	// Close has been called. The batch was not delivered.
+	ErrClosed = errors.New("sink closed")
+)
+
+// SinkError is the error of one member of a Fanout. Fanout returns a
+// *multierror.Error (github.com/hashicorp/go-multierror) holding one
+// SinkError per failed member, in member order; errors.As finds the first
+// and the multierror's Errors field lists them all.
+type SinkError struct {
+	// Index is the member's position in NewFanout's arguments.
+	Index int
+	// Sink is the member that failed.
+	Sink Sink
+	// Op is the failed operation: "write" or "close".
+	Op string
+	// Err is the member's error.
+	Err error
+}
+
+// Error names the member by index and by its String method if it has
+// one, else by its Go type: `writing to sink 1 (*sinks.Memory): ...`.
+func (e *SinkError) Error() string {
+	verb := "writing to"
+	if e.Op == opClose {
+		verb = "closing"
+	}
+	return fmt.Sprintf("%s sink %d (%s): %v", verb, e.Index, sinkName(e.Sink), e.Err)
+}
+
+// Unwrap returns the member's error, for errors.Is and errors.As.
+func (e *SinkError) Unwrap() error { return e.Err }
