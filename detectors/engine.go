@@ -219,6 +219,7 @@ type run struct {
 	first    time.Time
 	lastSeen time.Time
 	end      time.Time
+	endObs   obs // the entry that ended the run (or the last one seen)
 	ended    bool
 	failedMk bool // run_failed seen
 	hasCount bool
@@ -277,6 +278,9 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	r.seen[h] = struct{}{}
 	if rec.Time.After(r.lastSeen) {
 		r.lastSeen = rec.Time
+		if !r.ended {
+			r.endObs = obs{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
+		}
 	}
 	if rec.Time.Before(r.first) {
 		r.first = rec.Time
@@ -304,6 +308,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		r.ended = true
 		if rec.Time.After(r.end) {
 			r.end = rec.Time
+			r.endObs = obs{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
 		}
 		if rec.Event == schemas.EventRunFailed {
 			r.failedMk = true

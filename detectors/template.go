@@ -65,6 +65,9 @@ func Template(msg string) string {
 			}
 			w := msg[i:j]
 			i = j
+			if len(w) > 64 {
+				w = w[:64] // a giant "word" (garbage, base64) says nothing more past here
+			}
 			core, pre, post := trimPunct(w)
 			if core == "" {
 				emit(w, false)
@@ -78,6 +81,9 @@ func Template(msg string) string {
 		}
 	}
 	t := b.String()
+	if len(t) > maxTemplateLen {
+		t = t[:maxTemplateLen]
+	}
 	t = dropMaskedParen(t)
 	t = strings.TrimRight(t, " .!;:,")
 	return t

@@ -139,10 +139,13 @@ func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out [
 	if at.After(inc.lastSeen) {
 		inc.lastSeen = at
 	}
-	ev := []*obs{{
-		producer: schemas.ProducerEngine, time: at, origin: "",
-		message: "run " + r.id + " synced records without " + inc.key.class,
-	}}
+	end := r.endObs
+	end.time = at
+	end.message = "run " + r.id + " synced records without " + inc.key.class
+	if end.origin == "" {
+		end.origin = "run:" + r.id
+	}
+	ev := []*obs{&end}
 	out = append(out, e.event(mb, inc, schemas.TypeResolved, at, ev))
 	return out
 }

@@ -1,0 +1,150 @@
+package detectors
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+func TestCatalogMatchEveryClass(t *testing.T) {
+	cat, err := DefaultCatalog()
+	require.NoError(t, err)
+	ex, eng, c4 := schemas.ProducerExchange, schemas.ProducerEngine, schemas.ProducerC4CC
+	tests := []struct {
+		name     string
+		producer schemas.Producer
+		status   int
+		msg      string
+		class    string
+		details  map[string]any
+	}{
+		{"password", ex, 0, "Authentication error", "exchange.auth.password", map[string]any{}},
+		{"password warning", ex, 0, "Synchronization was disabled due to restricted access to your mailbox. Probably your e-mail password was changed", "exchange.auth.password", map[string]any{}},
+		{"password other case and prefix", ex, 0, "EWS: AUTHENTICATION ERROR.", "exchange.auth.password", map[string]any{}},
+		{"oauth en dash", ex, 0, "Authentication error – OAuthRefreshToken might have expired", "exchange.auth.oauth_expired", map[string]any{}},
+		{"oauth hyphen", ex, 0, "authentication error - oauthrefreshtoken might have expired", "exchange.auth.oauth_expired", map[string]any{}},
+		{"snapshot", eng, 0, "A limit on the number of snapshot records is exceeded (10000/10040/0)", "engine.snapshot_limit",
+			map[string]any{"limit": 10000, "actual": 10040, "other": 0}},
+		{"snapshot prefix", eng, 0, "sync: a limit on the number of snapshot records is exceeded (20000/25311/7).", "engine.snapshot_limit",
+			map[string]any{"limit": 20000, "actual": 25311, "other": 7}},
+		{"404", ex, 0, "Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.", "exchange.ews.not_found",
+			map[string]any{"http_status": 404}},
+		{"404 with url", ex, 0, "The request failed. The remote server returned an error: (404) Not Found - https://mail.contoso.com/EWS/Exchange.asmx", "exchange.ews.not_found",
+			map[string]any{"http_status": 404, "url": "https://mail.contoso.com/EWS/Exchange.asmx"}},
+		{"403", ex, 0, "Unexpected Exchange error: The remote server returned an error: (403) Forbidden.", "exchange.ews.forbidden", map[string]any{"http_status": 403}},
+		{"xml", ex, 0, "unexpected exchange error: the xml document ended unexpectedly", "exchange.xml.truncated", map[string]any{}},
+		{"org", ex, 0, `Unexpected Exchange error: Organization "AUSPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/1111.onmicrosoft.com - AUSPR01A001.PROD.OUTLOOK.COM/ConfigurationUnits/1111.onmicrosoft.com/Configuration" is marked for removal.`,
+			"exchange.org.marked_for_removal", map[string]any{"organization": "AUSPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/1111.onmicrosoft.com - AUSPR01A001.PROD.OUTLOOK.COM/ConfigurationUnits/1111.onmicrosoft.com/Configuration"}},
+		{"kerio", ex, 0, "Unexpected Exchange error: Unsupported property field URI type. Server: Kerio Connect 9.0.3", "exchange.server.unsupported",
+			map[string]any{"server": "Kerio Connect 9.0.3"}},
+		{"500", c4, 500, "Remote server returned an error: (500) Internal server error (request id 6c1f)", "c4c.server.internal_error", map[string]any{"http_status": 500}},
+		{"500 by status only", c4, 500, "push failed", "c4c.server.internal_error", map[string]any{"http_status": 500}},
+		{"too large", ex, 0, "The item exceeds the maximum allowed size", "record.too_large", map[string]any{}},
+		{"mandatory", eng, 0, "Mandatory field StartDateTime is missing", "record.mandatory_field", map[string]any{"field": "StartDateTime"}},
+		{"not found in store", ex, 0, "THE SPECIFIED OBJECT WAS NOT FOUND IN THE STORE.", "record.not_found", map[string]any{}},
+		{"conflict", eng, 0, "EWS: Update conflict: the item was changed by another client", "record.conflict", map[string]any{}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			sig, ok := cat.Match(test.producer, test.status, test.msg)
+			require.True(t, ok, "no match for %q", test.msg)
+			require.Equal(t, test.class, sig.Class)
+			require.Equal(t, test.details, sig.Details)
+			require.NotEmpty(t, sig.Title)
+			require.NotEmpty(t, sig.Remediation)
+		})
+	}
+}
+
+func TestCatalogNoMatch(t *testing.T) {
+	cat, err := DefaultCatalog()
+	require.NoError(t, err)
+	for _, msg := range []string{
+		"Server busy (429), retrying after 2000 ms",
+		"Fetching changes since watermark 721873426439",
+		"The underlying connection was closed: Could not establish trust relationship for the SSL/TLS secure channel.",
+		"error 14041 while reading", // digits inside a number are not a status
+	} {
+		_, ok := cat.Match(schemas.ProducerExchange, 0, msg)
+		require.False(t, ok, msg)
+	}
+}
+
+func TestLoadCatalogUserFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	require.NoError(t, os.WriteFile(good, []byte(`version: 1
+classes:
+  - class: exchange.tls.untrusted
+    scope: run
+    title: TLS trust failure
+    remediation: Install the CA certificate of the Exchange server.
+    match:
+      - [could not establish trust relationship]
+`), 0o644))
+	cat, err := LoadCatalog(good)
+	require.NoError(t, err)
+	sig, ok := cat.Match(schemas.ProducerExchange, 0, "The underlying connection was closed: Could not establish trust relationship for the SSL/TLS secure channel.")
+	require.True(t, ok)
+	require.Equal(t, "exchange.tls.untrusted", sig.Class)
+	require.Len(t, cat.Entries(), len(mustDefault(t).Entries())+1)
+
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(`version: 1
+classes:
+  - class: ""
+    scope: sometimes
+    producers: [Outlook]
+    extract: [nonsense]
+`), 0o644))
+	_, err = LoadCatalog(bad)
+	require.Error(t, err)
+	for _, want := range []string{"class: must not be empty", "scope:", "unknown producer", "unknown extractor", "title: must not be empty", "match: needs"} {
+		require.Contains(t, err.Error(), want)
+	}
+	_, err = LoadCatalog(filepath.Join(dir, "missing.yaml"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func mustDefault(t *testing.T) *Catalog {
+	c, err := DefaultCatalog()
+	require.NoError(t, err)
+	return c
+}
+
+func TestTemplate(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"ids and numbers", "Invalid value for property StartDateTime: 2026-11-24T10:00:00", "invalid value for property startdatetime: <*>"},
+		{"guid suffix dropped", "Invalid value for property Subject (request id 5f0c1e2a-1b2c-4d5e-8f90-123456789abc)", "invalid value for property subject"},
+		{"quoted, email, url", `Mailbox "anna@contoso.com" rejected by https://mail.contoso.com/ews/exchange.asmx for user bob@x.io`,
+			"mailbox <*> rejected by <*> for user <*>"},
+		{"case and trailing period", "The underlying connection was CLOSED.", "the underlying connection was closed"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			require.Equal(t, test.want, Template(test.in))
+		})
+	}
+	require.LessOrEqual(t, len(Template(string(make([]byte, 2<<20)))), maxTemplateLen+8)
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"bearer", "request failed: Authorization: Bearer eyJhbGciOi.x.y", "request failed: Authorization: [REDACTED]"},
+		{"password kv", "login with password=hunter2 failed", "login with password=[REDACTED] failed"},
+		{"json token", `{"access_token":"abc.def","user":"x"}`, `{"access_token":"[REDACTED]","user":"x"}`},
+		{"url userinfo", "GET https://bob:s3cret@mail.contoso.com/ews failed", "GET https://[REDACTED]@mail.contoso.com/ews failed"},
+		{"query token", "GET https://x.io/a?token=abc&b=1", "GET https://x.io/a?token=[REDACTED]&b=1"},
+		{"nothing secret", "Authentication error", "Authentication error"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			got := Redact(test.in)
+			require.Equal(t, test.want, got)
+		})
+	}
+}
