@@ -604,6 +604,11 @@ func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []sche
 	// resolutions first: positive evidence from this run
 	for _, k := range mb.sortedOpen() {
 		inc := mb.open[k]
+		if !end.After(inc.lastSeen) {
+			// not a later run: a run that timed out long after its last
+			// line can be decided after a newer one
+			continue
+		}
 		switch k.kind {
 		case schemas.KindSyncError:
 			if classes[k.class] || (k.class == ClassUnknown && classes[ClassRecordUnknown]) {

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -27,6 +28,8 @@ type NormalizeStats struct {
 	Read         [schemas.NumProducers]int64
 	Parsed       [schemas.NumProducers]int64
 	DeadLettered [schemas.NumProducers]int64
+	// Latest is the latest event time parsed, by producer.
+	Latest [schemas.NumProducers]time.Time
 	// Reasons counts dead letters by the first word(s) of their reason
 	// ("logfmt: unclosed quote", "binary data", ...).
 	Reasons map[string]int64
@@ -83,6 +86,9 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 		r.tie = contentHash(en.Raw)
 		s.stats.Read[r.Producer]++
 		s.stats.Parsed[r.Producer]++
+		if r.Time.After(s.stats.Latest[r.Producer]) {
+			s.stats.Latest[r.Producer] = r.Time
+		}
 	}
 	b.Entries = b.Entries[:0]
 	return nil
