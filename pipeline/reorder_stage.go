@@ -71,10 +71,13 @@ func (s *ReorderStage) maxBuffered() int {
 }
 
 // AddSource declares a source before it delivers anything, so that it
-// holds the watermark back from the start (replay declares every file).
-func (s *ReorderStage) AddSource(name string) {
+// holds the watermark back from the start (replay declares every file, the
+// consumer every assigned partition). now is the wall-clock time of the
+// declaration, from which a source that never delivers becomes idle; zero
+// means never idle.
+func (s *ReorderStage) AddSource(name string, now time.Time) {
 	if s.sources[name] == nil {
-		s.sources[name] = &sourceState{}
+		s.sources[name] = &sourceState{lastWall: now}
 	}
 }
 

@@ -33,7 +33,7 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 	}
 	latest := make([]time.Time, len(sources))
 	for _, s := range sources {
-		p.Reorder.AddSource(s.Name)
+		p.Reorder.AddSource(s.Name, time.Time{})
 	}
 	var (
 		b       Batch

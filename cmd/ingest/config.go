@@ -1,0 +1,283 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+	"gopkg.in/yaml.v3"
+
+	"github.com/syncwatch/syncwatch/pipeline"
+)
+
+// Config is ingest's configuration. Every field can be set in the YAML
+// config file (--config), by an environment variable, or by a flag; flags
+// win over the environment, which wins over the file.
+type Config struct {
+	// Brokers are the Kafka bootstrap addresses. Env SYNCWATCH_BROKERS.
+	Brokers []string `yaml:"brokers"`
+	// Group is the consumer group. Default: syncwatch. Env SYNCWATCH_GROUP.
+	Group string `yaml:"group"`
+	// Topics are the log topics. Default: sync.exchange-connector,
+	// sync.engine, sync.c4cc-connector. Env SYNCWATCH_TOPICS.
+	Topics []string `yaml:"topics"`
+	// IncidentsTopic receives incident events. Default: sync.incidents.
+	IncidentsTopic string `yaml:"incidents_topic"`
+	// DLQTopic receives dead letters. Default: sync.deadletter.
+	DLQTopic string `yaml:"dlq_topic"`
+	// MetricsAddr serves /metrics, /healthz, /readyz. Default:
+	// 127.0.0.1:9108; "off" disables it.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// Catalog is a user catalog file merged over the embedded one.
+	Catalog string `yaml:"catalog"`
+	// Stdout also prints incident events as JSON lines on stdout.
+	Stdout bool `yaml:"stdout"`
+	// Lateness, RunTimeout, ConsecutiveRuns: detection (docs/detection.md).
+	Lateness        time.Duration `yaml:"lateness"`
+	RunTimeout      time.Duration `yaml:"run_timeout"`
+	ConsecutiveRuns int           `yaml:"consecutive_runs"`
+	// ReorderWindow and IdleTimeout: event-time alignment across partitions.
+	ReorderWindow time.Duration `yaml:"reorder_window"`
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	// RestoreWindow: how far back a newly assigned partition is re-read to
+	// rebuild detector state (docs/rebalancing.md). Default: 6h.
+	RestoreWindow time.Duration `yaml:"restore_window"`
+	// ShutdownTimeout bounds the graceful stop. Default: 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	SASL SASLConfig `yaml:"sasl"`
+	TLS  TLSConfig  `yaml:"tls"`
+}
+
+// SASLConfig configures SASL authentication.
+type SASLConfig struct {
+	// Mechanism: "" (none), PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism string `yaml:"mechanism"`
+	Username  string `yaml:"username"`
+	// Password is never printed. Prefer PasswordFile or the environment
+	// variable SYNCWATCH_SASL_PASSWORD over writing it in the file.
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// TLSConfig configures TLS to the brokers.
+type TLSConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// CAFile is a PEM bundle of CAs to trust (default: the system's).
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a client certificate, for mutual TLS.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// InsecureSkipVerify turns verification off: for tests only.
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	ServerName         string `yaml:"server_name"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Group:           "syncwatch",
+		Topics:          append([]string(nil), pipeline.DefaultTopics...),
+		IncidentsTopic:  "sync.incidents",
+		DLQTopic:        "sync.deadletter",
+		MetricsAddr:     "127.0.0.1:9108",
+		Lateness:        5 * time.Second,
+		RunTimeout:      10 * time.Minute,
+		ConsecutiveRuns: 2,
+		ReorderWindow:   2 * time.Second,
+		IdleTimeout:     10 * time.Second,
+		RestoreWindow:   6 * time.Hour,
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// loadFile reads a YAML config file over cfg; unknown keys are errors.
+func loadFile(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("decoding config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports every problem at once, naming the field.
+func (c *Config) Validate(demo bool) error {
+	var errs *multierror.Error
+	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
+	if len(c.Brokers) == 0 && !demo {
+		add("brokers: at least one broker address is required (--brokers, SYNCWATCH_BROKERS, or brokers: in the config file)")
+	}
+	for _, b := range c.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			add("brokers: %q is not host:port", b)
+		}
+	}
+	if c.Group == "" {
+		add("group: must not be empty")
+	}
+	if len(c.Topics) == 0 {
+		add("topics: at least one topic is required")
+	}
+	for _, t := range c.Topics {
+		if t == "" || strings.ContainsAny(t, " /\\") {
+			add("topics: %q is not a valid topic name", t)
+		}
+		if t == c.IncidentsTopic || t == c.DLQTopic {
+			add("topics: %q is also an output topic; consuming our own output would loop", t)
+		}
+	}
+	if c.IncidentsTopic == "" {
+		add("incidents_topic: must not be empty")
+	}
+	if c.DLQTopic == "" {
+		add("dlq_topic: must not be empty")
+	}
+	if c.MetricsAddr != "off" && c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			add("metrics_addr: %q is not host:port (or \"off\")", c.MetricsAddr)
+		}
+	}
+	if c.Lateness < 0 {
+		add("lateness: must not be negative")
+	}
+	if c.RunTimeout <= 0 {
+		add("run_timeout: must be positive")
+	}
+	if c.ConsecutiveRuns < 1 {
+		add("consecutive_runs: must be at least 1")
+	}
+	if c.ReorderWindow < 0 {
+		add("reorder_window: must not be negative")
+	}
+	if c.IdleTimeout <= 0 {
+		add("idle_timeout: must be positive")
+	}
+	if c.ShutdownTimeout <= 0 {
+		add("shutdown_timeout: must be positive")
+	}
+	switch strings.ToUpper(c.SASL.Mechanism) {
+	case "":
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if c.SASL.Username == "" {
+			add("sasl.username: required with sasl.mechanism %s", c.SASL.Mechanism)
+		}
+		if c.SASL.Password == "" && c.SASL.PasswordFile == "" {
+			add("sasl.password: required with sasl.mechanism %s (use sasl.password_file or SYNCWATCH_SASL_PASSWORD)", c.SASL.Mechanism)
+		}
+	default:
+		add("sasl.mechanism: %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", c.SASL.Mechanism)
+	}
+	if c.SASL.PasswordFile != "" {
+		if _, err := os.Stat(c.SASL.PasswordFile); err != nil {
+			add("sasl.password_file: %v", err)
+		}
+	}
+	for name, f := range map[string]string{"tls.ca_file": c.TLS.CAFile, "tls.cert_file": c.TLS.CertFile, "tls.key_file": c.TLS.KeyFile} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				add("%s: %v", name, err)
+			}
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		add("tls.cert_file, tls.key_file: give both or neither")
+	}
+	return errs.ErrorOrNil()
+}
+
+// dialer builds the Kafka dialer (TLS, SASL) for the source.
+func (c *Config) dialer() (*kafka.Dialer, error) {
+	mech, err := c.saslMechanism()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, ClientID: "syncwatch", SASLMechanism: mech, TLS: tc}, nil
+}
+
+// transport builds the Kafka transport (TLS, SASL) for the sink.
+func (c *Config) transport() (*kafka.Transport, error) {
+	mech, err := c.saslMechanism()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &kafka.Transport{ClientID: "syncwatch", SASL: mech, TLS: tc, DialTimeout: 10 * time.Second}, nil
+}
+
+func (c *Config) saslMechanism() (sasl.Mechanism, error) {
+	pw := c.SASL.Password
+	if c.SASL.PasswordFile != "" {
+		b, err := os.ReadFile(c.SASL.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading sasl.password_file: %w", err)
+		}
+		pw = strings.TrimRight(string(b), "\r\n")
+	}
+	switch strings.ToUpper(c.SASL.Mechanism) {
+	case "":
+		return nil, nil
+	case "PLAIN":
+		return plain.Mechanism{Username: c.SASL.Username, Password: pw}, nil
+	case "SCRAM-SHA-256":
+		return scram.Mechanism(scram.SHA256, c.SASL.Username, pw)
+	case "SCRAM-SHA-512":
+		return scram.Mechanism(scram.SHA512, c.SASL.Username, pw)
+	}
+	return nil, fmt.Errorf("sasl.mechanism: %q not supported", c.SASL.Mechanism)
+}
+
+func (c *Config) tlsConfig() (*tls.Config, error) {
+	if !c.TLS.Enabled {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.TLS.InsecureSkipVerify, ServerName: c.TLS.ServerName} //nolint:gosec // opt-in, for tests
+	if c.TLS.CAFile != "" {
+		pem, err := os.ReadFile(c.TLS.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca_file: no PEM certificates in %s", c.TLS.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if c.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading tls client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// redacted returns a copy fit for printing: secrets blanked.
+func (c Config) redacted() Config {
+	if c.SASL.Password != "" {
+		c.SASL.Password = "[REDACTED]"
+	}
+	return c
+}

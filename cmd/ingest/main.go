@@ -1,0 +1,409 @@
+// Command ingest is syncwatch's production consumer: it reads the logs of
+// the ExchangeConnector, the sync engine and the C4CC Connector from Kafka
+// as a member of a consumer group, detects sync errors and sync issues, and
+// publishes incident events (CloudEvents) to Kafka, committing offsets only
+// after everything a message caused was delivered (at-least-once).
+//
+//	ingest --brokers host:9092 [flags]
+//	ingest --demo [--follow] [--json]
+//	ingest validate --config FILE
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/syncwatch/syncwatch/detectors"
+	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/sinks"
+)
+
+const (
+	exitOK     = 0
+	exitUsage  = 1 // bad usage or configuration
+	exitFailed = 2 // the consumer failed
+)
+
+const usageText = `ingest: syncwatch's Kafka consumer for C4C <-> Exchange sync logs.
+
+Usage:
+  ingest --demo [--follow] [--json]    run on an embedded Kafka broker with generated logs
+  ingest --brokers HOST:PORT [flags]   consume a real cluster
+  ingest validate --config FILE        check a config file and exit
+
+ingest reads the producers' topics (one log entry per message, any of the
+three formats) as a member of a consumer group, runs the same pipeline as
+replay, and publishes one CloudEvent per incident change (opened, updated,
+resolved) to the incidents topic, keyed by incident id, and unparseable
+entries to the dead-letter topic. A sync_error means a mailbox's sync is
+completely non-functional; a sync_issue means specific records fail.
+Offsets are committed only after everything a message caused was delivered.
+
+Every flag has an environment variable (SYNCWATCH_ + the flag name in upper
+case with - as _, e.g. SYNCWATCH_BROKERS) and a key in the YAML config file
+(--config, or SYNCWATCH_CONFIG): flags win over the environment, which wins
+over the file. Secrets (the SASL password) come from the environment
+(SYNCWATCH_SASL_PASSWORD) or a file (--sasl-password-file), never a flag,
+and are never printed.
+
+Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz.
+SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
+the group, within --shutdown-timeout.
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type cliFlags struct {
+	config               string
+	brokers, topics      string
+	demo, follow, asJSON bool
+	demoMailboxes        int
+	demoHours            float64
+	demoSeed             int64
+	logLevel             string
+	fs                   *flag.FlagSet
+	cfg                  Config
+}
+
+func newFlags(stderr io.Writer) *cliFlags {
+	f := &cliFlags{cfg: defaultConfig()}
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &f.cfg
+	fs.StringVar(&f.config, "config", "", "YAML config `FILE` (env SYNCWATCH_CONFIG)")
+	fs.StringVar(&f.brokers, "brokers", "", "Kafka bootstrap brokers, comma-separated `host:port` list")
+	fs.StringVar(&c.Group, "group", c.Group, "consumer group")
+	fs.StringVar(&f.topics, "topics", strings.Join(c.Topics, ","), "log topics, comma-separated")
+	fs.StringVar(&c.IncidentsTopic, "incidents-topic", c.IncidentsTopic, "topic for incident events")
+	fs.StringVar(&c.DLQTopic, "dlq-topic", c.DLQTopic, "topic for dead letters")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "`address` of /metrics, /healthz, /readyz (\"off\" disables)")
+	fs.StringVar(&c.Catalog, "catalog", "", "catalog `FILE` merged over the embedded catalog of known errors")
+	fs.BoolVar(&c.Stdout, "stdout", false, "also print incident events as JSON lines on stdout")
+	fs.DurationVar(&c.Lateness, "lateness", c.Lateness, "how long after a run's end its lines still count")
+	fs.DurationVar(&c.RunTimeout, "run-timeout", c.RunTimeout, "a run with no end line is over after this much event time of silence")
+	fs.IntVar(&c.ConsecutiveRuns, "consecutive-runs", c.ConsecutiveRuns, "failed runs in a row that make a run-dependent class a sync error")
+	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
+	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "bound of the graceful stop")
+	fs.StringVar(&c.SASL.Mechanism, "sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.StringVar(&c.SASL.Username, "sasl-username", "", "SASL user name")
+	fs.StringVar(&c.SASL.PasswordFile, "sasl-password-file", "", "`FILE` holding the SASL password (or env SYNCWATCH_SASL_PASSWORD)")
+	fs.BoolVar(&c.TLS.Enabled, "tls", false, "connect to the brokers with TLS")
+	fs.StringVar(&c.TLS.CAFile, "tls-ca-file", "", "PEM `FILE` of CAs to trust (default: the system's)")
+	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", "", "client certificate PEM `FILE` (mutual TLS)")
+	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", "", "client key PEM `FILE` (mutual TLS)")
+	fs.BoolVar(&c.TLS.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (tests only)")
+	fs.BoolVar(&f.demo, "demo", false, "start an embedded Kafka broker, produce generated logs, consume them, print incidents, exit")
+	fs.BoolVar(&f.follow, "follow", false, "with --demo: keep producing live traffic until interrupted")
+	fs.BoolVar(&f.asJSON, "json", false, "with --demo: print the events' JSON instead of readable lines")
+	fs.IntVar(&f.demoMailboxes, "demo-mailboxes", 30, "with --demo: mailboxes in the generated logs")
+	fs.Float64Var(&f.demoHours, "demo-hours", 24, "with --demo: hours of generated logs")
+	fs.Int64Var(&f.demoSeed, "demo-seed", 1, "with --demo: generator seed")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	f.fs = fs
+	return f
+}
+
+// resolve applies the config file and the environment under the flags
+// that were set explicitly.
+func (f *cliFlags) resolve(getenv func(string) string) (Config, error) {
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	fromFlags := f.cfg
+	cfg := defaultConfig()
+	path := f.config
+	if path == "" {
+		path = getenv("SYNCWATCH_CONFIG")
+	}
+	if path != "" {
+		if err := loadFile(path, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	var errs *multierror.Error
+	// environment, then explicit flags, field by field
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		env := "SYNCWATCH_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		v, fromEnv := getenv(env), false
+		if v != "" && !set[fl.Name] {
+			fromEnv = true
+		}
+		if !fromEnv && !set[fl.Name] {
+			return
+		}
+		if !fromEnv {
+			v = fl.Value.String()
+		}
+		if err := applyField(&cfg, &fromFlags, fl.Name, v, fromEnv); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("%s: %w", map[bool]string{true: env, false: "--" + fl.Name}[fromEnv], err))
+		}
+	})
+	if pw := getenv("SYNCWATCH_SASL_PASSWORD"); pw != "" {
+		cfg.SASL.Password = pw
+	}
+	return cfg, errs.ErrorOrNil()
+}
+
+// applyField sets one field of cfg from a flag or environment value.
+func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
+	dur := func(dst *time.Duration, flagVal time.Duration) error {
+		if !fromEnv {
+			*dst = flagVal
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*dst = d
+		return nil
+	}
+	list := func(s string) []string {
+		var out []string
+		for _, x := range strings.Split(s, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	switch name {
+	case "brokers":
+		cfg.Brokers = list(v)
+	case "topics":
+		cfg.Topics = list(v)
+	case "group":
+		cfg.Group = v
+	case "incidents-topic":
+		cfg.IncidentsTopic = v
+	case "dlq-topic":
+		cfg.DLQTopic = v
+	case "metrics-addr":
+		cfg.MetricsAddr = v
+	case "catalog":
+		cfg.Catalog = v
+	case "stdout":
+		cfg.Stdout = v == "true" || v == "1"
+	case "lateness":
+		return dur(&cfg.Lateness, flags.Lateness)
+	case "run-timeout":
+		return dur(&cfg.RunTimeout, flags.RunTimeout)
+	case "reorder-window":
+		return dur(&cfg.ReorderWindow, flags.ReorderWindow)
+	case "idle-timeout":
+		return dur(&cfg.IdleTimeout, flags.IdleTimeout)
+	case "restore-window":
+		return dur(&cfg.RestoreWindow, flags.RestoreWindow)
+	case "shutdown-timeout":
+		return dur(&cfg.ShutdownTimeout, flags.ShutdownTimeout)
+	case "consecutive-runs":
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			return fmt.Errorf("not a number: %q", v)
+		}
+		cfg.ConsecutiveRuns = n
+	case "sasl-mechanism":
+		cfg.SASL.Mechanism = v
+	case "sasl-username":
+		cfg.SASL.Username = v
+	case "sasl-password-file":
+		cfg.SASL.PasswordFile = v
+	case "tls":
+		cfg.TLS.Enabled = v == "true" || v == "1"
+	case "tls-ca-file":
+		cfg.TLS.CAFile = v
+	case "tls-cert-file":
+		cfg.TLS.CertFile = v
+	case "tls-key-file":
+		cfg.TLS.KeyFile = v
+	case "tls-insecure-skip-verify":
+		cfg.TLS.InsecureSkipVerify = v == "true" || v == "1"
+	}
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "validate" {
+		return runValidate(args[1:], stdout, stderr)
+	}
+	f := newFlags(stderr)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if f.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ingest: unexpected arguments %q (ingest --help)\n", f.fs.Args())
+		return exitUsage
+	}
+	cfg, err := f.resolve(os.Getenv)
+	if err == nil {
+		err = cfg.Validate(f.demo)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ingest: invalid configuration:\n%v\n", err)
+		return exitUsage
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "ingest: --log-level: %v\n", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.demo {
+		return runDemo(ctx, f, cfg, stdout, stderr, log)
+	}
+	if err := consumeKafka(ctx, cfg, log, stdout, nil, 0); err != nil {
+		log.Error("ingest failed", "err", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func runValidate(args []string, stdout, stderr io.Writer) int {
+	f := newFlags(stderr)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	cfg, err := f.resolve(os.Getenv)
+	if err == nil {
+		err = cfg.Validate(false)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ingest: invalid configuration:\n%v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, "configuration OK")
+	return exitOK
+}
+
+// consumeKafka runs the consumer against cfg.Brokers until ctx ends (or,
+// with stopAfter > 0, until that many messages were processed). extra, if
+// not nil, also receives the events (the demo's printer).
+func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer, extra sinks.Sink, stopAfter int64) (err error) {
+	cat := (*detectors.Catalog)(nil)
+	if cfg.Catalog != "" {
+		if cat, err = detectors.LoadCatalog(cfg.Catalog); err != nil {
+			return err
+		}
+	}
+	dets, err := detectors.Build(nil, detectors.Options{Catalog: cat})
+	if err != nil {
+		return err
+	}
+	dialer, err := cfg.dialer()
+	if err != nil {
+		return err
+	}
+	transport, err := cfg.transport()
+	if err != nil {
+		return err
+	}
+	kafkaSink, err := sinks.NewKafka(sinks.KafkaConfig{
+		Brokers: cfg.Brokers, IncidentsTopic: cfg.IncidentsTopic, DeadLetterTopic: cfg.DLQTopic, Transport: transport,
+	})
+	if err != nil {
+		return fmt.Errorf("creating kafka sink: %w", err)
+	}
+	outs := []sinks.Sink{kafkaSink}
+	if cfg.Stdout {
+		outs = append(outs, sinks.NewJSONL(stdout, sinks.JSONLOptions{}))
+	}
+	if extra != nil {
+		outs = append(outs, extra)
+	}
+	events := sinks.NewFanout(outs...)
+	src, err := pipeline.NewKafkaSource(pipeline.KafkaSourceConfig{
+		Brokers: cfg.Brokers, GroupID: cfg.Group, Topics: cfg.Topics, Dialer: dialer,
+		RestoreWindow: cfg.RestoreWindow, Logger: log,
+	})
+	if err != nil {
+		events.Close(context.Background())
+		return fmt.Errorf("creating kafka source: %w", err)
+	}
+	m := newMetrics()
+	m.ready = src.Ready
+	m.lag = src.Lag
+	var srv *http.Server
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
+		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
+		if lerr != nil {
+			src.Close(context.Background())
+			events.Close(context.Background())
+			return fmt.Errorf("listening on --metrics-addr: %w", lerr)
+		}
+		srv = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		log.Info("serving metrics", "addr", ln.Addr().String())
+	}
+	c := &consumer{
+		src: src, log: log, metrics: m, batchSize: 2000, batchWait: 50 * time.Millisecond, stopAfter: stopAfter,
+		newPipe: func() (*pipeline.Pipeline, error) {
+			return pipeline.New(pipeline.Config{
+				Detection: detectors.Config{
+					Source: "syncwatch/ingest", Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
+					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets,
+				},
+				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
+				Events:      events,
+				DeadLetters: kafkaSink,
+			})
+		},
+	}
+	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics, "incidents_topic", cfg.IncidentsTopic)
+	runErr := c.run(ctx)
+
+	// graceful stop: commit what was delivered, leave the group, close sinks
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs *multierror.Error
+	errs = multierror.Append(errs, runErr)
+	if cerr := src.Close(sctx); cerr != nil {
+		errs = multierror.Append(errs, fmt.Errorf("closing source: %w", cerr))
+	}
+	if cerr := events.Close(sctx); cerr != nil {
+		errs = multierror.Append(errs, fmt.Errorf("closing sinks: %w", cerr))
+	}
+	if srv != nil {
+		srv.Shutdown(sctx)
+	}
+	s := c.pipe.Summary()
+	log.Info("stopped", "processed", c.processed.Load(), "events", s.Events, "dead_letters", sum(s.Normalize.DeadLettered[:]))
+	return errs.ErrorOrNil()
+}
+
+func sum(xs []int64) int64 {
+	var n int64
+	for _, x := range xs {
+		n += x
+	}
+	return n
+}
