@@ -1,0 +1,203 @@
+package kfakebroker_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
+)
+
+func startBroker(t *testing.T, cfg kfakebroker.Config) *kfakebroker.Broker {
+	t.Helper()
+	b, err := kfakebroker.Start(cfg)
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	return b
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     kfakebroker.Config
+		wantErr []string
+	}{
+		{name: "zero value", cfg: kfakebroker.Config{}},
+		{name: "explicit", cfg: kfakebroker.Config{Addr: "127.0.0.1:0", Topics: []string{"a"}, Partitions: 2}},
+		{
+			name:    "every problem at once",
+			cfg:     kfakebroker.Config{Addr: "nonsense", Partitions: -1, Topics: []string{""}},
+			wantErr: []string{"Addr", "Partitions", "Topics[0]"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, w := range tt.wantErr {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestAdvertisedAddress(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      kfakebroker.Config
+		wantHost string
+	}{
+		{name: "default loopback", cfg: kfakebroker.Config{}, wantHost: "127.0.0.1"},
+		{name: "unspecified listen host advertises loopback", cfg: kfakebroker.Config{Addr: "0.0.0.0:0"}, wantHost: "127.0.0.1"},
+		{name: "explicit advertised host", cfg: kfakebroker.Config{Addr: "127.0.0.1:0", AdvertisedHost: "localhost"}, wantHost: "localhost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := startBroker(t, tt.cfg)
+			addrs := b.Addrs()
+			require.Len(t, addrs, 1)
+			host, port, err := net.SplitHostPort(addrs[0])
+			require.NoError(t, err)
+			require.Equal(t, tt.wantHost, host)
+			require.NotEqual(t, "0", port)
+
+			// The broker tells clients the address they connected to.
+			conn, err := kafka.Dial("tcp", addrs[0])
+			require.NoError(t, err)
+			defer conn.Close()
+			brokers, err := conn.Brokers()
+			require.NoError(t, err)
+			require.Len(t, brokers, 1)
+			require.Equal(t, addrs[0], net.JoinHostPort(brokers[0].Host, fmt.Sprint(brokers[0].Port)))
+		})
+	}
+}
+
+func TestSeedTopicsAndPartitions(t *testing.T) {
+	b := startBroker(t, kfakebroker.Config{Topics: []string{"x", "y"}, Partitions: 4})
+	conn, err := kafka.Dial("tcp", b.Addrs()[0])
+	require.NoError(t, err)
+	defer conn.Close()
+	parts, err := conn.ReadPartitions("x", "y")
+	require.NoError(t, err)
+	require.Len(t, parts, 8)
+}
+
+// TestWriterRequireAllAndReader writes with kafka-go's Writer waiting for
+// all replicas, letting the broker create the topic, and reads back.
+func TestWriterRequireAllAndReader(t *testing.T) {
+	b := startBroker(t, kfakebroker.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(b.Addrs()...),
+		Topic:                  "auto-created",
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           5 * time.Millisecond,
+		AllowAutoTopicCreation: true,
+	}
+	defer w.Close()
+	var msgs []kafka.Message
+	for i := range 30 {
+		msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))})
+	}
+	require.NoError(t, w.WriteMessages(ctx, msgs...))
+
+	var got []string
+	for p := range 3 {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: b.Addrs(), Topic: "auto-created", Partition: p, MaxWait: 100 * time.Millisecond})
+		conn, err := kafka.DialLeader(ctx, "tcp", b.Addrs()[0], "auto-created", p)
+		require.NoError(t, err)
+		last, err := conn.ReadLastOffset()
+		require.NoError(t, err)
+		require.NoError(t, conn.Close())
+		for range last {
+			m, err := r.FetchMessage(ctx)
+			require.NoError(t, err)
+			got = append(got, string(m.Value))
+		}
+		require.NoError(t, r.Close())
+	}
+	require.Len(t, got, 30)
+}
+
+// TestConsumerGroupSplitsPartitions checks group coordination with
+// kafka-go's ConsumerGroup: two members split six partitions, and when one
+// leaves the other gets all of them in a later generation.
+func TestConsumerGroupSplitsPartitions(t *testing.T) {
+	b := startBroker(t, kfakebroker.Config{Topics: []string{"t1", "t2"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	newGroup := func() *kafka.ConsumerGroup {
+		g, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+			ID:                "g",
+			Brokers:           b.Addrs(),
+			Topics:            []string{"t1", "t2"},
+			HeartbeatInterval: 200 * time.Millisecond,
+			SessionTimeout:    6 * time.Second,
+			RebalanceTimeout:  5 * time.Second,
+		})
+		require.NoError(t, err)
+		return g
+	}
+	count := func(gen *kafka.Generation) int {
+		n := 0
+		for _, as := range gen.Assignments {
+			n += len(as)
+		}
+		return n
+	}
+	// next returns the next generation of g, keeping it alive until it ends.
+	next := func(g *kafka.ConsumerGroup) *kafka.Generation {
+		gen, err := g.Next(ctx)
+		require.NoError(t, err)
+		gen.Start(func(ctx context.Context) { <-ctx.Done() })
+		return gen
+	}
+
+	g1 := newGroup()
+	gen := next(g1)
+	require.Equal(t, 6, count(gen))
+
+	g2 := newGroup()
+	defer g2.Close()
+	gens := make(chan *kafka.Generation, 1)
+	go func() { gens <- next(g2) }()
+	gen1 := next(g1) // g1 learns of the rebalance through its heartbeat
+	gen2 := <-gens
+	require.Equal(t, gen1.ID, gen2.ID)
+	require.Greater(t, gen1.ID, gen.ID)
+	// kafka-go's range balancer splits each topic: 2+1 partitions of each.
+	require.Equal(t, 6, count(gen1)+count(gen2))
+	require.NotZero(t, count(gen1))
+	require.NotZero(t, count(gen2))
+
+	var parts []string
+	for _, g := range []*kafka.Generation{gen1, gen2} {
+		for topic, as := range g.Assignments {
+			for _, a := range as {
+				parts = append(parts, fmt.Sprintf("%s/%d", topic, a.ID))
+			}
+		}
+	}
+	sort.Strings(parts)
+	require.Equal(t, []string{"t1/0", "t1/1", "t1/2", "t2/0", "t2/1", "t2/2"}, parts)
+
+	require.NoError(t, g1.Close()) // leaves the group
+	gen3 := next(g2)
+	require.Equal(t, 6, count(gen3))
+	require.Greater(t, gen3.ID, gen2.ID)
+}

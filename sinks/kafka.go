@@ -1,0 +1,337 @@
+package sinks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/hashicorp/go-multierror"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// Defaults of KafkaConfig.
+const (
+	DefaultIncidentsTopic        = "sync.incidents"
+	DefaultDeadLetterTopic       = "sync.deadletter"
+	DefaultKafkaBatchTimeout     = 5 * time.Millisecond
+	DefaultKafkaRetryMaxInterval = 5 * time.Second
+)
+
+// KafkaConfig configures a Kafka sink. Its zero value with Brokers set
+// works.
+type KafkaConfig struct {
+	// Brokers are the bootstrap addresses ("host:port"). Required.
+	Brokers []string
+
+	// IncidentsTopic receives the incident events.
+	//
+	// Default: "sync.incidents"
+	IncidentsTopic string
+
+	// DeadLetterTopic receives the dead letters.
+	//
+	// Default: "sync.deadletter"
+	DeadLetterTopic string
+
+	// Transport carries the requests (TLS, SASL, client id, timeouts). A
+	// transport given here is shared, not closed by Close.
+	//
+	// Default: a transport of the sink's own, like kafka.DefaultTransport
+	Transport *kafka.Transport
+
+	// BatchTimeout is how long the writer waits for more messages of a
+	// partition before sending. Write waits for the acknowledgement, so
+	// this is added to every Write; kafka-go's own default (1s) caps a
+	// producer at about a thousand messages per second.
+	//
+	// Default: 5ms
+	BatchTimeout time.Duration
+
+	// RetryMaxInterval is the longest wait between two attempts of a
+	// failing write. Writes are retried, with exponential backoff and
+	// jitter starting at 100ms, until the caller's ctx ends.
+	//
+	// Default: 5s
+	RetryMaxInterval time.Duration
+
+	// DisableAutoTopicCreation stops the sink from asking the broker to
+	// create missing topics (which brokers do only if they allow it).
+	//
+	// Default: false (topics are created on first write)
+	DisableAutoTopicCreation bool
+
+	// Logger receives retry warnings.
+	//
+	// Default: slog.Default()
+	Logger *slog.Logger
+}
+
+func (c *KafkaConfig) incidentsTopic() string {
+	if c.IncidentsTopic == "" {
+		return DefaultIncidentsTopic
+	}
+	return c.IncidentsTopic
+}
+
+func (c *KafkaConfig) deadLetterTopic() string {
+	if c.DeadLetterTopic == "" {
+		return DefaultDeadLetterTopic
+	}
+	return c.DeadLetterTopic
+}
+
+func (c *KafkaConfig) batchTimeout() time.Duration {
+	if c.BatchTimeout == 0 {
+		return DefaultKafkaBatchTimeout
+	}
+	return c.BatchTimeout
+}
+
+func (c *KafkaConfig) retryMaxInterval() time.Duration {
+	if c.RetryMaxInterval == 0 {
+		return DefaultKafkaRetryMaxInterval
+	}
+	return c.RetryMaxInterval
+}
+
+func (c *KafkaConfig) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
+}
+
+// Validate reports every problem of the configuration at once, each naming
+// its field.
+func (c *KafkaConfig) Validate() error {
+	var errs *multierror.Error
+	if len(c.Brokers) == 0 {
+		errs = multierror.Append(errs, errors.New("Brokers: at least one broker address is required"))
+	}
+	for i, b := range c.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			errs = multierror.Append(errs, fmt.Errorf("Brokers[%d] %q: not a host:port address", i, b))
+		}
+	}
+	if c.incidentsTopic() == c.deadLetterTopic() {
+		errs = multierror.Append(errs, fmt.Errorf("DeadLetterTopic %q: same as IncidentsTopic", c.deadLetterTopic()))
+	}
+	if c.BatchTimeout < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("BatchTimeout %v: must not be negative", c.BatchTimeout))
+	}
+	if c.RetryMaxInterval < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("RetryMaxInterval %v: must not be negative", c.RetryMaxInterval))
+	}
+	return errs.ErrorOrNil()
+}
+
+// Kafka writes incident events and dead letters to Kafka topics, waiting
+// for every in-sync replica to acknowledge (acks=all) before a write
+// returns.
+//
+// Events go to IncidentsTopic, keyed by incident id (so an incident's
+// events stay in one partition, in order), with the header
+// content-type: application/cloudevents+json and as value exactly
+// encoding/json's bytes of the event, the same as every other sink. Dead
+// letters go to DeadLetterTopic as encoding/json's bytes, with the header
+// content-type: application/json.
+type Kafka struct {
+	cfg       KafkaConfig
+	log       *slog.Logger
+	events    *kafka.Writer
+	letters   *kafka.Writer
+	transport *kafka.Transport // ours to close, nil if given in the config
+
+	mu     sync.Mutex
+	closed bool
+}
+
+var (
+	_ Sink           = (*Kafka)(nil)
+	_ DeadLetterSink = (*Kafka)(nil)
+)
+
+// NewKafka validates cfg and returns a sink; it does not connect until
+// the first write.
+func NewKafka(cfg KafkaConfig) (*Kafka, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("validating kafka sink config: %w", err)
+	}
+	k := &Kafka{cfg: cfg, log: cfg.logger().With("component", "kafka_sink")}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = &kafka.Transport{}
+		k.transport = transport
+	}
+	newWriter := func(topic string) *kafka.Writer {
+		return &kafka.Writer{
+			Addr:                   kafka.TCP(slices.Clone(cfg.Brokers)...),
+			Topic:                  topic,
+			Balancer:               &kafka.Hash{},
+			RequiredAcks:           kafka.RequireAll,
+			BatchTimeout:           cfg.batchTimeout(),
+			BatchSize:              1000,
+			MaxAttempts:            3, // then Write's own backoff takes over
+			WriteBackoffMin:        50 * time.Millisecond,
+			WriteBackoffMax:        500 * time.Millisecond,
+			Transport:              transport,
+			AllowAutoTopicCreation: !cfg.DisableAutoTopicCreation,
+		}
+	}
+	k.events = newWriter(cfg.incidentsTopic())
+	k.letters = newWriter(cfg.deadLetterTopic())
+	return k, nil
+}
+
+// String names the sink in errors and logs.
+func (k *Kafka) String() string { return "kafka:" + k.cfg.incidentsTopic() }
+
+// Write writes events to IncidentsTopic and returns once the broker
+// acknowledged every one of them (acks=all). Failures are retried with
+// backoff until ctx ends; then Write returns an error wrapping ctx.Err()
+// and the last failure, and some events may or may not have been written.
+// It returns ErrClosed after Close. Not safe for concurrent use.
+func (k *Kafka) Write(ctx context.Context, events []schemas.IncidentEvent) error {
+	msgs := make([]kafka.Message, len(events))
+	for i := range events {
+		value, err := json.Marshal(&events[i])
+		if err != nil {
+			return fmt.Errorf("encoding event %s: %w", events[i].ID, err)
+		}
+		msgs[i] = kafka.Message{
+			Key:     []byte(events[i].Data.IncidentID),
+			Value:   value,
+			Headers: []kafka.Header{{Key: "content-type", Value: []byte(schemas.ContentType)}},
+		}
+	}
+	return k.write(ctx, k.events, msgs)
+}
+
+// WriteDeadLetters writes letters to DeadLetterTopic with the same
+// contract as Write.
+func (k *Kafka) WriteDeadLetters(ctx context.Context, letters []schemas.DeadLetter) error {
+	msgs := make([]kafka.Message, len(letters))
+	for i := range letters {
+		value, err := json.Marshal(&letters[i])
+		if err != nil {
+			return fmt.Errorf("encoding dead letter from %s: %w", letters[i].Origin, err)
+		}
+		msgs[i] = kafka.Message{
+			Value:   value,
+			Headers: []kafka.Header{{Key: "content-type", Value: []byte(schemas.DataContentType)}},
+		}
+	}
+	return k.write(ctx, k.letters, msgs)
+}
+
+// write sends msgs with w until the broker acknowledged all of them or
+// ctx ends. After a partial failure only the failed messages are sent
+// again.
+func (k *Kafka) write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
+	k.mu.Lock()
+	closed := k.closed
+	k.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	pending := msgs
+	var last error
+	attempts := 0
+	op := func() (struct{}, error) {
+		attempts++
+		err := w.WriteMessages(ctx, pending...)
+		if err == nil {
+			return struct{}{}, nil
+		}
+		if ctx.Err() != nil {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		last = err
+		var tooLarge kafka.MessageTooLargeError
+		if errors.As(err, &tooLarge) || errors.Is(err, io.ErrClosedPipe) {
+			return struct{}{}, backoff.Permanent(err) // retrying cannot help
+		}
+		var failed kafka.WriteErrors
+		if errors.As(err, &failed) && len(failed) == len(pending) {
+			var again []kafka.Message
+			for i, e := range failed {
+				if e != nil {
+					again = append(again, pending[i])
+				}
+			}
+			if len(again) > 0 {
+				pending = again
+			}
+		}
+		return struct{}{}, err
+	}
+	notify := func(err error, wait time.Duration) {
+		level := slog.LevelDebug
+		if attempts == 1 {
+			level = slog.LevelWarn
+		}
+		k.log.Log(ctx, level, "writing to kafka failed, retrying", "topic", w.Topic, "messages", len(pending), "attempt", attempts, "retry_in", wait, "err", err)
+	}
+	_, err := backoff.Retry(ctx, op,
+		backoff.WithBackOff(&backoff.ExponentialBackOff{
+			InitialInterval:     100 * time.Millisecond,
+			RandomizationFactor: 0.5,
+			Multiplier:          2,
+			MaxInterval:         k.cfg.retryMaxInterval(),
+		}),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(notify),
+	)
+	if err == nil {
+		return nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if last != nil {
+			return fmt.Errorf("writing %d messages to %s after %d attempts: %w (last error: %v)", len(pending), w.Topic, attempts, ctxErr, last)
+		}
+		return fmt.Errorf("writing %d messages to %s: %w", len(pending), w.Topic, ctxErr)
+	}
+	return fmt.Errorf("writing %d messages to %s: %w", len(pending), w.Topic, err)
+}
+
+// Close waits for writes in flight, closes both writers and, if the sink
+// made its own transport, its connections. ctx bounds the wait. Errors are
+// combined with go-multierror. Later writes return ErrClosed.
+func (k *Kafka) Close(ctx context.Context) error {
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		var errs *multierror.Error
+		if err := k.events.Close(); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("closing writer of %s: %w", k.events.Topic, err))
+		}
+		if err := k.letters.Close(); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("closing writer of %s: %w", k.letters.Topic, err))
+		}
+		if k.transport != nil {
+			k.transport.CloseIdleConnections()
+		}
+		done <- errs.ErrorOrNil()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("closing kafka sink: %w", ctx.Err())
+	}
+}
