@@ -123,6 +123,7 @@ func TestTemplate(t *testing.T) {
 		{"quoted, email, url", `Mailbox "anna@contoso.com" rejected by https://mail.contoso.com/ews/exchange.asmx for user bob@x.io`,
 			"mailbox <*> rejected by <*> for user <*>"},
 		{"case and trailing period", "The underlying connection was CLOSED.", "the underlying connection was closed"},
+		{"component tag prefix", "EWS: The remote server returned an error: (502) Bad Gateway.", "the remote server returned an error: (<*>) bad gateway"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {

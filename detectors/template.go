@@ -28,6 +28,7 @@ const maxTemplateLen = 200
 // <*>; the text is lower-cased, spacing folded, trailing punctuation and a
 // trailing "(request id ...)"-style parenthesis of masked words dropped.
 func Template(msg string) string {
+	msg = stripTagPrefix(msg)
 	var b strings.Builder
 	b.Grow(min(len(msg), maxTemplateLen) + 8)
 	words := 0
@@ -87,6 +88,26 @@ func Template(msg string) string {
 	t = dropMaskedParen(t)
 	t = strings.TrimRight(t, " .!;:,")
 	return t
+}
+
+// stripTagPrefix drops short component tags before a message, such as
+// "EWS: " or "[C4C] ": wording noise that must not split one failure mode
+// into two templates.
+func stripTagPrefix(msg string) string {
+	for range 3 {
+		m := strings.TrimLeft(msg, " \t")
+		end := strings.IndexAny(m, " \t")
+		if end <= 0 || end > 8 {
+			return m
+		}
+		w := m[:end]
+		tag := (strings.HasSuffix(w, ":") && len(w) >= 3) || (strings.HasPrefix(w, "[") && strings.HasSuffix(w, "]"))
+		if !tag || strings.TrimSpace(m[end:]) == "" {
+			return m
+		}
+		msg = m[end:]
+	}
+	return strings.TrimLeft(msg, " \t")
 }
 
 // trimPunct splits leading and trailing punctuation off a word.
