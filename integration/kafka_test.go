@@ -34,9 +34,9 @@ var topicOf = map[schemas.Producer]string{
 // the live watermark passes every decision (a live system keeps logging).
 // It also writes the same entries as files for replay.
 type kafkaCorpus struct {
-	dir     string
-	truth   []loggen.Truth
-	topics  map[string]string // topic -> kcat input file
+	dir      string
+	truth    []loggen.Truth
+	topics   map[string]string // topic -> kcat input file
 	replay   []string          // files for replay, same entries
 	entries  int
 	tickLine string
