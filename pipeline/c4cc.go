@@ -39,6 +39,7 @@ func parseC4CCJSON(b []byte, off int, rec *schemas.LogRecord) error {
 	var ts, level jsonValue
 	var tsSet, levelSet bool
 	status := 0
+	var fieldErr error
 
 	it, err := p.object(0, 0)
 	if err != nil {
@@ -86,12 +87,15 @@ func parseC4CCJSON(b []byte, off int, rec *schemas.LogRecord) error {
 		default:
 			rec.SetAttr(internBytes(key), p.text(v))
 		}
-		if err != nil {
-			return err
+		if err != nil && fieldErr == nil {
+			fieldErr = err // reported once the syntax is known to be good
 		}
 	}
 	if i := p.ws(it.i); i < len(b) {
 		return p.unexpected(i, "data after object")
+	}
+	if fieldErr != nil {
+		return fieldErr
 	}
 
 	if !tsSet || ts.kind == '0' {

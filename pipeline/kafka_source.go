@@ -350,13 +350,16 @@ func NewKafkaSource(cfg KafkaSourceConfig) (*KafkaSource, error) {
 		s.log.Debug(fmt.Sprintf(msg, args...))
 	})
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID:                    resolved.GroupID,
-		Brokers:               resolved.Brokers,
-		Dialer:                s.dialer,
-		Topics:                resolved.Topics,
-		HeartbeatInterval:     cfg.heartbeatInterval(),
-		SessionTimeout:        cfg.sessionTimeout(),
-		RebalanceTimeout:      cfg.rebalanceTimeout(),
+		ID:                resolved.GroupID,
+		Brokers:           resolved.Brokers,
+		Dialer:            s.dialer,
+		Topics:            resolved.Topics,
+		HeartbeatInterval: cfg.heartbeatInterval(),
+		SessionTimeout:    cfg.sessionTimeout(),
+		RebalanceTimeout:  cfg.rebalanceTimeout(),
+		// kafka-go waits this long after a failed join, on top of run's
+		// exponential backoff, which is what paces the retries.
+		JoinGroupBackoff:      100 * time.Millisecond,
 		WatchPartitionChanges: true,
 		StartOffset:           kafka.FirstOffset,
 		Logger:                debug,
@@ -539,6 +542,7 @@ func (s *KafkaSource) Close(ctx context.Context) error {
 func (s *KafkaSource) run() {
 	defer close(s.runDone)
 	bo := newBackoff()
+	failing := false
 	for {
 		gen, err := s.group.Next(s.ctx)
 		if err != nil {
@@ -546,11 +550,19 @@ func (s *KafkaSource) run() {
 				return
 			}
 			wait := bo.NextBackOff()
-			s.log.Warn("joining consumer group failed, retrying", "err", err, "retry_in", wait)
+			level := slog.LevelDebug
+			if !failing {
+				failing, level = true, slog.LevelWarn
+			}
+			s.log.Log(s.ctx, level, "joining consumer group failed, retrying with backoff", "err", err, "retry_in", wait)
 			if !sleep(s.ctx, wait) {
 				return
 			}
 			continue
+		}
+		if failing {
+			failing = false
+			s.log.Info("joined consumer group again")
 		}
 		bo.Reset()
 		s.startGeneration(gen)
@@ -786,7 +798,7 @@ func (f *fetcher) closeConn() {
 // outside the partition's log to its bounds.
 func (f *fetcher) restorePoint() (int64, error) {
 	conn := f.conn
-	if err := conn.SetDeadline(time.Now().Add(f.s.dialer.Timeout + f.s.cfg.maxWait())); err != nil {
+	if err := conn.SetDeadline(time.Now().Add(f.s.ioTimeout())); err != nil {
 		return 0, fmt.Errorf("setting deadline: %w", err)
 	}
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
@@ -831,10 +843,10 @@ func (f *fetcher) restorePoint() (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("looking up offset for time %s: %w", from.Format(time.RFC3339), err)
 	}
-	start = min(max(start, first), c)
-	if start < 0 {
+	if start < 0 { // no message that recent: cannot happen for c-1's own time
 		start = c
 	}
+	start = min(max(start, first), c)
 	log.Info("restoring partition", "from_offset", start, "committed", c, "from_time", from)
 	return start, nil
 }
@@ -846,7 +858,7 @@ func (f *fetcher) fetch() ([]kafka.Message, int64, error) {
 	if _, err := conn.Seek(f.offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
 		return nil, 0, fmt.Errorf("seeking to %d: %w", f.offset, err)
 	}
-	if err := conn.SetReadDeadline(time.Now().Add(f.s.cfg.maxWait() + f.s.dialer.Timeout)); err != nil {
+	if err := conn.SetReadDeadline(time.Now().Add(f.s.ioTimeout())); err != nil {
 		return nil, 0, fmt.Errorf("setting deadline: %w", err)
 	}
 	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{
@@ -948,6 +960,12 @@ func (f *fetcher) healthy() {
 			f.s.log.Info("fetching partition recovered", "topic", f.p.topic, "partition", f.p.partition)
 		}
 	}
+}
+
+// ioTimeout bounds one request to a partition leader: the broker's MaxWait
+// plus time for the network.
+func (s *KafkaSource) ioTimeout() time.Duration {
+	return s.cfg.maxWait() + defaultDialTimeout
 }
 
 // newBackoff is the retry policy of fetches and group joins: 100ms growing

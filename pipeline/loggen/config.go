@@ -54,7 +54,7 @@ type Config struct {
 	// incident scenario starts (some scenarios, the blips, deliberately
 	// produce no true episode). A negative value disables scenarios: the
 	// corpus then has no truth at all. At most 1.
-	// Default: 0.12 (30 mailboxes x 24h give about 60-80 true episodes).
+	// Default: 0.1 (30 mailboxes x 24h give about 60-80 true episodes).
 	IncidentRate float64
 	// Wording selects the message texts: 0 is the catalog wording of
 	// detection.md and the knowledge base; 1 is a paraphrase of every
@@ -70,7 +70,7 @@ const (
 	defaultTenants      = 6
 	defaultDuration     = 24 * time.Hour
 	defaultRunInterval  = 10 * time.Minute
-	defaultIncidentRate = 0.12
+	defaultIncidentRate = 0.1
 	minRunInterval      = time.Minute
 )
 

@@ -115,7 +115,8 @@
 // could not be resolved: 'mail.<domain>'", "Mailbox database 'DBnnnn' is
 // dismounted." (ExchangeConnector), "State store unavailable: dial tcp
 // ...: connection refused" (engine run_failed), "Service unavailable:
-// tenant myNNNN is in maintenance mode" (C4CC 503 on every record).
+// tenant myNNNN is in maintenance mode" (a C4CC session ERROR without a
+// record, then run_finished synced=0 failed=0).
 // Unknown per-record failures: "Invalid value for property StartDateTime:
 // <time>" (C4CC 400), "Value '<x>' is not allowed for property
 // CurrencyCode" (C4CC 422), "Recurrence pattern is invalid: FirstDayOfWeek

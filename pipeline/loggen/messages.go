@@ -186,7 +186,7 @@ func unknownTotal(v int, mb *mailbox, r *rng) (msg string, stack []string) {
 		return "Unexpected Exchange error: Mailbox database 'DB" + strconv.Itoa(r.between(1000, 9999)) + "' is dismounted.", nil
 	case unkStateStore:
 		return fmt.Sprintf("State store unavailable: dial tcp 10.%d.%d.%d:5432: connect: connection refused", r.intn(256), r.intn(256), r.between(1, 254)), nil
-	default: // unkMaintenance
+	default: // unkMaintenance (a C4CC session error, no record)
 		return "Service unavailable: tenant my" + strconv.Itoa(mb.tenantNum) + " is in maintenance mode", nil
 	}
 }

@@ -220,7 +220,10 @@ func parseClean(p schemas.Producer, raw []byte) (pline, error) {
 		l.t, _ = time.Parse(time.RFC3339Nano, j.TS)
 		l.level, l.tenant, l.mailbox, l.run, l.msg = j.Level, j.Tenant, j.Mailbox, j.RunID, j.Message
 		if j.Logger == "C4CC.Connector.Session" {
-			l.kind = "info"
+			if j.RecordID != "" || j.HTTP != nil {
+				return l, fmt.Errorf("json session line with a record: %q", raw)
+			}
+			l.kind = map[string]string{"INFO": "info", "ERROR": "error"}[j.Level]
 			return l, nil
 		}
 		if j.Logger != "C4CC.Connector.Push" || j.HTTP == nil || j.HTTP.Method != "POST" {
@@ -308,7 +311,7 @@ var refCatalog = []struct {
 	{regexp.MustCompile(`OAuth`), loggen.ClassAuthOAuthExpired},
 	{regexp.MustCompile(`^Authentication (error|failed)$`), loggen.ClassAuthPassword},
 	{regexp.MustCompile(`restricted`), "auth.warn"},
-	{regexp.MustCompile(`snapshot record`), loggen.ClassSnapshotLimit},
+	{regexp.MustCompile(`(?i)snapshot record`), loggen.ClassSnapshotLimit},
 	{regexp.MustCompile(`\(404\) Not Found|HTTP 404 \(Not Found\)`), loggen.ClassEWSNotFound},
 	{regexp.MustCompile(`\(403\) Forbidden|HTTP 403 \(Forbidden\)`), loggen.ClassEWSForbidden},
 	{regexp.MustCompile(`XML document ended unexpectedly|XML stream ended prematurely`), loggen.ClassXMLTruncated},

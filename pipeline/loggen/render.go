@@ -222,7 +222,7 @@ var recordTypes = map[string]string{"APPT": "Appointment", "CONT": "Contact", "M
 
 func (g *generator) renderC4CC(mb *mailbox, runID string, e *ev) ([]byte, int32) {
 	level := "INFO"
-	if e.kind == c4Failed {
+	if e.kind == c4Failed || e.status >= 400 {
 		level = "ERROR"
 	}
 	lower, thread, host := false, false, false
@@ -252,6 +252,9 @@ func (g *generator) renderC4CC(mb *mailbox, runID string, e *ev) ([]byte, int32)
 	b = append(b, runID...)
 	b = append(b, '"')
 	msg := msgC4CSessionOpen
+	if e.kind == c4Session && e.msg != "" {
+		msg = g.noise(e.msg, schemas.ProducerC4CC)
+	}
 	if e.kind != c4Session {
 		rt := recordTypes[e.record[:4]]
 		b = append(b, `,"recordType":"`...)

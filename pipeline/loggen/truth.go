@@ -206,4 +206,3 @@ func (t *tracker) apply(g *generator, mb *mailbox, r *runSummary) {
 		}
 	}
 }
-

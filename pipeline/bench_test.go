@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// Typical entries of each producer, as the sample corpora have them.
+var (
+	benchLog4netLines = [][]byte{
+		[]byte("2026-11-24 00:01:28,296 [35] INFO  ExchangeConnector.SyncWorker - [t-1035/m.rossi3@fabrikam.com/run:2ec8e6] item MAIL-19313 synced"),
+		[]byte("2026-11-24 00:02:50,008 [16] WARN  ExchangeConnector.EwsClient - [t-1042/s.ali25@adatum.com/run:85b8b4] Server busy (429), retrying after 2000 ms"),
+		[]byte("2026-11-24 03:46:58,120 [29] ERROR ExchangeConnector.SyncWorker - [t-1021/d.okafor19@northwind.com/run:f906e0] item CONT-67474 failed: The specified object was not found in the store."),
+	}
+	benchLogfmtLines = [][]byte{
+		[]byte("ts=2026-11-24T00:01:29.322Z level=info component=sync-engine tenant=t-1035 mailbox=m.rossi3@fabrikam.com run=2ec8e6 event=record_synced record=CONT-58651"),
+		[]byte("ts=2026-11-24T00:01:30.179Z level=info component=sync-engine tenant=t-1035 mailbox=m.rossi3@fabrikam.com run=2ec8e6 event=run_finished synced=12 failed=0 duration_ms=2179"),
+		[]byte(`ts=2026-11-24T10:17:02.220Z level=warn component=sync-engine tenant=t-77 mailbox=li.wei@northwind.com run=c0ffee event=record_failed record=APPT-88120 msg="Mandatory field Subject is missing"`),
+	}
+	benchJSONLines = [][]byte{
+		[]byte(`{"@timestamp":"2026-11-24T00:01:28.363Z","level":"INFO","logger":"C4CC.Connector.Push","tenant":"t-1035","mailbox":"m.rossi3@fabrikam.com","runId":"2ec8e6","recordType":"Task","recordId":"TASK-77247","http":{"method":"POST","url":"https://my1035.crm.ondemand.com/sap/c4c/odata/v1/c4codataapi/TaskCollection","status":201},"message":"record pushed"}`),
+		[]byte(`{"@timestamp":"2026-11-24T00:32:33.896Z","level":"ERROR","logger":"C4CC.Connector.Push","tenant":"t-1028","mailbox":"anna.berg26@adatum.com","runId":"04997d","recordType":"Task","recordId":"CONT-84323","http":{"method":"POST","url":"https://my1028.crm.ondemand.com/sap/c4c/odata/v1/c4codataapi/TaskCollection","status":500},"message":"Remote server returned an error: (500) Internal server error"}`),
+	}
+)
+
+func benchParser(b *testing.B, lines [][]byte, parse func([]byte, *schemas.LogRecord) error) {
+	total := 0
+	for _, l := range lines {
+		total += len(l)
+	}
+	var rec schemas.LogRecord
+	b.SetBytes(int64(total / len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := parse(lines[i%len(lines)], &rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseLog4net(b *testing.B) { benchParser(b, benchLog4netLines, ParseLog4net) }
+
+func BenchmarkParseLogfmt(b *testing.B) { benchParser(b, benchLogfmtLines, ParseLogfmt) }
+
+func BenchmarkParseC4CCJSON(b *testing.B) { benchParser(b, benchJSONLines, ParseC4CCJSON) }
+
+func BenchmarkNormalize(b *testing.B) {
+	var all [][]byte
+	all = append(all, benchLog4netLines...)
+	all = append(all, benchLogfmtLines...)
+	all = append(all, benchJSONLines...)
+	benchParser(b, all, Normalize)
+}
+
+func BenchmarkScanner(b *testing.B) {
+	var buf bytes.Buffer
+	stack := "\r\nSystem.Net.WebException: The remote server returned an error: (404) Not Found.\r\n   at System.Net.HttpWebRequest.GetResponse()\r\n   at Microsoft.Exchange.WebServices.Data.EwsHttpWebRequest.GetResponse()"
+	for buf.Len() < 1<<20 {
+		for _, l := range benchLog4netLines {
+			buf.Write(l)
+			buf.WriteString("\r\n")
+		}
+		buf.Write(benchLog4netLines[1])
+		buf.WriteString(stack + "\r\n\r\n")
+		for _, l := range benchLogfmtLines {
+			buf.Write(l)
+			buf.WriteByte('\n')
+		}
+		for _, l := range benchJSONLines {
+			buf.Write(l)
+			buf.WriteByte('\n')
+		}
+	}
+	data := buf.Bytes()
+	r := bytes.NewReader(data)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.Reset(data)
+		s := NewScanner(r, 0)
+		for s.Scan() {
+		}
+		if s.Err() != nil {
+			b.Fatal(s.Err())
+		}
+	}
+}

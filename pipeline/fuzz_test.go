@@ -1,0 +1,253 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// The fuzz targets are seeded with fuzzSeeds (f.Add) and with the corpus
+// files kept at the repository root, testdata/fuzz/<FuzzName>/ (the Go
+// corpus file format). `go test -fuzz` writes what it finds under
+// pipeline/testdata/fuzz/; copy interesting finds to the root directory.
+
+// fuzzSeeds are the nasty entries of log-formats.md "What real input
+// contains", plus one good entry per format.
+var fuzzSeeds = []string{
+	"",
+	" \t\r\n",
+	"\x00\x01\x02garbage\xc3\xbf\r\n",
+	"\xEF\xBB\xBF{}",
+	"2026-11-24 10:15:32,123 [12] ERROR ExchangeConnector.SyncWorker - [t-1042/anna.berg@contoso.com/run:7f3a9c] Authentication error",
+	"2026-11-24 10:15:32,125 [12] WARN  ExchangeConnector.SyncWorker - [t-1042/anna.berg@contoso.com/run:7f3a9c] Synchronization was disabled.\r\n",
+	"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The remote server returned an error: (404) Not Found.\r\nSystem.Net.WebException: (404) Not Found.\r\n   at System.Net.HttpWebRequest.GetResponse()\r\n",
+	"2026-11-24 10:16:05,002 [7] INFO  ExchangeConnector.SyncWorker - [t-2001/ops@fabrikam.com/run:a11c02] item AAMkAD3= synced",
+	"2026-11-24 03:46:58 [29] ERROR ExchangeConnector.SyncWorker - [t-1021/d.okafor19@northwind.com] item CONT-67474 failed: The specified object was not found in the store.",
+	"2026-11-24 05:38:53,418 [4] INFO  ExchangeConnector.SyncWorker -",
+	"2026-11-24 02:02:50.008+02:00 [16] WARN  X - [t/m/run:1] Server busy (429)",
+	"ts=2026-11-24T10:15:30.001Z level=info component=sync-engine tenant=t-1042 mailbox=anna.berg@contoso.com run=7f3a9c event=run_started direction=both",
+	`ts=2026-11-24T10:15:31.410Z level=error component=sync-engine tenant=t-1042 mailbox=anna.berg@contoso.com run=7f3a9c event=run_failed msg="A limit (10000/10040/0)"`,
+	"mailbox=li.wei@northwind.com synced=41 ts=2026-11-24T02:17:09+02:00 failed=1 event=run_finished tenant=t-77 level=WARN",
+	`ts=2026-11-24T10:00:00Z level=info msg="unclosed` + "\r\n",
+	`ts=2026-11-24T10:00:00Z tenant="t \"1\"" mailbox=m msg="x\\"`,
+	"ts=2026-11-24T00:37:07.082Z run=ea4c36 component=sync-engine direction=bo",
+	`{"@timestamp":"2026-11-24T10:20:11.517Z","level":"ERROR","logger":"C4CC.Connector.Push","tenant":"t-3310","mailbox":"sales@adatum.com","runId":"9b2e41","recordType":"Appointment","recordId":"APPT-1177","http":{"method":"POST","url":"https://x/","status":500},"message":"Remote server returned an error: (500) Internal server error","threadId":43}`,
+	`{"@timestamp":"2026-11-24T10:00:00Z","level":` + "\r\n",
+	`{"timestamp":"2026-11-24T12:00:00+02:00","tenant":"t\u002d1","mailbox":"m\/x","message":"\ud83d\ude00 \ud800 ` + "\xff" + `","o":{"a":[1,{"b":null}]},"n":-1.5e3}`,
+	`{"a":` + strings.Repeat("[", 200),
+	strings.Repeat(`{"a":`, 100),
+}
+
+// loadRootCorpus adds the corpus files of testdata/fuzz/<name>/ at the
+// repository root. Only the []byte, string and int values that the targets
+// here take are understood.
+func loadRootCorpus(f *testing.F, name string) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "fuzz", name, "*"))
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatalf("reading seed %s: %v", path, err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 4<<20)
+		if !sc.Scan() || sc.Text() != "go test fuzz v1" {
+			f.Fatalf("seed %s: not a Go fuzz corpus file", path)
+		}
+		var args []any
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			switch {
+			case strings.HasPrefix(line, "[]byte(") && strings.HasSuffix(line, ")"):
+				s, err := strconv.Unquote(line[len("[]byte(") : len(line)-1])
+				if err != nil {
+					f.Fatalf("seed %s: %v", path, err)
+				}
+				args = append(args, []byte(s))
+			case strings.HasPrefix(line, "int(") && strings.HasSuffix(line, ")"):
+				n, err := strconv.Atoi(line[len("int(") : len(line)-1])
+				if err != nil {
+					f.Fatalf("seed %s: %v", path, err)
+				}
+				args = append(args, n)
+			case line != "":
+				f.Fatalf("seed %s: cannot read %q", path, line)
+			}
+		}
+		f.Add(args...)
+	}
+}
+
+// checkParsed holds the invariants of every parser's result.
+func checkParsed(t *testing.T, entry []byte, rec *schemas.LogRecord, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %v (%T) is not a *ParseError", err, err)
+		}
+		if pe.Reason == "" || pe.Offset < -1 || pe.Offset > len(entry) {
+			t.Fatalf("bad ParseError %+v for entry of %d bytes", pe, len(entry))
+		}
+		if rec.Tenant != "" || rec.Mailbox != "" || !rec.Time.IsZero() {
+			t.Fatalf("record not reset after error: %+v", rec)
+		}
+		return
+	}
+	switch {
+	case rec.Time.IsZero():
+		t.Fatalf("zero time for %q", entry)
+	case rec.Time.Location() != time.UTC:
+		t.Fatalf("time %v not in UTC", rec.Time)
+	case rec.Tenant == "" || rec.Mailbox == "":
+		t.Fatalf("empty tenant or mailbox: %+v", rec)
+	case rec.Producer == schemas.ProducerUnknown:
+		t.Fatalf("no producer: %+v", rec)
+	case rec.Severity == schemas.SeverityUnset || rec.SeverityText != rec.Severity.String():
+		t.Fatalf("bad severity %d %q", rec.Severity, rec.SeverityText)
+	case rec.HTTPStatus != 0 && (rec.HTTPStatus < 100 || rec.HTTPStatus > 599):
+		t.Fatalf("bad http status %d", rec.HTTPStatus)
+	case rec.Origin != "":
+		t.Fatalf("origin set by the parser: %q", rec.Origin)
+	}
+}
+
+func fuzzParser(f *testing.F, name string, parse func([]byte, *schemas.LogRecord) error) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	loadRootCorpus(f, name)
+	f.Fuzz(func(t *testing.T, entry []byte) {
+		var rec schemas.LogRecord
+		err := parse(entry, &rec)
+		checkParsed(t, entry, &rec, err)
+		// parsing again into the used record gives the same result
+		again := rec
+		again.Attributes = map[string]string{"stale": "x"}
+		err2 := parse(entry, &again)
+		if (err == nil) != (err2 == nil) || err == nil && (again.Tenant != rec.Tenant || again.Body != rec.Body || len(again.Attributes) != len(rec.Attributes)) {
+			t.Fatalf("second parse differs: %v / %v", err, err2)
+		}
+	})
+}
+
+func FuzzNormalize(f *testing.F) {
+	fuzzParser(f, "FuzzNormalize", func(entry []byte, rec *schemas.LogRecord) error {
+		err := Normalize(entry, rec)
+		if err == nil {
+			// Normalize is the format's parser
+			var direct schemas.LogRecord
+			var derr error
+			switch rec.Producer {
+			case schemas.ProducerExchange:
+				derr = ParseLog4net(entry, &direct)
+			case schemas.ProducerEngine:
+				derr = ParseLogfmt(entry, &direct)
+			case schemas.ProducerC4CC:
+				derr = ParseC4CCJSON(entry, &direct)
+			}
+			if derr != nil || direct.Time != rec.Time || direct.Body != rec.Body || direct.Event != rec.Event {
+				return errors.New("Normalize and the format's parser disagree")
+			}
+		}
+		return err
+	})
+}
+
+func FuzzParseLogfmt(f *testing.F) { fuzzParser(f, "FuzzParseLogfmt", ParseLogfmt) }
+
+func FuzzParseLog4net(f *testing.F) { fuzzParser(f, "FuzzParseLog4net", ParseLog4net) }
+
+func FuzzParseC4CCJSON(f *testing.F) {
+	fuzzParser(f, "FuzzParseC4CCJSON", func(entry []byte, rec *schemas.LogRecord) error {
+		err := ParseC4CCJSON(entry, rec)
+		// differential check of the syntax against encoding/json, where
+		// the two are meant to agree: no control characters (the parser
+		// lets them through in strings, prepareEntry calls some binary),
+		// shallow nesting (the parser stops at 64 levels).
+		trimmed := bytes.Trim(bytes.TrimPrefix(entry, utf8BOM), " \t\r\n")
+		if len(trimmed) == 0 || trimmed[0] != '{' || len(entry) > MaxEntrySize ||
+			bytes.ContainsFunc(trimmed, func(r rune) bool { return r == 0x7f || r < 0x20 && r != ' ' && r != '\t' && r != '\r' && r != '\n' }) ||
+			bytes.Count(trimmed, []byte("["))+bytes.Count(trimmed, []byte("{")) > 60 {
+			return err
+		}
+		var pe *ParseError
+		syntaxBad := errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "json: ") && !strings.Contains(pe.Reason, "is not a scalar")
+		if valid := json.Valid(trimmed); valid == syntaxBad {
+			return fmt.Errorf("encoding/json says valid=%v, parser says %v", valid, err)
+		}
+		return err
+	})
+}
+
+// FuzzParseLogTime checks the hand-written timestamp parser against
+// time.Parse on RFC 3339 input.
+func FuzzParseLogTime(f *testing.F) {
+	for _, s := range []string{"2026-11-24T10:15:30.001Z", "2026-11-24T02:02:02+02:00", "2028-02-29T23:59:59.999999999-11:30", "2026-02-29T00:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, n, ok := parseLogTime([]byte(s))
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err == nil && want.Year() >= 1000 && strings.IndexByte(s, 'T') == 10 && strings.ToUpper(s) == s {
+			if !ok || n != len(s) || !got.Equal(want) {
+				t.Fatalf("%q: got %v %d %v, time.Parse %v", s, got, n, ok, want)
+			}
+		}
+		if ok && (got.IsZero() || got.Location() != time.UTC || n > len(s)) {
+			t.Fatalf("%q: got %v %d", s, got, n)
+		}
+	})
+}
+
+func FuzzScanner(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s), 64)
+	}
+	f.Add([]byte(strings.Join(fuzzSeeds, "\n")), 0)
+	f.Add([]byte(strings.Join(fuzzSeeds, "\r\n")), 100)
+	f.Add([]byte("2026-11-24 10:15:32 [1] INFO X - [t/m] a\n   at B\nSystem.X\nMicrosoft.Y\n\n\tat C\n"), 20)
+	loadRootCorpus(f, "FuzzScanner")
+	f.Fuzz(func(t *testing.T, data []byte, maxEntry int) {
+		// keep the limit small so that cutting is exercised
+		maxEntry = 1 + (maxEntry%4096+4096)%4096
+		s := NewScanner(bytes.NewReader(data), maxEntry)
+		prevLine := 0
+		total := 0
+		for s.Scan() {
+			e := s.Entry()
+			total += len(e)
+			if len(e) > maxEntry {
+				t.Fatalf("entry of %d bytes > maxEntry %d", len(e), maxEntry)
+			}
+			if s.Line() <= prevLine {
+				t.Fatalf("line %d after line %d", s.Line(), prevLine)
+			}
+			prevLine = s.Line()
+			if !s.Oversize() && isBlankLine(e) {
+				t.Fatalf("blank entry %q at line %d", e, s.Line())
+			}
+			if bytes.IndexByte(e, '\n') >= 0 && DetectFormat(e) != FormatLog4net {
+				t.Fatalf("joined entry that is not log4net: %q", e)
+			}
+		}
+		if s.Err() != nil {
+			t.Fatalf("read error from a bytes.Reader: %v", s.Err())
+		}
+		if total > len(data) {
+			t.Fatalf("entries hold %d bytes, input %d", total, len(data))
+		}
+		if s.Scan() {
+			t.Fatal("Scan true after the end")
+		}
+	})
+}
