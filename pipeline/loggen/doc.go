@@ -2,8 +2,8 @@
 // producers' logs (ExchangeConnector log4net text, sync engine logfmt,
 // C4CC Connector JSON lines) together with the incidents a correct
 // pipeline must report for them (the truth), for tests, benchmarks,
-// `ingest --demo` and load tests. The shapes follow
-// /work/shared/docs/log-formats.md and the truth follows detection.md.
+// `ingest --demo` and load tests. The shapes follow the project's
+// log-formats.md and the truth follows its detection.md.
 //
 // # Runs and scenarios
 //
@@ -54,6 +54,15 @@
 //     such run came before the end of the input. Silence resolves nothing.
 //
 // Scenarios of one mailbox never overlap, so that no rule is ambiguous.
+// Where detection.md leaves room, the generator stays on the safe side:
+// runs die (no end line) only while nothing is open; a retried failure is
+// never of a class that is open or failing in the scenario; a run that
+// syncs nothing always has exactly one cause (plus the engine's generic
+// effect line); an unknown failure that hits every record of a run is
+// never generated (it could be called unknown or record.unknown), the
+// C4CC unknown total is a run-level line instead. Start is the time as
+// stamped on the evidence line (so it includes its producer's clock
+// skew): for an auth error, the ERROR line (the WARN follows 2 ms later).
 //
 // # Dirt
 //

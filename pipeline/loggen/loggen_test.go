@@ -111,12 +111,11 @@ func TestTruthFromLines(t *testing.T) {
 		name string
 		cfg  loggen.Config
 	}{
-		{name: "default seed 1", cfg: loggen.Config{}},
-		{name: "default seed 2", cfg: loggen.Config{Seed: 2}},
-		{name: "paraphrased", cfg: loggen.Config{Seed: 3, Wording: 1}},
-		{name: "mixed wording, many incidents", cfg: loggen.Config{Seed: 4, Mailboxes: 40, Duration: 12 * time.Hour, IncidentRate: 0.5, Wording: 2}},
-		{name: "slow runs", cfg: loggen.Config{Seed: 5, Mailboxes: 10, Duration: 48 * time.Hour, RunInterval: 45 * time.Minute, IncidentRate: 0.4}},
-		{name: "fast runs", cfg: loggen.Config{Seed: 6, Mailboxes: 10, Duration: 6 * time.Hour, RunInterval: time.Minute, IncidentRate: 0.5}},
+		{name: "default corpus", cfg: loggen.Config{}},
+		{name: "paraphrased", cfg: loggen.Config{Seed: 3, Mailboxes: 15, Duration: 12 * time.Hour, IncidentRate: 0.3, Wording: 1}},
+		{name: "mixed wording, many incidents", cfg: loggen.Config{Seed: 4, Mailboxes: 20, Duration: 8 * time.Hour, IncidentRate: 0.5, Wording: 2}},
+		{name: "slow runs", cfg: loggen.Config{Seed: 5, Mailboxes: 6, Duration: 48 * time.Hour, RunInterval: 45 * time.Minute, IncidentRate: 0.4}},
+		{name: "fast runs", cfg: loggen.Config{Seed: 6, Mailboxes: 6, Duration: 3 * time.Hour, RunInterval: time.Minute, IncidentRate: 0.5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

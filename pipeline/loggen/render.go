@@ -46,7 +46,8 @@ func (g *generator) render(mb *mailbox, runID string, e *ev) line {
 	return l
 }
 
-// civil returns the UTC calendar fields of ms.
+// appendDate appends ms as a UTC date and time: date, sep, clock and, if
+// withMs, msSep and the milliseconds.
 func appendDate(b []byte, ms int64, sep byte, msSep byte, withMs bool) []byte {
 	t := time.UnixMilli(ms).UTC()
 	y, mo, d := t.Date()
