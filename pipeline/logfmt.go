@@ -31,11 +31,11 @@ func parseLogfmt(b []byte, off int, rec *schemas.LogRecord) error {
 			break
 		}
 		ks := i
-		for i < n && b[i] != '=' && !isLogfmtSpace(b[i]) {
-			if b[i] == '"' {
-				return syntaxErr(f, off+i, "unexpected quote in key")
-			}
+		for i < n && !lfKeyStop[b[i]] {
 			i++
+		}
+		if i < n && b[i] == '"' {
+			return syntaxErr(f, off+i, "unexpected quote in key")
 		}
 		key := b[ks:i]
 		if len(key) == 0 {
@@ -62,7 +62,7 @@ func parseLogfmt(b []byte, off int, rec *schemas.LogRecord) error {
 				}
 			} else {
 				v.s = i
-				for i < n && !isLogfmtSpace(b[i]) {
+				for i < n && !lfSpace[b[i]] {
 					i++
 				}
 				v.e = i
@@ -154,7 +154,16 @@ func parseLogfmt(b []byte, off int, rec *schemas.LogRecord) error {
 	return nil
 }
 
-func isLogfmtSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+func isLogfmtSpace(c byte) bool { return lfSpace[c] }
+
+// lfSpace marks the bytes that separate pairs; lfKeyStop those that end a key.
+var lfSpace, lfKeyStop = func() (sp, ks [256]bool) {
+	for _, c := range []byte(" \t\r\n") {
+		sp[c], ks[c] = true, true
+	}
+	ks['='], ks['"'] = true, true
+	return sp, ks
+}()
 
 // lookupEvent maps an engine event name onto an Event without allocating.
 func lookupEvent(b []byte) (schemas.Event, bool) {
