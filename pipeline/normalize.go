@@ -187,8 +187,10 @@ func isEntrySpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c 
 // concurrent use. Strings that repeat from entry to entry (tenant, mailbox,
 // run id, logger, record type, attribute keys) come from a small, bounded,
 // process-wide intern cache, so that a typical entry costs a single
-// allocation when rec is reused (its Attributes map is kept by Reset). Other
-// strings of rec (Body, RecordID, attributes) share one copy of the entry.
+// allocation when rec is reused (its Attributes map is kept by Reset): the
+// other strings of rec (Body, RecordID, attribute values) are slices of one
+// copy of the entry, which therefore stays in memory as long as any of them
+// does. The entry itself is not retained.
 func Normalize(entry []byte, rec *schemas.LogRecord) error {
 	rec.Reset()
 	b, off, err := prepareEntry(entry, FormatUnknown)
