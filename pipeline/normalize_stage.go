@@ -49,49 +49,63 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range b.Entries {
-		en := &b.Entries[i]
-		b.Records = append(b.Records, Record{})
-		r := &b.Records[len(b.Records)-1]
-		var err error
-		if en.Oversize || len(en.Raw) > s.maxEntry {
-			err = &ParseError{Format: DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
-		} else {
-			err = Normalize(en.Raw, &r.LogRecord)
-		}
-		if err != nil {
-			b.Records = b.Records[:len(b.Records)-1]
-			f := FormatUnknown
-			var pe *ParseError
-			if errors.As(err, &pe) {
-				f = pe.Format
-			}
-			p := f.producer()
-			s.stats.Read[p]++
-			s.stats.DeadLettered[p]++
-			s.stats.Reasons[reasonKind(err.Error())]++
-			b.DeadLetters = append(b.DeadLetters, schemas.DeadLetter{
-				Reason:    err.Error(),
-				Origin:    en.Origin,
-				Received:  schemas.Time{Time: b.Now},
-				RawBase64: append([]byte(nil), en.Raw...),
-			})
-			if en.Ack != nil {
-				b.Acks = append(b.Acks, en.Ack)
-			}
-			continue
-		}
-		r.Origin = en.Origin
-		r.Source = en.Source
-		r.Ack = en.Ack
-		r.tie = contentHash(en.Raw)
-		s.stats.Read[r.Producer]++
-		s.stats.Parsed[r.Producer]++
-		if r.Time.After(s.stats.Latest[r.Producer]) {
-			s.stats.Latest[r.Producer] = r.Time
-		}
+		s.add(b, &b.Entries[i])
 	}
 	b.Entries = b.Entries[:0]
 	return nil
+}
+
+// Add normalizes one entry straight into b (a record, or a dead letter
+// whose ack joins b.Acks), for sources that need the entry's event time as
+// they read it (Replay's merge): the entry is parsed once. It returns the
+// record's event time, or false for a dead letter. en.Raw is not retained.
+func (s *NormalizeStage) Add(b *Batch, en Entry) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.add(b, &en)
+}
+
+func (s *NormalizeStage) add(b *Batch, en *Entry) (time.Time, bool) {
+	b.Records = append(b.Records, Record{})
+	r := &b.Records[len(b.Records)-1]
+	var err error
+	if en.Oversize || len(en.Raw) > s.maxEntry {
+		err = &ParseError{Format: DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
+	} else {
+		err = Normalize(en.Raw, &r.LogRecord)
+	}
+	if err != nil {
+		b.Records = b.Records[:len(b.Records)-1]
+		f := FormatUnknown
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			f = pe.Format
+		}
+		p := f.producer()
+		s.stats.Read[p]++
+		s.stats.DeadLettered[p]++
+		s.stats.Reasons[reasonKind(err.Error())]++
+		b.DeadLetters = append(b.DeadLetters, schemas.DeadLetter{
+			Reason:    err.Error(),
+			Origin:    en.Origin,
+			Received:  schemas.Time{Time: b.Now},
+			RawBase64: append([]byte(nil), en.Raw...),
+		})
+		if en.Ack != nil {
+			b.Acks = append(b.Acks, en.Ack)
+		}
+		return time.Time{}, false
+	}
+	r.Origin = en.Origin
+	r.Source = en.Source
+	r.Ack = en.Ack
+	r.tie = contentHash(en.Raw)
+	s.stats.Read[r.Producer]++
+	s.stats.Parsed[r.Producer]++
+	if r.Time.After(s.stats.Latest[r.Producer]) {
+		s.stats.Latest[r.Producer] = r.Time
+	}
+	return r.Time, true
 }
 
 // Stats returns a copy of the counters.

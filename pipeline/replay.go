@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/syncwatch/syncwatch/schemas"
 )
 
 // ReplayOptions tunes Replay. The zero value works.
@@ -19,7 +21,8 @@ type ReplayOptions struct {
 // Replay runs sources through p to the end and flushes it. Sources are
 // merged by event time: the next entry is always taken from the source
 // that is furthest behind, so the reorder stage holds little. The received
-// time of dead letters is the latest event time read, so the same input
+// time of dead letters is the latest event time read by the end of their
+// batch, so the same input
 // gives the same output every run. Replay closes the sources.
 func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayOptions) error {
 	defer func() {
@@ -38,11 +41,16 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 	var (
 		b       Batch
 		entries int64
+		pending int
 		maxSeen time.Time
 	)
 	flush := func(final bool) error {
 		b.Final = final
 		b.Now = maxSeen
+		for i := range b.DeadLetters {
+			b.DeadLetters[i].Received = schemas.Time{Time: maxSeen}
+		}
+		pending = 0
 		if err := p.Exec(ctx, &b); err != nil {
 			return err
 		}
@@ -56,7 +64,6 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 		}
 		return nil
 	}
-	var rec Record
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -84,16 +91,16 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 			continue
 		}
 		entries++
-		raw := s.sc.Entry()
-		b.Entries = append(b.Entries, Entry{
+		// Normalize as the entry is read: the merge needs its event time,
+		// and the normalize stage then has nothing left to do.
+		t, ok := p.Normalize.Add(&b, Entry{
 			Source:   s.Name,
-			Raw:      append([]byte(nil), raw...),
+			Raw:      s.sc.Entry(),
 			Origin:   s.Name + ":" + strconv.Itoa(s.sc.Line()),
 			Oversize: s.sc.Oversize(),
 		})
-		// advance the source's clock cheaply: a full parse happens in the
-		// normalize stage; here only the timestamp matters
-		if t, ok := entryTime(raw, &rec); ok {
+		pending++
+		if ok {
 			if t.After(latest[next]) {
 				latest[next] = t
 			}
@@ -101,19 +108,11 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 				maxSeen = t
 			}
 		}
-		if len(b.Entries) >= bs {
+		if pending >= bs {
 			if err := flush(false); err != nil {
 				return err
 			}
 		}
 	}
 	return flush(true)
-}
-
-// entryTime returns an entry's event time, if it parses.
-func entryTime(raw []byte, rec *Record) (time.Time, bool) {
-	if err := Normalize(raw, &rec.LogRecord); err != nil {
-		return time.Time{}, false
-	}
-	return rec.Time, true
 }
