@@ -2,7 +2,6 @@ package detectors
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -387,9 +386,6 @@ func (c *Catalog) extractorsOf(class string) []string {
 	}
 	return nil
 }
-
-// ErrNoCatalog is returned by constructors that need a catalog and got none.
-var ErrNoCatalog = errors.New("detectors: no catalog")
 
 func init() {
 	Register("catalog", Spec{

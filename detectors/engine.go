@@ -402,7 +402,12 @@ func (e *Engine) entryHash(rec *schemas.LogRecord) uint64 {
 	h.WriteByte(0)
 	h.WriteString(rec.Logger)
 	if rec.HasCounts {
-		h.WriteString(fmt.Sprint(rec.Synced, rec.Failed))
+		var cb [16]byte
+		for i := range 8 {
+			cb[i] = byte(uint64(rec.Synced) >> (8 * i))
+			cb[8+i] = byte(uint64(rec.Failed) >> (8 * i))
+		}
+		h.Write(cb[:])
 	}
 	return h.Sum64()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/syncwatch/syncwatch/detectors"
-	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -78,4 +77,3 @@ var _ Stage = (*NormalizeStage)(nil)
 var _ Stage = (*ReorderStage)(nil)
 var _ Stage = (*DetectStage)(nil)
 var _ Stage = (*DeliverStage)(nil)
-var _ = schemas.NumProducers

@@ -202,11 +202,7 @@ func (c *Config) Validate(demo bool) error {
 
 // dialer builds the Kafka dialer (TLS, SASL) for the source.
 func (c *Config) dialer() (*kafka.Dialer, error) {
-	mech, err := c.saslMechanism()
-	if err != nil {
-		return nil, err
-	}
-	tc, err := c.tlsConfig()
+	mech, tc, err := c.security()
 	if err != nil {
 		return nil, err
 	}
@@ -215,15 +211,25 @@ func (c *Config) dialer() (*kafka.Dialer, error) {
 
 // transport builds the Kafka transport (TLS, SASL) for the sink.
 func (c *Config) transport() (*kafka.Transport, error) {
-	mech, err := c.saslMechanism()
-	if err != nil {
-		return nil, err
-	}
-	tc, err := c.tlsConfig()
+	mech, tc, err := c.security()
 	if err != nil {
 		return nil, err
 	}
 	return &kafka.Transport{ClientID: "syncwatch", SASL: mech, TLS: tc, DialTimeout: 10 * time.Second}, nil
+}
+
+// security resolves the SASL mechanism and TLS configuration that the
+// source's dialer and the sink's transport share.
+func (c *Config) security() (sasl.Mechanism, *tls.Config, error) {
+	mech, err := c.saslMechanism()
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := c.tlsConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return mech, tc, nil
 }
 
 func (c *Config) saslMechanism() (sasl.Mechanism, error) {

@@ -102,19 +102,20 @@ func (c *consumer) run(ctx context.Context) error {
 		}
 		n := int64(len(b.Entries))
 		b.Now = time.Now()
-		wctx := ctx
 		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			wctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			// stopping: deliver what was read, then return
+			wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := c.exec(wctx, &b)
+			cancel()
+			return err
 		}
-		if err := c.exec(wctx, &b); err != nil {
+		if err := c.exec(ctx, &b); err != nil {
 			return err
 		}
 		if c.processed.Add(n); c.stopAfter > 0 && c.processed.Load() >= c.stopAfter {
 			b.Final = true
 			b.Now = time.Now()
-			return c.exec(wctx, &b)
+			return c.exec(ctx, &b)
 		}
 	}
 }
@@ -134,7 +135,7 @@ func (c *consumer) reset() error {
 	}
 	c.pipe = p
 	c.gen = -1
-	c.mute = newRestoreMute(p)
+	c.mute = newRestoreMute()
 	p.Deliver.SetFilter(c.mute.keep)
 	c.metrics.mu.Lock()
 	c.metrics.summary = p.Summary
@@ -156,7 +157,7 @@ type restoreMute struct {
 	rec      schemas.LogRecord
 }
 
-func newRestoreMute(_ *pipeline.Pipeline) *restoreMute {
+func newRestoreMute() *restoreMute {
 	return &restoreMute{margin: 15 * time.Minute, commit: map[string]time.Time{}}
 }
 
