@@ -29,7 +29,8 @@ var topicOf = map[schemas.Producer]string{
 }
 
 // kafkaCorpus generates a corpus, writes its entries per topic as
-// \x1e-delimited files for kcat (entries may span lines), and appends to
+// \x1e-delimited files for kcat (entries may span lines), each keyed by
+// tenant/mailbox (key and value split by \x1f), and appends to
 // every partition one "tick" entry an hour after the corpus ends, so that
 // the live watermark passes every decision (a live system keeps logging).
 // It also writes the same entries as files for replay.
@@ -54,6 +55,8 @@ func newKafkaCorpus(t *testing.T, cfg loggen.Config) *kafkaCorpus {
 		if bufs[tp] == nil {
 			bufs[tp], lines[tp] = &bytes.Buffer{}, &bytes.Buffer{}
 		}
+		bufs[tp].WriteString(e.Key) // keyed by mailbox, as producers must
+		bufs[tp].WriteByte(0x1f)
 		bufs[tp].Write(e.Raw)
 		bufs[tp].WriteByte(0x1e)
 		lines[tp].Write(e.Raw)
@@ -95,7 +98,7 @@ func (kc *kafkaCorpus) produceTopics(t *testing.T, kcat string, brokers []string
 		if keep != nil && !keep(tp) {
 			continue
 		}
-		out, err := exec.Command(kcat, "-b", strings.Join(brokers, ","), "-P", "-t", tp, "-D", "\x1e", "-l", file).CombinedOutput()
+		out, err := exec.Command(kcat, "-b", strings.Join(brokers, ","), "-P", "-t", tp, "-D", "\x1e", "-K", "\x1f", "-l", file).CombinedOutput()
 		require.NoError(t, err, "kcat -P %s: %s", tp, out)
 	}
 	for tp := range topicOf {

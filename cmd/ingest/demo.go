@@ -106,7 +106,7 @@ func produce(ctx context.Context, w *kafka.Writer, cfg Config, gen loggen.Config
 		return nil
 	}
 	truth, stats, err := loggen.Generate(gen, func(e loggen.Entry) error {
-		batch = append(batch, kafka.Message{Topic: topicFor(cfg, e.Producer), Value: e.Raw})
+		batch = append(batch, kafka.Message{Topic: topicFor(cfg, e.Producer), Key: []byte(e.Key), Value: e.Raw})
 		if len(batch) >= 5000 {
 			return flush()
 		}
@@ -137,7 +137,7 @@ func follow(ctx context.Context, w *kafka.Writer, cfg Config, gen loggen.Config,
 				return ctx.Err()
 			case <-tick.C:
 			}
-			return w.WriteMessages(ctx, kafka.Message{Topic: topicFor(cfg, e.Producer), Value: e.Raw})
+			return w.WriteMessages(ctx, kafka.Message{Topic: topicFor(cfg, e.Producer), Key: []byte(e.Key), Value: e.Raw})
 		})
 		tick.Stop()
 		if err != nil && ctx.Err() == nil {

@@ -26,16 +26,16 @@ func (g *generator) flush(upto int64, all bool) error {
 	return nil
 }
 
-func (g *generator) put(p schemas.Producer, t int64, raw []byte) error {
+func (g *generator) put(p schemas.Producer, t int64, raw []byte, key string) error {
 	g.stats.Lines[p]++
 	g.last[p] = max(g.last[p], t)
-	return g.emit(Entry{Producer: p, Time: time.UnixMilli(t).UTC(), Raw: raw})
+	return g.emit(Entry{Producer: p, Time: time.UnixMilli(t).UTC(), Raw: raw, Key: key})
 }
 
 func (g *generator) out(l line) error {
 	t, raw := l.t, l.raw
 	if !g.dirty {
-		return g.put(l.prod, t, raw)
+		return g.put(l.prod, t, raw, l.key)
 	}
 	r := g.flushRNG
 	dropped := false
@@ -45,18 +45,18 @@ func (g *generator) out(l line) error {
 			t, dropped = ft, true
 		}
 	}
-	if err := g.put(l.prod, t, raw); err != nil {
+	if err := g.put(l.prod, t, raw, l.key); err != nil {
 		return err
 	}
 	if r.chance(pDup) {
 		g.stats.Dup++
-		if err := g.put(l.prod, t, bytes.Clone(raw)); err != nil {
+		if err := g.put(l.prod, t, bytes.Clone(raw), l.key); err != nil {
 			return err
 		}
 	}
 	if r.chance(pBad) {
 		g.stats.Bad++
-		if err := g.put(l.prod, t, g.bad(l.prod, t, raw, l.safe)); err != nil {
+		if err := g.put(l.prod, t, g.bad(l.prod, t, raw, l.safe), ""); err != nil {
 			return err
 		}
 	}
@@ -65,7 +65,7 @@ func (g *generator) out(l line) error {
 		if t >= g.last[host] {
 			g.stats.Dup++
 			g.stats.Foreign++
-			return g.put(host, t, g.crlfFor(host, bytes.TrimSuffix(raw, []byte{'\r'})))
+			return g.put(host, t, g.crlfFor(host, bytes.TrimSuffix(raw, []byte{'\r'})), l.key)
 		}
 	}
 	return nil

@@ -25,6 +25,12 @@ type Entry struct {
 	// and some entries are garbage. Generate does not touch Raw after
 	// emit returns: emit may keep it.
 	Raw []byte
+	// Key is the Kafka message key a producer would use: "tenant/mailbox".
+	// Keying every topic by mailbox puts all of a mailbox's entries on the
+	// same partition number of each topic, which is what lets a consumer
+	// group split the work (docs/rebalancing.md). Empty for garbage
+	// entries, which belong to no mailbox.
+	Key string
 }
 
 // Stats counts what a corpus holds.
@@ -284,6 +290,7 @@ type mailbox struct {
 	tenant    string
 	tenantNum int
 	name      string
+	key       string // Entry.Key
 	domain    string
 	rng       *rng
 	periodMs  int64
@@ -309,6 +316,7 @@ func newMailbox(g *generator, seed int64, idx, tenants int, interval int64) *mai
 	}
 	mb.tenant = "t-" + strconv.Itoa(mb.tenantNum)
 	mb.name = pick(r, localParts) + strconv.Itoa(idx) + "@" + mb.domain
+	mb.key = mb.tenant + "/" + mb.name
 	mb.periodMs = int64(float64(interval) * pick(r, periodFactors))
 	mb.next = g.startMs + r.between64(0, mb.periodMs)
 	mb.last = mb.next - mb.periodMs

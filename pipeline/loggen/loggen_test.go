@@ -381,3 +381,19 @@ func TestWordingParaphrases(t *testing.T) {
 		require.Zero(t, count(w1, s), "wording 1 still says %q", s)
 	}
 }
+
+// TestEntryKeys checks that every entry of a mailbox carries its
+// "tenant/mailbox" key (what a producer keys its Kafka messages by) and
+// that the key names the mailbox the entry itself is about.
+func TestEntryKeys(t *testing.T) {
+	es, _, _ := generate(t, loggen.Config{Seed: 7, Mailboxes: 12, Tenants: 3, Duration: 6 * time.Hour})
+	keys := map[string]bool{}
+	for _, e := range es {
+		tenant, mailbox, ok := strings.Cut(e.Key, "/")
+		require.True(t, ok, "entry without a tenant/mailbox key: %q", e.Raw)
+		require.Contains(t, string(e.Raw), tenant, "key %q", e.Key)
+		require.Contains(t, string(e.Raw), mailbox, "key %q", e.Key)
+		keys[e.Key] = true
+	}
+	require.Len(t, keys, 12, "one key per mailbox")
+}

@@ -16,6 +16,7 @@ type line struct {
 	msOff int32 // offset of the ",fff"/".fff" of the timestamp; -1 if dirt may not drop it
 	safe  bool
 	raw   []byte
+	key   string // tenant/mailbox
 }
 
 // pushRun renders the lines of the run just built and adds them to the
@@ -31,7 +32,7 @@ func (g *generator) pushRun(mb *mailbox, runID string) {
 
 func (g *generator) render(mb *mailbox, runID string, e *ev) line {
 	p := e.kind.producer()
-	l := line{t: e.t, prod: p, safe: e.safe, msOff: -1}
+	l := line{t: e.t, prod: p, safe: e.safe, msOff: -1, key: mb.key}
 	switch p {
 	case schemas.ProducerExchange:
 		l.raw, l.msOff = g.renderExchange(mb, runID, e)
