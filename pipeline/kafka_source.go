@@ -361,9 +361,12 @@ func NewKafkaSource(cfg KafkaSourceConfig) (*KafkaSource, error) {
 		// exponential backoff, which is what paces the retries.
 		JoinGroupBackoff:      100 * time.Millisecond,
 		WatchPartitionChanges: true,
-		StartOffset:           kafka.FirstOffset,
-		Logger:                debug,
-		ErrorLogger:           debug, // errors also come out of Next, logged there
+		// Range stays as a fallback so that a group mixing versions still
+		// agrees on a protocol during a rolling upgrade.
+		GroupBalancers: []kafka.GroupBalancer{CoPartitionBalancer{}, kafka.RangeGroupBalancer{}},
+		StartOffset:    kafka.FirstOffset,
+		Logger:         debug,
+		ErrorLogger:    debug, // errors also come out of Next, logged there
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating consumer group: %w", err)
