@@ -3,10 +3,11 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -148,7 +149,5 @@ func contentHash(b []byte) uint64 {
 	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == '\n') {
 		b = b[:len(b)-1]
 	}
-	h := fnv.New64a()
-	h.Write(b)
-	return h.Sum64()
+	return xxhash.Sum64(b)
 }

@@ -1,8 +1,8 @@
 package pipeline
 
 import (
-	"container/heap"
 	"context"
+	"math"
 	"sort"
 	"time"
 )
@@ -95,7 +95,7 @@ func (s *ReorderStage) RemoveSource(name string) { delete(s.sources, name) }
 func (s *ReorderStage) Bound() time.Time { return s.bound }
 
 // Held is the number of records held back.
-func (s *ReorderStage) Held() int { return len(s.held) }
+func (s *ReorderStage) Held() int { return s.held.len() }
 
 // Late counts records that arrived after the watermark had passed them.
 func (s *ReorderStage) Late() int64 { return s.late }
@@ -121,7 +121,7 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 		}
 		s.seq++
 		r.seq = s.seq
-		heap.Push(&s.held, r)
+		s.held.push(r)
 	}
 	b.Records = b.Records[:0]
 
@@ -129,14 +129,13 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	if !all {
 		bound = bound.Add(-s.window())
 	}
-	over := len(s.held) - s.maxBuffered()
-	for len(s.held) > 0 {
-		top := s.held[0]
-		if !all && top.Time.After(bound) && over <= 0 {
+	over := s.held.len() - s.maxBuffered()
+	for s.held.len() > 0 {
+		if !all && s.held.minTime() > unixNano(bound) && over <= 0 {
 			break
 		}
 		over--
-		r := heap.Pop(&s.held).(Record)
+		r := s.held.pop()
 		b.Records = append(b.Records, r)
 		if r.Ack != nil {
 			b.Acks = append(b.Acks, r.Ack)
@@ -201,25 +200,105 @@ func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 }
 
 // recHeap orders records by event time, then content, then arrival.
-type recHeap []Record
-
-func (h recHeap) Len() int { return len(h) }
-func (h recHeap) Less(i, j int) bool {
-	a, b := &h[i], &h[j]
-	if !a.Time.Equal(b.Time) {
-		return a.Time.Before(b.Time)
-	}
-	if a.tie != b.tie {
-		return a.tie < b.tie
-	}
-	return a.seq < b.seq
+// recHeap holds records in event-time order (then content, then arrival).
+// The heap moves small keys, not the records (a Record is some 300 bytes,
+// and container/heap would box every one pushed and popped): records sit
+// in a slab whose freed slots are reused.
+type recHeap struct {
+	keys []recKey
+	slab []Record
+	free []int32
 }
-func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *recHeap) Push(x any)   { *h = append(*h, x.(Record)) }
-func (h *recHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = Record{}
-	*h = old[:len(old)-1]
+
+type recKey struct {
+	t    int64 // event time, Unix ns
+	tie  uint64
+	seq  uint64
+	slot int32
+}
+
+func (k *recKey) less(o *recKey) bool {
+	if k.t != o.t {
+		return k.t < o.t
+	}
+	if k.tie != o.tie {
+		return k.tie < o.tie
+	}
+	return k.seq < o.seq
+}
+
+var (
+	minNano = time.Unix(0, math.MinInt64)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// unixNano is t.UnixNano clamped to int64 (UnixNano is undefined outside
+// the years 1678-2262; the zero time is one such).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(minNano):
+		return math.MinInt64
+	case t.After(maxNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func (h *recHeap) len() int { return len(h.keys) }
+
+// minTime is the event time (Unix ns) of the first record; len() > 0.
+func (h *recHeap) minTime() int64 { return h.keys[0].t }
+
+func (h *recHeap) push(r Record) {
+	var slot int32
+	if n := len(h.free); n > 0 {
+		slot = h.free[n-1]
+		h.free = h.free[:n-1]
+		h.slab[slot] = r
+	} else {
+		slot = int32(len(h.slab))
+		h.slab = append(h.slab, r)
+	}
+	h.keys = append(h.keys, recKey{t: unixNano(r.Time), tie: r.tie, seq: r.seq, slot: slot})
+	// sift up
+	k := h.keys
+	i := len(k) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !k[i].less(&k[p]) {
+			break
+		}
+		k[i], k[p] = k[p], k[i]
+		i = p
+	}
+}
+
+func (h *recHeap) pop() Record {
+	k := h.keys
+	top := k[0]
+	n := len(k) - 1
+	k[0] = k[n]
+	h.keys = k[:n]
+	k = h.keys
+	// sift down
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && k[r].less(&k[l]) {
+			m = r
+		}
+		if !k[m].less(&k[i]) {
+			break
+		}
+		k[i], k[m] = k[m], k[i]
+		i = m
+	}
+	r := h.slab[top.slot]
+	h.slab[top.slot] = Record{} // drop references for the GC
+	h.free = append(h.free, top.slot)
 	return r
 }

@@ -67,6 +67,7 @@ type options struct {
 	consecutive                      int
 	maxEntry                         int
 	quiet                            bool
+	cpuProfile, memProfile           string
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -91,6 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.IntVar(&o.consecutive, "consecutive-runs", 2, "failed runs in a row that make a run-dependent class a sync error")
 	fs.IntVar(&o.maxEntry, "max-entry", pipeline.DefaultMaxEntry, "largest entry in bytes; larger ones are dead-lettered")
 	fs.BoolVar(&o.quiet, "quiet", false, "no summary on stderr")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the replay to `FILE`")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (pprof, allocations) at the end to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
@@ -111,7 +114,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return replay(ctx, o, fs.Args(), stdin, stdout, stderr)
+	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "replay: %v\n", err)
+		return exitUsage
+	}
+	code := replay(ctx, o, fs.Args(), stdin, stdout, stderr)
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintf(stderr, "replay: %v\n", err)
+		return max(code, exitFail)
+	}
+	return code
 }
 
 func (o *options) validate() error {
