@@ -67,45 +67,92 @@ func (s *NormalizeStage) Add(b *Batch, en Entry) (time.Time, bool) {
 }
 
 func (s *NormalizeStage) add(b *Batch, en *Entry) (time.Time, bool) {
-	b.Records = append(b.Records, Record{})
-	r := &b.Records[len(b.Records)-1]
+	var n Normalized
+	s.Parse(en, &n)
+	return s.commit(b, &n)
+}
+
+// Normalized is an entry parsed by NormalizeStage.Parse, not yet counted
+// nor added to a batch (NormalizeStage.Commit does both).
+type Normalized struct {
+	// Record is the record when OK.
+	Record Record
+	// DeadLetter is the dead letter when !OK, from producer Producer (by
+	// its format; ProducerUnknown if none was recognised).
+	DeadLetter schemas.DeadLetter
+	Producer   schemas.Producer
+	Ack        AckFunc
+	OK         bool
+}
+
+// Parse normalizes en into n. It only reads the stage's configuration, so
+// it may run concurrently (Replay parses each source on its own
+// goroutine); Commit then counts n and adds it to a batch, in the order
+// the caller chooses. en.Raw is not retained.
+func (s *NormalizeStage) Parse(en *Entry, n *Normalized) {
+	// A fresh record: Commit copies the record into a batch, Attributes
+	// map included, so n's storage must not be reused.
+	n.Record = Record{}
+	r := &n.Record
 	var err error
 	if en.Oversize || len(en.Raw) > s.maxEntry {
 		err = &ParseError{Format: DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
 	} else {
 		err = Normalize(en.Raw, &r.LogRecord)
 	}
+	n.Ack = en.Ack
 	if err != nil {
-		b.Records = b.Records[:len(b.Records)-1]
 		f := FormatUnknown
 		var pe *ParseError
 		if errors.As(err, &pe) {
 			f = pe.Format
 		}
-		p := f.producer()
-		s.stats.Read[p]++
-		s.stats.DeadLettered[p]++
-		s.stats.Reasons[reasonKind(err.Error())]++
-		b.DeadLetters = append(b.DeadLetters, schemas.DeadLetter{
+		n.OK = false
+		n.Producer = f.producer()
+		n.DeadLetter = schemas.DeadLetter{
 			Reason:    err.Error(),
 			Origin:    en.Origin,
-			Received:  schemas.Time{Time: b.Now},
 			RawBase64: append([]byte(nil), en.Raw...),
-		})
-		if en.Ack != nil {
-			b.Acks = append(b.Acks, en.Ack)
 		}
-		return time.Time{}, false
+		return
 	}
+	n.OK = true
+	n.Producer = r.Producer
+	n.DeadLetter = schemas.DeadLetter{}
 	r.Origin = en.Origin
 	r.Source = en.Source
 	r.Ack = en.Ack
 	r.tie = contentHash(en.Raw)
-	s.stats.Read[r.Producer]++
+}
+
+// Commit counts n and adds it to b: the record to b.Records, or the dead
+// letter (received at b.Now) to b.DeadLetters with its ack to b.Acks. It
+// returns the record's event time, or false for a dead letter.
+func (s *NormalizeStage) Commit(b *Batch, n *Normalized) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commit(b, n)
+}
+
+func (s *NormalizeStage) commit(b *Batch, n *Normalized) (time.Time, bool) {
+	s.stats.Read[n.Producer]++
+	if !n.OK {
+		s.stats.DeadLettered[n.Producer]++
+		s.stats.Reasons[reasonKind(n.DeadLetter.Reason)]++
+		dl := n.DeadLetter
+		dl.Received = schemas.Time{Time: b.Now}
+		b.DeadLetters = append(b.DeadLetters, dl)
+		if n.Ack != nil {
+			b.Acks = append(b.Acks, n.Ack)
+		}
+		return time.Time{}, false
+	}
+	r := &n.Record
 	s.stats.Parsed[r.Producer]++
 	if r.Time.After(s.stats.Latest[r.Producer]) {
 		s.stats.Latest[r.Producer] = r.Time
 	}
+	b.Records = append(b.Records, *r)
 	return r.Time, true
 }
 

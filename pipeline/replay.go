@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/syncwatch/syncwatch/schemas"
@@ -18,14 +19,123 @@ type ReplayOptions struct {
 	Progress func(bytes, entries int64)
 }
 
+// chunkSize is how many entries a source's reader parses before handing
+// them to the merge; chunksAhead how many chunks it may be ahead.
+const (
+	chunkSize   = 512
+	chunksAhead = 4
+)
+
+// chunk is a run of one source's entries, parsed by its reader.
+type chunk struct {
+	items []Normalized
+	err   error // reading failed after items
+	done  bool  // the source ends after items
+}
+
+// replaySource is a source being read and parsed on its own goroutine.
+type replaySource struct {
+	*FileSource
+	chunks chan chunk
+	free   chan []Normalized
+	cur    []Normalized // the chunk being merged
+	pos    int
+	last   bool // cur is the source's last chunk
+	done   bool // every entry merged
+	err    error
+	latest time.Time // event time of the last record merged
+}
+
+// read scans and parses the source's entries on its own goroutine: with
+// several cores, parsing runs beside detection.
+func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
+	defer close(rs.chunks)
+	for {
+		var items []Normalized
+		select {
+		case items = <-rs.free:
+		default:
+			items = make([]Normalized, 0, chunkSize)
+		}
+		items = items[:0]
+		c := chunk{}
+		for len(items) < chunkSize {
+			if !rs.sc.Scan() {
+				c.err, c.done = rs.sc.Err(), true
+				break
+			}
+			items = append(items, Normalized{})
+			norm.Parse(&Entry{
+				Source:   rs.Name,
+				Raw:      rs.sc.Entry(),
+				Origin:   rs.Name + ":" + strconv.Itoa(rs.sc.Line()),
+				Oversize: rs.sc.Oversize(),
+			}, &items[len(items)-1])
+		}
+		c.items = items
+		select {
+		case rs.chunks <- c:
+		case <-ctx.Done():
+			return
+		}
+		if c.done {
+			return
+		}
+	}
+}
+
+// next returns the source's next parsed entry, or nil at its end (with
+// rs.err set if reading failed) or when ctx ends.
+func (rs *replaySource) next(ctx context.Context) *Normalized {
+	for rs.pos >= len(rs.cur) {
+		if rs.cur != nil {
+			select {
+			case rs.free <- rs.cur:
+			default:
+			}
+			rs.cur = nil
+		}
+		if rs.last {
+			rs.done = true
+			return nil
+		}
+		var c chunk
+		ok := false
+		select {
+		case c, ok = <-rs.chunks:
+		case <-ctx.Done():
+		}
+		if !ok { // Replay is ending: cancelled, or the reader gave up
+			rs.done, rs.err = true, ctx.Err()
+			return nil
+		}
+		rs.cur, rs.pos = c.items, 0
+		rs.last, rs.err = c.done, c.err
+	}
+	n := &rs.cur[rs.pos]
+	rs.pos++
+	return n
+}
+
 // Replay runs sources through p to the end and flushes it. Sources are
 // merged by event time: the next entry is always taken from the source
-// that is furthest behind, so the reorder stage holds little. The received
-// time of dead letters is the latest event time read by the end of their
-// batch, so the same input
-// gives the same output every run. Replay closes the sources.
+// that is furthest behind, so the reorder stage holds little. Each source
+// is read and parsed on its own goroutine, a few chunks ahead of the
+// merge; the merge order, and so the output, is the same as reading them
+// one entry at a time. The received time of dead letters is the latest
+// event time read by the end of their batch, so the same input gives the
+// same output every run. Replay closes the sources.
 func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var readers sync.WaitGroup
+	finished := false
 	defer func() {
+		cancel() // unblocks a reader waiting to hand over a chunk
+		if finished {
+			readers.Wait() // each has handed over its last chunk
+		}
+		// Otherwise a reader may be blocked reading stdin, which nothing
+		// can interrupt; the others stop at their next read or hand-over.
 		for _, s := range sources {
 			s.Close()
 		}
@@ -34,9 +144,15 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 	if bs <= 0 {
 		bs = 4096
 	}
-	latest := make([]time.Time, len(sources))
-	for _, s := range sources {
+	srcs := make([]*replaySource, len(sources))
+	for i, s := range sources {
 		p.Reorder.AddSource(s.Name, time.Time{})
+		srcs[i] = &replaySource{FileSource: s, chunks: make(chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			srcs[i].read(ctx, p.Normalize)
+		}()
 	}
 	var (
 		b       Batch
@@ -46,7 +162,12 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 	)
 	flush := func(final bool) error {
 		b.Final = final
-		b.Now = maxSeen
+		// No wall clock in a replay: b.Now stays zero, which turns the
+		// reorder stage's idle-source rule off (a source's end is known,
+		// SourceDone). Judged on event time instead, one entry far ahead
+		// in one file made the others look idle, and their records came
+		// late, after decisions they should have changed, depending on
+		// where batches happened to end.
 		for i := range b.DeadLetters {
 			b.DeadLetters[i].Received = schemas.Time{Time: maxSeen}
 		}
@@ -69,40 +190,32 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 			return err
 		}
 		// pick the live source furthest behind in event time
-		next := -1
-		for i, s := range sources {
-			if s.done {
-				continue
-			}
-			if next < 0 || latest[i].Before(latest[next]) {
-				next = i
+		var s *replaySource
+		for _, x := range srcs {
+			if !x.done && (s == nil || x.latest.Before(s.latest)) {
+				s = x
 			}
 		}
-		if next < 0 {
+		if s == nil {
 			break
 		}
-		s := sources[next]
-		if !s.sc.Scan() {
-			if err := s.sc.Err(); err != nil {
-				return fmt.Errorf("reading %s: %w", s.Name, err)
+		n := s.next(ctx)
+		if n == nil {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			s.done = true
+			if s.err != nil {
+				return fmt.Errorf("reading %s: %w", s.Name, s.err)
+			}
 			p.Reorder.SourceDone(s.Name)
 			continue
 		}
 		entries++
-		// Normalize as the entry is read: the merge needs its event time,
-		// and the normalize stage then has nothing left to do.
-		t, ok := p.Normalize.Add(&b, Entry{
-			Source:   s.Name,
-			Raw:      s.sc.Entry(),
-			Origin:   s.Name + ":" + strconv.Itoa(s.sc.Line()),
-			Oversize: s.sc.Oversize(),
-		})
+		t, ok := p.Normalize.Commit(&b, n)
 		pending++
 		if ok {
-			if t.After(latest[next]) {
-				latest[next] = t
+			if t.After(s.latest) {
+				s.latest = t
 			}
 			if t.After(maxSeen) {
 				maxSeen = t
@@ -114,5 +227,6 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 			}
 		}
 	}
+	finished = true
 	return flush(true)
 }
