@@ -365,7 +365,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
 	c := &consumer{
-		src: src, log: log, metrics: m, batchSize: 2000, batchWait: 50 * time.Millisecond, stopAfter: stopAfter,
+		src: src, log: log, metrics: m, batchSize: 2000, batchWait: 10 * time.Millisecond, stopAfter: stopAfter,
 		newPipe: func() (*pipeline.Pipeline, error) {
 			return pipeline.New(pipeline.Config{
 				Detection: detectors.Config{
