@@ -26,17 +26,19 @@ func extractDetails(extractors []string, status int, msg string) map[string]any 
 			if u := firstURL(msg); u != "" {
 				d["url"] = redactURL(u)
 			}
+		// text cut out of the message may hold a secret as the evidence
+		// may: it is redacted the same way
 		case "organization":
 			if o := organization(msg); o != "" {
-				d["organization"] = o
+				d["organization"] = Redact(o)
 			}
 		case "server":
 			if s := serverProduct(msg); s != "" {
-				d["server"] = s
+				d["server"] = Redact(s)
 			}
 		case "field":
 			if f := fieldName(msg); f != "" {
-				d["field"] = f
+				d["field"] = Redact(f)
 			}
 		}
 	}
@@ -108,10 +110,13 @@ func statusInText(s string) int {
 
 // firstURL returns the first http(s) URL in s, without trailing punctuation.
 func firstURL(s string) string {
-	i := strings.Index(strings.ToLower(s), "http")
+	// lowerASCII, not strings.ToLower: an index into the lowered text must
+	// be one into s (ToLower changes the length of "Ⱥ"; slicing s with its
+	// index panicked)
+	i := strings.Index(lowerASCII(s), "http")
 	for i >= 0 {
 		rest := s[i:]
-		low := strings.ToLower(rest)
+		low := lowerASCII(rest)
 		if strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://") {
 			end := strings.IndexAny(rest, " \t\r\n\"'<>")
 			if end < 0 {
@@ -119,7 +124,7 @@ func firstURL(s string) string {
 			}
 			return strings.TrimRight(rest[:end], ".,;:)]")
 		}
-		j := strings.Index(strings.ToLower(s[i+4:]), "http")
+		j := strings.Index(lowerASCII(s[i+4:]), "http")
 		if j < 0 {
 			return ""
 		}
@@ -132,7 +137,7 @@ func firstURL(s string) string {
 // `Organization "X/Y" is marked for removal`, or the words before
 // "is marked" when nothing is quoted.
 func organization(s string) string {
-	low := strings.ToLower(s)
+	low := lowerASCII(s)
 	i := strings.Index(low, "organization")
 	if i < 0 {
 		return ""
@@ -146,7 +151,7 @@ func organization(s string) string {
 			return strings.TrimSpace(body[:e])
 		}
 	}
-	if m := strings.Index(strings.ToLower(rest), " is marked"); m > 0 {
+	if m := strings.Index(lowerASCII(rest), " is marked"); m > 0 {
 		return strings.Trim(strings.TrimSpace(rest[:m]), ":")
 	}
 	return ""
@@ -165,7 +170,7 @@ func firstRune(s string) (rune, int) {
 // serverProduct returns what follows "Server:" (e.g. "Kerio Connect 9.0.3"),
 // or "Kerio Connect <version>" wherever it stands.
 func serverProduct(s string) string {
-	low := strings.ToLower(s)
+	low := lowerASCII(s)
 	if i := strings.Index(low, "server:"); i >= 0 {
 		v := strings.TrimSpace(s[i+len("server:"):])
 		if e := strings.IndexAny(v, ",;()\"\r\n"); e >= 0 {
@@ -189,7 +194,7 @@ func serverProduct(s string) string {
 
 // fieldName returns the field in "Mandatory field <Name> is missing".
 func fieldName(s string) string {
-	low := strings.ToLower(s)
+	low := lowerASCII(s)
 	i := strings.Index(low, "field ")
 	if i < 0 {
 		return ""

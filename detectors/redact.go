@@ -9,46 +9,79 @@ import (
 const Redacted = "[REDACTED]"
 
 // secretKeys are names whose value is a secret, wherever they appear as
-// key=value, key: value or "key":"value".
+// key=value, key: value or "key":"value" (matched ASCII case-insensitively,
+// standing alone: "secret" does not match inside "client_secret", which is
+// listed on its own).
 var secretKeys = []string{
-	"password", "passwd", "pwd", "secret", "client_secret", "access_token",
-	"refresh_token", "id_token", "token", "api_key", "apikey", "sig", "signature",
+	"password", "passwd", "pwd", "secret", "client_secret", "client-secret", "clientsecret",
+	"access_token", "access-token", "accesstoken", "refresh_token", "refresh-token", "refreshtoken",
+	"id_token", "token", "api_key", "api-key", "apikey", "x-api-key", "sig", "signature",
 	"authorization", "cookie", "set-cookie",
 }
 
+// redactedLower is Redacted as lowerASCII writes it.
+const redactedLower = "[redacted]"
+
 // Redact removes secrets from a log message: Authorization and Bearer/Basic
-// credentials, passwords and tokens written as key=value or key: value,
-// credentials in URLs (user:pass@) and secret query parameters. It is used
-// on everything that leaves syncwatch (evidence, templates, logs).
+// credentials, passwords and tokens written as key=value, key: value or
+// JSON (escaped JSON too), credentials in URLs (user:pass@) and secret
+// query parameters. It is used on everything that leaves syncwatch
+// (evidence, templates, logs, dead-letter reasons). Redact(Redact(s)) ==
+// Redact(s).
 func Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	low := strings.ToLower(s)
+	// Keys and schemes are ASCII: an ASCII-only lower-casing keeps every
+	// byte where it is, so that an index into low is one into s (unlike
+	// strings.ToLower, which changes the length of "İ" or "ẞ").
+	low := lowerASCII(s)
 	if !mayHoldSecret(low) {
 		return s
 	}
-	s = redactSchemes(s)
-	s = redactKeyValues(s)
-	s = redactURLsIn(s)
-	return s
+	s, low = redactSchemes(s, low)
+	s, _ = redactKeyValues(s, low)
+	return redactURLsIn(s)
 }
 
 func mayHoldSecret(low string) bool {
-	for _, k := range []string{"bearer", "basic ", "@", "=", ":"} {
-		if strings.Contains(low, k) {
-			return true
-		}
+	return strings.ContainsAny(low, "=:@") || strings.Contains(low, "bearer") || strings.Contains(low, "basic ")
+}
+
+// lowerASCII lower-cases the ASCII letters of s and leaves every other
+// byte alone; it allocates only when s has an upper-case ASCII letter.
+func lowerASCII(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
 	}
-	return false
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// splice replaces s[i:j], and the same bytes of its lower-cased twin, by
+// Redacted.
+func splice(s, low string, i, j int) (string, string) {
+	return s[:i] + Redacted + s[j:], low[:i] + redactedLower + low[j:]
 }
 
 // redactSchemes blanks the credential after "Bearer " / "Basic ".
-func redactSchemes(s string) string {
+func redactSchemes(s, low string) (string, string) {
 	for _, scheme := range []string{"bearer ", "basic "} {
 		from := 0
 		for {
-			low := strings.ToLower(s)
 			i := strings.Index(low[from:], scheme)
 			if i < 0 {
 				break
@@ -62,20 +95,19 @@ func redactSchemes(s string) string {
 				from = i
 				continue
 			}
-			s = s[:i] + Redacted + s[j:]
+			s, low = splice(s, low, i, j)
 			from = i + len(Redacted)
 		}
 	}
-	return s
+	return s, low
 }
 
 // redactKeyValues blanks values of secret keys: key=value, key: value,
-// "key":"value".
-func redactKeyValues(s string) string {
+// "key":"value", and \"key\":\"value\" (JSON inside a JSON string).
+func redactKeyValues(s, low string) (string, string) {
 	for _, k := range secretKeys {
 		from := 0
 		for from < len(s) {
-			low := strings.ToLower(s)
 			i := strings.Index(low[from:], k)
 			if i < 0 {
 				break
@@ -83,15 +115,12 @@ func redactKeyValues(s string) string {
 			i += from
 			j := i + len(k)
 			// the key must stand alone: not part of a longer word
-			if i > 0 && isWordByte(low[i-1]) || j < len(low) && isWordByte(low[j]) && low[j] != '"' {
+			if i > 0 && isWordByte(low[i-1]) || j < len(low) && isWordByte(low[j]) {
 				from = j
 				continue
 			}
-			// skip a closing quote, spaces, then = or :
-			p := j
-			if p < len(s) && (s[p] == '"' || s[p] == '\'') {
-				p++
-			}
+			// skip a closing quote (escaped or not), spaces, then = or :
+			p := j + quoteLen(s, j)
 			for p < len(s) && s[p] == ' ' {
 				p++
 			}
@@ -103,22 +132,27 @@ func redactKeyValues(s string) string {
 			for p < len(s) && s[p] == ' ' {
 				p++
 			}
+			ql := quoteLen(s, p)
 			quote := byte(0)
-			if p < len(s) && (s[p] == '"' || s[p] == '\'') {
-				quote = s[p]
-				p++
+			if ql > 0 {
+				quote = s[p+ql-1]
+				p += ql
 			}
 			q := p
-			if quote != 0 {
+			switch {
+			case quote != 0:
 				for q < len(s) && s[q] != quote {
 					q++
 				}
-			} else if k == "authorization" {
-				// "Authorization: Bearer xyz": the scheme word stays, the credential goes
+				if ql == 2 && q > p && s[q-1] == '\\' {
+					q-- // the value ends where its escaped quote does
+				}
+			case k == "authorization":
+				// "Authorization: Bearer xyz": the scheme word goes too
 				for q < len(s) && s[q] != '\n' && s[q] != '&' && s[q] != ',' && s[q] != ';' {
 					q++
 				}
-			} else {
+			default:
 				for q < len(s) && !isSpaceOrQuote(s[q]) && s[q] != '&' && s[q] != ',' && s[q] != ';' {
 					q++
 				}
@@ -127,11 +161,23 @@ func redactKeyValues(s string) string {
 				from = q + 1
 				continue
 			}
-			s = s[:p] + Redacted + s[q:]
+			s, low = splice(s, low, p, q)
 			from = p + len(Redacted)
 		}
 	}
-	return s
+	return s, low
+}
+
+// quoteLen returns the length of the quote at s[i]: 1 for " or ', 2 for
+// an escaped one (\" or \'), else 0.
+func quoteLen(s string, i int) int {
+	switch {
+	case i < len(s) && (s[i] == '"' || s[i] == '\''):
+		return 1
+	case i+1 < len(s) && s[i] == '\\' && (s[i+1] == '"' || s[i+1] == '\''):
+		return 2
+	}
+	return 0
 }
 
 func isWordByte(c byte) bool {
@@ -146,8 +192,7 @@ func isSpaceOrQuote(c byte) bool {
 func redactURLsIn(s string) string {
 	from := 0
 	for {
-		low := strings.ToLower(s)
-		i := strings.Index(low[from:], "://")
+		i := strings.Index(s[from:], "://")
 		if i < 0 {
 			return s
 		}

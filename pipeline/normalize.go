@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -96,13 +97,17 @@ func missingField(f Format, name string) *ParseError {
 	return &ParseError{Format: f, Reason: "missing field " + name, Offset: -1}
 }
 
-// quoteSnippet quotes at most 40 bytes of b for an error reason.
+// quoteSnippet quotes at most 40 bytes of b for an error reason, secrets
+// redacted: the reason goes into dead letters and logs. Redaction comes
+// before the cut, so a secret's key is seen even when its value would be
+// cut; only the first KiB is looked at, to bound the cost.
 func quoteSnippet(b []byte) string {
 	const max = 40
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..."
+	s := detectors.Redact(string(b[:min(len(b), 1<<10)]))
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "..."
 	}
-	return strconv.Quote(string(b))
+	return strconv.Quote(s)
 }
 
 func invalidTimestamp(f Format, off int, b []byte) *ParseError {

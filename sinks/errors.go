@@ -10,6 +10,15 @@ var (
 	// ErrClosed is returned by Write or WriteDeadLetters on a sink whose
 	// Close has been called. The batch was not delivered.
 	ErrClosed = errors.New("sink closed")
+
+	// ErrWebhookSignature is returned by VerifyWebhook for a request whose
+	// signature is missing, malformed or wrong (a tampered body or
+	// timestamp, or another secret).
+	ErrWebhookSignature = errors.New("webhook signature invalid")
+	// ErrWebhookTimestamp is returned by VerifyWebhook for a request whose
+	// timestamp is missing, malformed or outside the tolerance: a replay,
+	// or a clock far off.
+	ErrWebhookTimestamp = errors.New("webhook timestamp invalid")
 )
 
 // SinkError is the error of one member of a Fanout. Fanout returns a

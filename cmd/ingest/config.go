@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/sinks"
 )
 
 // Config is ingest's configuration. Every field can be set in the YAML
@@ -55,9 +56,22 @@ type Config struct {
 	RestoreWindow time.Duration `yaml:"restore_window"`
 	// ShutdownTimeout bounds the graceful stop. Default: 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SessionTimeout is how long the group coordinator waits for a
+	// heartbeat before it gives a silent member's partitions to others: the
+	// delay before a crashed instance's work moves. The broker bounds it
+	// (group.min.session.timeout.ms, 6s by default). Default: 30s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// HeartbeatInterval is how often a member tells the coordinator it is
+	// alive, and so how soon it learns of a rebalance; shorter than
+	// SessionTimeout. Default: 3s.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 
 	SASL SASLConfig `yaml:"sasl"`
 	TLS  TLSConfig  `yaml:"tls"`
+
+	// Webhook, when its URL is set, also POSTs every incident event to a
+	// subscriber (webhook.go).
+	Webhook WebhookConfig `yaml:"webhook"`
 }
 
 // SASLConfig configures SASL authentication.
@@ -98,6 +112,11 @@ func defaultConfig() Config {
 		IdleTimeout:     10 * time.Second,
 		RestoreWindow:   6 * time.Hour,
 		ShutdownTimeout: 30 * time.Second,
+
+		SessionTimeout:    pipeline.DefaultSessionTimeout,
+		HeartbeatInterval: pipeline.DefaultHeartbeatInterval,
+
+		Webhook: WebhookConfig{Timeout: sinks.DefaultWebhookTimeout},
 	}
 }
 
@@ -170,6 +189,14 @@ func (c *Config) Validate(demo bool) error {
 	if c.ShutdownTimeout <= 0 {
 		add("shutdown_timeout: must be positive")
 	}
+	if c.SessionTimeout <= 0 {
+		add("session_timeout: must be positive")
+	}
+	if c.HeartbeatInterval <= 0 {
+		add("heartbeat_interval: must be positive")
+	} else if c.HeartbeatInterval >= c.SessionTimeout {
+		add("heartbeat_interval: %v must be shorter than session_timeout %v", c.HeartbeatInterval, c.SessionTimeout)
+	}
 	switch strings.ToUpper(c.SASL.Mechanism) {
 	case "":
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
@@ -197,6 +224,7 @@ func (c *Config) Validate(demo bool) error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		add("tls.cert_file, tls.key_file: give both or neither")
 	}
+	c.Webhook.validate(add)
 	return errs.ErrorOrNil()
 }
 
@@ -285,5 +313,6 @@ func (c Config) redacted() Config {
 	if c.SASL.Password != "" {
 		c.SASL.Password = "[REDACTED]"
 	}
+	c.Webhook = c.Webhook.redacted()
 	return c
 }

@@ -7,6 +7,7 @@
 //	ingest --brokers host:9092 [flags]
 //	ingest --demo [--follow] [--json]
 //	ingest validate --config FILE
+//	ingest healthcheck [--addr HOST:PORT]
 package main
 
 import (
@@ -43,6 +44,7 @@ Usage:
   ingest --demo [--follow] [--json]    run on an embedded Kafka broker with generated logs
   ingest --brokers HOST:PORT [flags]   consume a real cluster
   ingest validate --config FILE        check a config file and exit
+  ingest healthcheck [--addr H:P]      GET /healthz once, exit 0 if healthy (container HEALTHCHECK)
 
 ingest reads the producers' topics (one log entry per message, any of the
 three formats) as a member of a consumer group, runs the same pipeline as
@@ -55,9 +57,10 @@ Offsets are committed only after everything a message caused was delivered.
 Every flag has an environment variable (SYNCWATCH_ + the flag name in upper
 case with - as _, e.g. SYNCWATCH_BROKERS) and a key in the YAML config file
 (--config, or SYNCWATCH_CONFIG): flags win over the environment, which wins
-over the file. Secrets (the SASL password) come from the environment
-(SYNCWATCH_SASL_PASSWORD) or a file (--sasl-password-file), never a flag,
-and are never printed.
+over the file. Secrets (the SASL password, the webhook secret) come from the
+environment (SYNCWATCH_SASL_PASSWORD, SYNCWATCH_WEBHOOK_SECRET) or a file
+(--sasl-password-file, --webhook-secret-file), never a flag, and are never
+printed.
 
 Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz.
 SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
@@ -77,6 +80,7 @@ type cliFlags struct {
 	demoMailboxes        int
 	demoHours            float64
 	demoSeed             int64
+	stopAfter            int64
 	logLevel             string
 	fs                   *flag.FlagSet
 	cfg                  Config
@@ -103,6 +107,8 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "bound of the graceful stop")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "how long the group coordinator waits for a silent member before moving its partitions (the broker sets a minimum)")
+	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "how often a member heartbeats to the group coordinator; shorter than --session-timeout")
 	fs.StringVar(&c.SASL.Mechanism, "sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&c.SASL.Username, "sasl-username", "", "SASL user name")
 	fs.StringVar(&c.SASL.PasswordFile, "sasl-password-file", "", "`FILE` holding the SASL password (or env SYNCWATCH_SASL_PASSWORD)")
@@ -111,12 +117,17 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", "", "client certificate PEM `FILE` (mutual TLS)")
 	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", "", "client key PEM `FILE` (mutual TLS)")
 	fs.BoolVar(&c.TLS.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (tests only)")
+	fs.StringVar(&c.Webhook.URL, "webhook-url", "", "also POST every incident event, signed (HMAC-SHA256), as a CloudEvent to this `URL`")
+	fs.StringVar(&c.Webhook.SecretFile, "webhook-secret-file", "", "`FILE` holding the webhook's signing secret (or env SYNCWATCH_WEBHOOK_SECRET)")
+	fs.StringVar(&c.Webhook.CAFile, "webhook-ca-file", "", "PEM `FILE` of CAs to trust for an https webhook (default: the system's)")
+	fs.DurationVar(&c.Webhook.Timeout, "webhook-timeout", c.Webhook.Timeout, "bound of one webhook request; failures are retried with backoff, then dead-lettered")
 	fs.BoolVar(&f.demo, "demo", false, "start an embedded Kafka broker, produce generated logs, consume them, print incidents, exit")
 	fs.BoolVar(&f.follow, "follow", false, "with --demo: keep producing live traffic until interrupted")
 	fs.BoolVar(&f.asJSON, "json", false, "with --demo: print the events' JSON instead of readable lines")
 	fs.IntVar(&f.demoMailboxes, "demo-mailboxes", 30, "with --demo: mailboxes in the generated logs")
 	fs.Float64Var(&f.demoHours, "demo-hours", 24, "with --demo: hours of generated logs")
 	fs.Int64Var(&f.demoSeed, "demo-seed", 1, "with --demo: generator seed")
+	fs.Int64Var(&f.stopAfter, "stop-after", 0, "exit once this many messages were processed, their events delivered and offsets committed (benchmarks; 0: run until stopped)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
@@ -162,6 +173,9 @@ func (f *cliFlags) resolve(getenv func(string) string) (Config, error) {
 	})
 	if pw := getenv("SYNCWATCH_SASL_PASSWORD"); pw != "" {
 		cfg.SASL.Password = pw
+	}
+	if s := getenv("SYNCWATCH_WEBHOOK_SECRET"); s != "" {
+		cfg.Webhook.Secret = s
 	}
 	return cfg, errs.ErrorOrNil()
 }
@@ -218,6 +232,10 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		return dur(&cfg.RestoreWindow, flags.RestoreWindow)
 	case "shutdown-timeout":
 		return dur(&cfg.ShutdownTimeout, flags.ShutdownTimeout)
+	case "session-timeout":
+		return dur(&cfg.SessionTimeout, flags.SessionTimeout)
+	case "heartbeat-interval":
+		return dur(&cfg.HeartbeatInterval, flags.HeartbeatInterval)
 	case "consecutive-runs":
 		var n int
 		if _, err := fmt.Sscan(v, &n); err != nil {
@@ -240,6 +258,14 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.TLS.KeyFile = v
 	case "tls-insecure-skip-verify":
 		cfg.TLS.InsecureSkipVerify = v == "true" || v == "1"
+	case "webhook-url":
+		cfg.Webhook.URL = v
+	case "webhook-secret-file":
+		cfg.Webhook.SecretFile = v
+	case "webhook-ca-file":
+		cfg.Webhook.CAFile = v
+	case "webhook-timeout":
+		return dur(&cfg.Webhook.Timeout, flags.Webhook.Timeout)
 	}
 	return nil
 }
@@ -247,6 +273,9 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "validate" {
 		return runValidate(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], os.Getenv, stdout, stderr)
 	}
 	f := newFlags(stderr)
 	if err := f.fs.Parse(args); err != nil {
@@ -278,7 +307,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.demo {
 		return runDemo(ctx, f, cfg, stdout, stderr, log)
 	}
-	if err := consumeKafka(ctx, cfg, log, stdout, nil, 0); err != nil {
+	if err := consumeKafka(ctx, cfg, log, stdout, nil, f.stopAfter); err != nil {
 		log.Error("ingest failed", "err", err)
 		return exitFailed
 	}
@@ -334,6 +363,14 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("creating kafka sink: %w", err)
 	}
 	outs := []sinks.Sink{kafkaSink}
+	hook, err := cfg.Webhook.sink(kafkaSink, log)
+	if err != nil {
+		kafkaSink.Close(context.Background())
+		return err
+	}
+	if hook != nil {
+		outs = append(outs, hook) // its dead letters go to the DLQ topic
+	}
 	if cfg.Stdout {
 		outs = append(outs, sinks.NewJSONL(stdout, sinks.JSONLOptions{}))
 	}
@@ -344,6 +381,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	src, err := pipeline.NewKafkaSource(pipeline.KafkaSourceConfig{
 		Brokers: cfg.Brokers, GroupID: cfg.Group, Topics: cfg.Topics, Dialer: dialer,
 		RestoreWindow: cfg.RestoreWindow, Logger: log,
+		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval,
 	})
 	if err != nil {
 		events.Close(context.Background())

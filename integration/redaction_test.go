@@ -1,0 +1,185 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncwatch/syncwatch/detectors"
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// leakCase is a secret-bearing failure message; %s is where the planted
+// secret goes.
+type leakCase struct {
+	name string
+	msg  string
+}
+
+// leakCases are the ways credentials show up in connector logs: the
+// issue's list, each written the way a connector would.
+var leakCases = []leakCase{
+	{"password kv", "Login for EWS impersonation failed: password=%s rejected"},
+	{"password json", `Login rejected by the mailbox server: {"username":"svc-sync","password":"%s"}`},
+	{"pwd", "Connection string rejected: Server=mail.contoso.com;User Id=svc;pwd=%s;Timeout=30"},
+	{"oauth access token", `Token response rejected by the connector: {"access_token":"%s","token_type":"Bearer","expires_in":3599}`},
+	{"oauth refresh token", "Token refresh failed: grant_type=refresh_token&refresh_token=%s&client_id=c4c"},
+	{"bearer header", "Request rejected (401). Request headers: Authorization: Bearer %s"},
+	{"basic header", "Request rejected (401). Authorization: Basic %s"},
+	{"url userinfo", "Cannot reach https://svc-sync:%s@mail.contoso.com/EWS/Exchange.asmx: timeout"},
+	{"url query token", "Autodiscover redirect to https://mail.contoso.com/ews?access_token=%s&sig=%s failed"},
+	{"client secret", "AADSTS7000215: Invalid client secret provided. client_id=4f1c&client_secret=%s&scope=https://outlook.office365.com/.default"},
+	// found missing: the key's position shifted by non-ASCII text whose
+	// lower case is longer (İ, ẞ), and JSON escaped inside a message
+	{"after non-ASCII text", "Postfach İlker.Yılmaz (ẞtraße): Anmeldung fehlgeschlagen, password=%s"},
+	{"escaped json", `Upstream body: "{\"client_secret\":\"%s\",\"grant_type\":\"client_credentials\"}"`},
+}
+
+// leakFormats write one failed record of a run in each producer's format.
+var leakFormats = []struct {
+	name string
+	// line renders the failed record; msg is the failure message.
+	line func(at time.Time, tenant, mailbox, run, rec, msg string) string
+}{
+	{"log4net", func(at time.Time, tenant, mailbox, run, rec, msg string) string {
+		return fmt.Sprintf("%s [12] ERROR ExchangeConnector.SyncWorker - [%s/%s/run:%s] item %s failed: %s",
+			at.Format("2006-01-02 15:04:05,000"), tenant, mailbox, run, rec, msg)
+	}},
+	{"logfmt", func(at time.Time, tenant, mailbox, run, rec, msg string) string {
+		return fmt.Sprintf("ts=%s level=warn component=sync-engine tenant=%s mailbox=%s run=%s event=record_failed record=%s msg=%s",
+			at.Format(time.RFC3339Nano), tenant, mailbox, run, rec, strconv.Quote(msg))
+	}},
+	{"c4cc json", func(at time.Time, tenant, mailbox, run, rec, msg string) string {
+		b, _ := json.Marshal(map[string]any{
+			"@timestamp": at.Format(time.RFC3339Nano), "level": "ERROR", "logger": "C4CC.Connector.Push",
+			"tenant": tenant, "mailbox": mailbox, "runId": run, "recordType": "Appointment", "recordId": rec,
+			"http": map[string]any{"method": "POST", "status": 400}, "message": msg,
+		})
+		return string(b)
+	}},
+}
+
+// plantedSecret is unique per case and format, so a leak names its origin.
+// It mixes cases and digits as real tokens do, and holds none of the
+// characters JSON would escape.
+func plantedSecret(c, f, n int) string {
+	return fmt.Sprintf("Pl4nted%c%dx%dZq9", 'A'+c, f, n)
+}
+
+// leakCorpus writes one run per (case, format) whose failed record opens
+// an incident with the secret in its message, plus garbage lines full of
+// secrets that must be dead-lettered. It returns the corpus file, the
+// secrets of the good lines and those of the garbage lines.
+func leakCorpus(t *testing.T) (path string, inEvidence, inGarbage []string) {
+	t.Helper()
+	var b strings.Builder
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for ci, c := range leakCases {
+		for fi, f := range leakFormats {
+			tenant, mailbox, run := fmt.Sprintf("t-%d%d", ci, fi), fmt.Sprintf("leak%d.%d@contoso.com", ci, fi), fmt.Sprintf("r%02d%d", ci, fi)
+			var args []any
+			for n := range strings.Count(c.msg, "%s") {
+				s := plantedSecret(ci, fi, n)
+				args = append(args, s)
+				inEvidence = append(inEvidence, s)
+			}
+			msg := fmt.Sprintf(c.msg, args...)
+			at = at.Add(time.Second)
+			fmt.Fprintf(&b, "ts=%s level=info component=sync-engine tenant=%s mailbox=%s run=%s event=run_started direction=both\n", at.Format(time.RFC3339Nano), tenant, mailbox, run)
+			at = at.Add(100 * time.Millisecond)
+			fmt.Fprintf(&b, "%s [12] INFO  ExchangeConnector.SyncWorker - [%s/%s/run:%s] item MAIL-1 synced\n", at.Format("2006-01-02 15:04:05,000"), tenant, mailbox, run)
+			at = at.Add(100 * time.Millisecond)
+			b.WriteString(f.line(at, tenant, mailbox, run, "APPT-1", msg) + "\n")
+			at = at.Add(100 * time.Millisecond)
+			fmt.Fprintf(&b, "ts=%s level=info component=sync-engine tenant=%s mailbox=%s run=%s event=run_finished synced=1 failed=1\n", at.Format(time.RFC3339Nano), tenant, mailbox, run)
+		}
+	}
+	// Garbage: every parser's error path, with a secret where the parser
+	// quotes the bad bytes back in its reason.
+	garbage := []string{
+		"2026-11-24 10:20:00,000 [3] password=%s ExchangeConnector.SyncWorker - [t-1/m@x.com/run:1] bad level",
+		"2026-11-24 10:20:00,000 [3] Bearer %s - [t-1/m@x.com/run:1] bad level",
+		"ts=access_token=%s level=error tenant=t-1 mailbox=m@x.com msg=x",
+		`ts="Authorization: Basic %s" level=error tenant=t-1 mailbox=m@x.com msg=x`,
+		"ts=2026-11-24T10:20:00Z level=info tenant=t-1 mailbox=m@x.com run=r event=run_finished synced=pwd=%s failed=0",
+		`ts=2026-11-24T10:20:00Z level=error tenant=t-1 mailbox=m@x.com msg="Authorization: Bearer %s`,
+		`{"@timestamp":"refresh_token=%s","level":"ERROR","tenant":"t-1","mailbox":"m@x.com","message":"x"}`,
+		`{"@timestamp":"2026-11-24T10:20:00Z","level":"ERROR","tenant":"t-1","message":"client_secret=%s`,
+		"https://svc:%s@mail.contoso.com/ews",
+		"Authorization: Bearer %s",
+	}
+	for gi, g := range garbage {
+		s := plantedSecret(len(leakCases)+gi, 9, 0)
+		inGarbage = append(inGarbage, s)
+		b.WriteString(fmt.Sprintf(g, s) + "\n")
+	}
+	path = filepath.Join(t.TempDir(), "leaky.log")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	return path, inEvidence, inGarbage
+}
+
+// TestRedactionEndToEnd replays logs with credentials planted in every
+// format and checks that none of them comes out: not in the events
+// (evidence, template, details), not in the dead letters' reasons, not on
+// stderr.
+func TestRedactionEndToEnd(t *testing.T) {
+	corpusFile, inEvidence, inGarbage := leakCorpus(t)
+	deadFile := filepath.Join(t.TempDir(), "dead.jsonl")
+	stdout, stderr, code := runReplay(t, "--dead-letter", deadFile, corpusFile)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	dead, err := os.ReadFile(deadFile)
+	require.NoError(t, err)
+
+	// The secrets did reach the pipeline: every planted run opened an
+	// incident whose evidence holds the redacted message.
+	evs := decodeEvents(t, stdout)
+	redactedByMailbox := map[string]bool{}
+	for _, ev := range evs {
+		for _, e := range ev.Data.Evidence {
+			if strings.Contains(e.Message, detectors.Redacted) {
+				redactedByMailbox[ev.Data.Mailbox] = true
+			}
+		}
+	}
+	for ci, c := range leakCases {
+		for fi, f := range leakFormats {
+			require.True(t, redactedByMailbox[fmt.Sprintf("leak%d.%d@contoso.com", ci, fi)],
+				"%s in %s: no incident evidence with %s", c.name, f.name, detectors.Redacted)
+		}
+	}
+
+	// Every garbage line was dead-lettered, with a reason.
+	var letters []schemas.DeadLetter
+	sc := bufio.NewScanner(bytes.NewReader(dead))
+	for sc.Scan() {
+		var l schemas.DeadLetter
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+		require.NotEmpty(t, l.Reason)
+		letters = append(letters, l)
+	}
+	require.Len(t, letters, len(inGarbage), "dead letters: %s", dead)
+
+	// No secret anywhere. Compared case-insensitively: templates are
+	// lower-cased.
+	outputs := map[string]string{"events": string(stdout), "dead letters": string(dead), "stderr": string(stderr)}
+	for _, l := range letters {
+		outputs["dead letter reasons"] += l.Reason + "\n"
+	}
+	for name, out := range outputs {
+		low := strings.ToLower(out)
+		for _, s := range append(append([]string(nil), inEvidence...), inGarbage...) {
+			require.NotContains(t, low, strings.ToLower(s), "a planted secret leaks into the %s", name)
+		}
+	}
+	t.Logf("%d secrets planted in %d runs (%d formats) and %d garbage lines: %d events, %d dead letters, none leaked",
+		len(inEvidence)+len(inGarbage), len(leakCases)*len(leakFormats), len(leakFormats), len(inGarbage), len(evs), len(letters))
+}
