@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# integration/bench.sh: syncwatch's whole-binary benchmark (issue 4).
+#
+# In one run, on the same generated files, it times
+#   - replay (parse + detect + write events to a file) on each producer's
+#     file and on the whole corpus directory, with GOMAXPROCS=1 and the
+#     default, against lognormalizer (liblognorm, which only parses) with
+#     the rulebases in integration/bench/*.rb;
+#   - ingest consuming the same entries from a kfake broker (incidents
+#     published, offsets committed, then exit: --stop-after) against kcat -C
+#     simply reading the same topics from the same broker;
+# and prints a table: tool, input, lines, seconds, lines/s, ratio, peak RSS.
+# --memory instead measures replay's peak RSS as the input grows and as the
+# number of distinct mailboxes grows.
+#
+# Usage (from the repository root):
+#   bash integration/bench.sh [--lines N] [--quick] [--repeat R] [--keep]
+#   bash integration/bench.sh --memory [--quick] [--max-mailboxes N]
+#
+# Timings are wall clock, best of --repeat runs (noise on a shared machine
+# only ever adds time); peak RSS is the largest of the runs. Not part of
+# .ci/run's pass/fail: timings are noisy.
+set -euo pipefail
+
+LINES=2000000
+QUICK=0
+MEMORY=0
+REPEAT=""
+KEEP=0
+MAX_MAILBOXES=""
+SEED=1
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--lines) LINES="$2"; shift 2 ;;
+	--quick) QUICK=1; shift ;;
+	--memory) MEMORY=1; shift ;;
+	--repeat) REPEAT="$2"; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	--max-mailboxes) MAX_MAILBOXES="$2"; shift 2 ;;
+	--seed) SEED="$2"; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench.sh: unknown argument $1 (--help)" >&2; exit 1 ;;
+	esac
+done
+if [ "$QUICK" = 1 ]; then
+	[ "$LINES" = 2000000 ] && LINES=60000
+	REPEAT=${REPEAT:-1}
+	MAX_MAILBOXES=${MAX_MAILBOXES:-10000}
+fi
+# Peak RSS needs no best-of: one run per size unless asked.
+if [ "$MEMORY" = 1 ]; then REPEAT=${REPEAT:-1}; fi
+REPEAT=${REPEAT:-3}
+MAX_MAILBOXES=${MAX_MAILBOXES:-1000000}
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RB="$ROOT/integration/bench"
+cd "$ROOT"
+
+log() { printf '== %s\n' "$*" >&2; }
+die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---- tools ----------------------------------------------------------------
+
+APT_UPDATED=0
+need() { # need COMMAND PACKAGE: install PACKAGE with apt-get if COMMAND is missing
+	command -v "$1" >/dev/null 2>&1 && return 0
+	command -v apt-get >/dev/null 2>&1 || die "$1 is missing and there is no apt-get: install $2"
+	local sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	log "installing $2 (for $1)"
+	if [ "$APT_UPDATED" = 0 ]; then
+		$sudo apt-get update -qq >&2
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >&2
+	command -v "$1" >/dev/null 2>&1 || die "$1 still missing after installing $2"
+}
+command -v go >/dev/null 2>&1 || PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null 2>&1 || die "go is not installed"
+[ -x /usr/bin/time ] || need /usr/bin/time time
+if [ "$MEMORY" = 0 ]; then
+	need lognormalizer liblognorm-utils
+	need kcat kcat
+fi
+
+# ---- work dir, cleanup ----------------------------------------------------
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/syncwatch-bench.XXXXXX")
+BROKER_PID=""
+cleanup() {
+	if [ -n "$BROKER_PID" ]; then
+		kill "$BROKER_PID" 2>/dev/null || true
+		wait "$BROKER_PID" 2>/dev/null || true
+	fi
+	if [ "$KEEP" = 1 ]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+# A generated line is about 210 bytes; the throughput run also keeps a kcat
+# copy of the corpus; the memory run keeps one corpus at a time.
+need_mb() {
+	local avail
+	avail=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
+	[ "$avail" -ge "$1" ] || die "$WORK has ${avail} MB free, this run needs about $1 MB (set TMPDIR)"
+}
+
+log "building replay, ingest and the bench helpers into $WORK/bin"
+go build -o "$WORK/bin/" ./cmd/replay ./cmd/ingest ./integration/bench/broker ./integration/bench/kcatinput
+REPLAY="$WORK/bin/replay"
+INGEST="$WORK/bin/ingest"
+
+# ---- measuring ------------------------------------------------------------
+
+ROWS="$WORK/rows.tsv" # tool, input, lines, wall, cpu, rss KB, note
+: >"$ROWS"
+
+# measure TOOL INPUT LINES NOTE -- COMMAND...: runs COMMAND $REPEAT times
+# under GNU time (stdout to /dev/null unless redirected inside COMMAND),
+# keeps the best wall time and its CPU time, and the largest peak RSS.
+# COMMAND's stderr of the last run is left in $WORK/last.err.
+measure() {
+	local tool=$1 input=$2 lines=$3 note=$4
+	shift 5
+	local best="" bestcpu="" rss=0 i t u s m
+	for i in $(seq "$REPEAT"); do
+		/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/last.err" ||
+			{ cat "$WORK/last.err" >&2; die "$tool on $input failed"; }
+		read -r t u s m <"$WORK/time.out"
+		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN {exit !(a < b)}'; then
+			best=$t
+			bestcpu=$(awk -v u="$u" -v s="$s" 'BEGIN {printf "%.2f", u + s}')
+		fi
+		if [ "$m" -gt "$rss" ]; then rss=$m; fi
+	done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$input" "$lines" "$best" "$bestcpu" "$rss" "$note" >>"$ROWS"
+	printf '   %-26s %-24s %9s lines  %7ss wall  %7ss cpu  %7.1f MB\n' "$tool" "$input" "$lines" "$best" "$bestcpu" "$(awk -v m="$rss" 'BEGIN {print m / 1024}')" >&2
+}
+
+# wall TOOL INPUT [COLUMN]: the best wall time (or COLUMN: 5 is CPU time)
+# recorded for TOOL on INPUT; for the corpus, the smaller of the mixed and
+# the one-file-at-a-time figures.
+wall() {
+	awk -F'\t' -v t="$1" -v i="$2" -v c="${3:-4}" '$1 == t && ($2 == i || (i ~ /^corpus/ && $2 ~ /^corpus/)) {
+		if (b == "" || $c + 0 < b + 0) b = $c } END {print b}' "$ROWS"
+}
+
+lines_of() { cat "$@" | wc -l | tr -d ' '; }
+
+# generate DIR MAILBOXES HOURS: a corpus of the three producers' files in
+# DIR (truth and manifest moved beside it, so DIR holds only logs).
+generate() {
+	"$REPLAY" generate --out "$1" --mailboxes "$2" --hours "$3" --seed "$SEED" >&2
+	mkdir -p "$1.meta"
+	mv "$1/incidents.truth.jsonl" "$1/manifest.json" "$1.meta/"
+}
+
+# sized_corpus DIR LINES MAILBOXES: generates at least LINES lines for
+# MAILBOXES mailboxes, sizing the hours from a first estimate (about 57
+# lines per mailbox-hour) and growing them if the corpus came out short.
+sized_corpus() {
+	local dir=$1 want=$2 mb=$3 hours got
+	hours=$(awk -v n="$want" -v m="$mb" 'BEGIN {printf "%.3f", n / (m * 56) + 0.01}')
+	while :; do
+		rm -rf "$dir" "$dir.meta"
+		generate "$dir" "$mb" "$hours"
+		got=$(lines_of "$dir"/*)
+		[ "$got" -ge "$want" ] && break
+		hours=$(awk -v h="$hours" -v n="$want" -v g="$got" 'BEGIN {printf "%.3f", h * n / g * 1.02}')
+		log "corpus had $got lines, want $want: regenerating with --hours $hours"
+	done
+	echo "$hours"
+}
+
+machine() {
+	local cpu
+	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+	echo "machine: $(uname -srm), $(nproc) CPUs ($cpu), $(awk '/^MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM, load average at start: $LOAD0"
+	echo "versions: $(go version | cut -d' ' -f3-), syncwatch $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
+	if [ "$MEMORY" = 0 ]; then
+		echo "          lognormalizer $(lognormalizer -V 2>&1 | awk '/version/ {print $NF; exit}') (liblognorm-utils $(dpkg-query -W -f '${Version}' liblognorm-utils 2>/dev/null || echo '?')), kcat $(dpkg-query -W -f '${Version}' kcat 2>/dev/null || kcat -V 2>&1 | head -1)"
+	fi
+}
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- memory mode ----------------------------------------------------------
+
+if [ "$MEMORY" = 1 ]; then
+	if [ "$QUICK" = 1 ]; then
+		SIZES="50000 150000 500000"
+		MBS="1000 $MAX_MAILBOXES"
+	else
+		SIZES="1000000 3000000 10000000"
+		MBS="10000 100000 $MAX_MAILBOXES"
+	fi
+	need_mb 3500
+	log "memory: replay's peak RSS as the input grows (700 mailboxes, more hours)"
+	for n in $SIZES; do
+		d="$WORK/mem-$n"
+		h=$(sized_corpus "$d" "$n" 700)
+		got=$(lines_of "$d"/*)
+		measure "replay" "700 mailboxes, ${h}h" "$got" "lines" -- \
+			"$REPLAY" --quiet --out "$WORK/events.jsonl" "$d"
+		rm -rf "$d" "$d.meta"
+	done
+	log "memory: replay's peak RSS as distinct mailboxes grow (0.2 h each)"
+	for mb in $MBS; do
+		d="$WORK/mb-$mb"
+		generate "$d" "$mb" 0.2
+		got=$(lines_of "$d"/*)
+		distinct=$(awk '/event=run_started/ {t = ""; m = ""
+			for (i = 1; i <= NF; i++) { if ($i ~ /^tenant=/) t = $i; else if ($i ~ /^mailbox=/) m = $i }
+			seen[t "/" m] = 1 } END {print length(seen)}' "$d/engine.log")
+		measure "replay" "$distinct mailboxes, 0.2h" "$got" "mailboxes" -- \
+			"$REPLAY" --quiet --out "$WORK/events.jsonl" "$d"
+		rm -rf "$d" "$d.meta"
+	done
+	echo
+	machine
+	echo
+	echo "replay --out FILE, default GOMAXPROCS; distinct mailboxes counted from the run_started lines"
+	echo
+	echo "| tool | input | lines | seconds | CPU s | lines/s | peak RSS MB |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	awk -F'\t' '{printf "| %s | %s | %d | %.2f | %.2f | %.0f | %.0f |\n", $1, $2, $3, $4, $5, $3 / $4, $6 / 1024}' "$ROWS"
+	exit 0
+fi
+
+# ---- throughput mode ------------------------------------------------------
+
+need_mb $((LINES * 600 / 1000000 + 200))
+C="$WORK/corpus"
+log "generating a corpus of at least $LINES lines (48 h of logs)"
+MAILBOXES=$(awk -v n="$LINES" 'BEGIN {m = int(n / (48 * 56)) + 1; if (m < 20) m = 20; print m}')
+while :; do
+	rm -rf "$C" "$C.meta"
+	generate "$C" "$MAILBOXES" 48
+	TOTAL=$(lines_of "$C"/*)
+	[ "$TOTAL" -ge "$LINES" ] && break
+	MAILBOXES=$(awk -v m="$MAILBOXES" -v n="$LINES" -v g="$TOTAL" 'BEGIN {print int(m * n / g * 1.02) + 1}')
+	log "corpus had $TOTAL lines, want $LINES: regenerating with --mailboxes $MAILBOXES"
+done
+FILES="exchange.log engine.log c4cc.jsonl"
+declare -A NL RBF
+RBF[exchange.log]=exchange.rb
+RBF[engine.log]=engine.rb
+RBF[c4cc.jsonl]=c4cc.rb
+CFILES=()
+for f in $FILES; do
+	NL[$f]=$(lines_of "$C/$f")
+	CFILES+=("$C/$f")
+done
+log "corpus: $MAILBOXES mailboxes x 48 h, $TOTAL lines (exchange ${NL[exchange.log]}, engine ${NL[engine.log]}, c4cc ${NL[c4cc.jsonl]})"
+
+# One rulebase for the mixed input: the three, under one version line.
+{
+	echo "version=2"
+	for f in exchange.rb engine.rb c4cc.rb; do grep -v '^version=2$' "$RB/$f"; echo "prefix="; done
+} >"$WORK/all.rb"
+
+log "lognormalizer: checking that the rulebases parse every line"
+UNPARSED=0
+declare -A UNP
+for f in $FILES all; do
+	if [ "$f" = all ]; then
+		cat "${CFILES[@]}" | lognormalizer -r "$WORK/all.rb" -H -U >/dev/null 2>"$WORK/ln.err"
+		rb="$WORK/all.rb"
+	else
+		lognormalizer -r "$RB/${RBF[$f]}" -H -U <"$C/$f" >/dev/null 2>"$WORK/ln.err"
+		rb="$RB/${RBF[$f]}"
+	fi
+	sum=$(grep 'records processed' "$WORK/ln.err" || true)
+	[ -n "$sum" ] || { cat "$WORK/ln.err" >&2; die "lognormalizer printed no summary for $f"; }
+	u=$(echo "$sum" | awk '{for (i = 1; i < NF; i++) if ($(i + 1) ~ /^unparsed/) print $i}')
+	UNP[$f]=$u
+	log "  $f: $sum"
+	if [ "$u" != 0 ]; then
+		UNPARSED=$((UNPARSED + u))
+		log "  first unparsed lines of $f:"
+		if [ "$f" = all ]; then cat "${CFILES[@]}"; else cat "$C/$f"; fi |
+			lognormalizer -r "$rb" -P -e raw 2>/dev/null | head -3 | cut -c1-200 >&2
+	fi
+done
+
+log "lognormalizer (single-threaded; json encoder to /dev/null)"
+for f in $FILES; do
+	measure "lognormalizer" "$f" "${NL[$f]}" "unparsed ${UNP[$f]}" -- \
+		bash -c 'exec lognormalizer -r "$1" <"$2"' _ "$RB/${RBF[$f]}" "$C/$f"
+done
+measure "lognormalizer" "corpus (3 files)" "$TOTAL" "unparsed ${UNP[all]}" -- \
+	bash -c 'cat "${@:2}" | exec lognormalizer -r "$1"' _ "$WORK/all.rb" "${CFILES[@]}"
+# The three files one by one, each with its own rulebase, is faster than
+# the mixed input with the combined rulebase (where a line may be tried
+# against the other formats' rules first): the sum is the stricter
+# baseline for the total.
+awk -F'\t' -v n="$TOTAL" '$1 == "lognormalizer" && $2 !~ /^corpus/ {w += $4; c += $5; if ($6 > r) r = $6}
+	END {printf "lognormalizer\tcorpus, one file at a time (sum)\t%d\t%.2f\t%.2f\t%d\t\n", n, w, c, r}' "$ROWS" >>"$ROWS"
+
+log "replay (parse + detect + write events to a file)"
+declare -A EVENTS
+for g in 1 "$(nproc) (default)"; do
+	env=(env)
+	if [ "$g" = 1 ]; then env=(env GOMAXPROCS=1); fi
+	for f in $FILES corpus; do
+		in="$C/$f"
+		n=${NL[$f]:-$TOTAL}
+		label=$f
+		if [ "$f" = corpus ]; then in="$C"; label="corpus (3 files)"; fi
+		measure "replay GOMAXPROCS=$g" "$label" "$n" "" -- \
+			"${env[@]}" "$REPLAY" --quiet --out "$WORK/events.jsonl" "$in"
+		EVENTS[$f]=$(wc -l <"$WORK/events.jsonl" | tr -d ' ')
+	done
+done
+
+log "Kafka: starting a kfake broker and producing the corpus with kcat (keyed tenant/mailbox)"
+"$WORK/bin/broker" >"$WORK/broker.out" 2>&1 &
+BROKER_PID=$!
+for _ in $(seq 100); do
+	grep -q '^broker ' "$WORK/broker.out" && break
+	sleep 0.1
+done
+BROKER=$(awk '/^broker / {print $2}' "$WORK/broker.out")
+[ -n "$BROKER" ] || { cat "$WORK/broker.out" >&2; die "the broker did not start"; }
+declare -A TOPIC
+TOPIC[exchange.log]=sync.exchange-connector
+TOPIC[engine.log]=sync.engine
+TOPIC[c4cc.jsonl]=sync.c4cc-connector
+MSGS=0
+mkdir -p "$WORK/kcat"
+for f in $FILES; do
+	"$WORK/bin/kcatinput" "$C/$f" >"$WORK/kcat/$f.kcat" 2>"$WORK/kcatinput.err" ||
+		{ cat "$WORK/kcatinput.err" >&2; die "kcatinput $f failed"; }
+	kcat -P -b "$BROKER" -t "${TOPIC[$f]}" -K $'\x1f' -D $'\x1e' -l "$WORK/kcat/$f.kcat"
+	n=$(kcat -C -b "$BROKER" -t "${TOPIC[$f]}" -o beginning -e -q -f 'x\n' | wc -l | tr -d ' ')
+	want=$(awk '{print $(NF - 1)}' "$WORK/kcatinput.err")
+	[ "$n" = "$want" ] || die "${TOPIC[$f]} holds $n messages, $f has $want entries"
+	NL["${TOPIC[$f]}"]=$n
+	MSGS=$((MSGS + n))
+done
+rm -rf "$WORK/kcat"
+log "  $MSGS messages in 3 topics x 3 partitions (one per entry; $((TOTAL - MSGS)) stack-trace lines ride in their entries)"
+
+log "kcat -C reading the topics to /dev/null"
+for f in $FILES; do
+	measure "kcat -C" "${TOPIC[$f]}" "${NL[${TOPIC[$f]}]}" "messages" -- \
+		kcat -C -b "$BROKER" -t "${TOPIC[$f]}" -o beginning -e -q
+done
+measure "kcat -C (3 in parallel)" "3 topics" "$MSGS" "messages" -- \
+	bash -c 'for t in "$@"; do kcat -C -b "'"$BROKER"'" -t "$t" -o beginning -e -q & done; wait' _ \
+	"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}"
+# librdkafka waits up to fetch.wait.max.ms (500) for more data before it
+# sees the end of a partition: a fixed cost a tuned reader does not pay.
+measure "kcat -C (3 in parallel, fetch.wait.max.ms=10)" "3 topics" "$MSGS" "messages" -- \
+	bash -c 'for t in "$@"; do kcat -C -b "'"$BROKER"'" -t "$t" -o beginning -e -q -X fetch.wait.max.ms=10 & done; wait' _ \
+	"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}"
+
+log "ingest consuming the topics: incidents published, offsets committed, exit (--stop-after $MSGS)"
+incidents() { kcat -C -b "$BROKER" -t sync.incidents -o beginning -e -q -f 'x\n' | wc -l | tr -d ' '; }
+# Each run joins a fresh consumer group (bench-1, bench-2, ...: the
+# counter lives in a file, measure's command runs in a child), so each
+# reads everything from the beginning.
+before=$(incidents)
+measure "ingest" "3 topics" "$MSGS" "messages" -- \
+	bash -c 'n=0; [ -f "$1" ] && n=$(cat "$1"); n=$((n + 1)); echo $n >"$1"
+		exec "$2" --brokers "$3" --group "bench-$n" --metrics-addr off --log-level warn --stop-after "$4"' _ \
+	"$WORK/groupseq" "$INGEST" "$BROKER" "$MSGS"
+after=$(incidents)
+INGEST_EVENTS=$((after - before))
+WANT_EVENTS=$((EVENTS[corpus] * REPEAT))
+LEFT=0
+for g in $(seq "$REPEAT"); do
+	# Reading with the ingest's group from its committed offsets must find
+	# nothing left: every message was committed.
+	# (auto.offset.reset=earliest: a partition without a commit is read
+	# from its start, not skipped.)
+	l=$(timeout 60 kcat -b "$BROKER" -G "bench-$g" -X auto.offset.reset=earliest -e -q -f 'x\n' \
+		"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}" 2>/dev/null | wc -l | tr -d ' ')
+	LEFT=$((LEFT + l))
+done
+BROKER_RSS=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$BROKER_PID/status" 2>/dev/null || echo '?')
+log "  ingest published $INGEST_EVENTS events in $REPEAT runs (replay on the same entries: ${EVENTS[corpus]} per run); uncommitted messages after the runs: $LEFT"
+
+# ---- table ----------------------------------------------------------------
+
+echo
+machine
+echo "corpus: replay generate --mailboxes $MAILBOXES --hours 48 --seed $SEED: $TOTAL lines, $MSGS entries; best of $REPEAT runs"
+echo "lognormalizer unparsed lines: exchange ${UNP[exchange.log]}, engine ${UNP[engine.log]}, c4cc ${UNP[c4cc.jsonl]}, corpus ${UNP[all]}"
+echo "events written by replay: ${EVENTS[corpus]} (corpus); by ingest: $INGEST_EVENTS in $REPEAT runs; messages left uncommitted after ingest: $LEFT; broker peak RSS: ${BROKER_RSS} MB"
+echo
+echo "ratio: replay ÷ lognormalizer lines/s on the same input (wall; in parentheses CPU time), for the corpus against"
+echo "the faster lognormalizer figure; ingest ÷ kcat -C (3 in parallel) messages/s (in parentheses: ÷ the tuned kcat)."
+echo "For kcat and ingest, lines are messages (one per entry)."
+echo
+echo "| tool | input | lines | seconds | CPU s | lines/s | ratio | peak RSS MB |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
+while IFS=$'\t' read -r tool input lines w cpu rss note; do
+	ratio="-"
+	case "$tool" in
+	replay*)
+		base=$(wall lognormalizer "$input")
+		bcpu=$(wall lognormalizer "$input" 5)
+		ratio=$(awk -v b="$base" -v w="$w" -v bc="$bcpu" -v c="$cpu" 'BEGIN {printf "%.2f (CPU %.2f)", b / w, bc / c}')
+		;;
+	ingest)
+		base=$(wall "kcat -C (3 in parallel)" "3 topics")
+		tuned=$(wall "kcat -C (3 in parallel, fetch.wait.max.ms=10)" "3 topics")
+		ratio=$(awk -v b="$base" -v t="$tuned" -v w="$w" 'BEGIN {printf "%.2f (%.2f tuned)", b / w, t / w}')
+		;;
+	esac
+	printf '| %s | %s | %d | %.2f | %.2f | %.0f | %s | %.0f |\n' "$tool" "$input" "$lines" "$w" "$cpu" \
+		"$(awk -v n="$lines" -v w="$w" 'BEGIN {print n / w}')" "$ratio" "$(awk -v m="$rss" 'BEGIN {print m / 1024}')"
+done <"$ROWS"
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$UNPARSED" = 0 ] || echo "WARNING: lognormalizer left $UNPARSED lines unparsed: its figures are not comparable"
+[ "$LEFT" = 0 ] || echo "WARNING: $LEFT messages were not committed by ingest"
+[ "$INGEST_EVENTS" = "$WANT_EVENTS" ] || echo "WARNING: ingest published $INGEST_EVENTS events in $REPEAT runs, replay wrote ${EVENTS[corpus]} per run"
