@@ -171,6 +171,9 @@ type mailbox struct {
 	streak    int
 	templates map[string]struct{}
 	open      map[incKey]*incident
+	// syncedEnd is the end of the latest run decided as having synced
+	// records: a failed run older than it is stale when it is decided.
+	syncedEnd time.Time
 }
 
 type incKey struct{ kind, class, template string }
@@ -542,6 +545,14 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 // specific failure seen in it, whatever the producer.
 func (e *Engine) decideFailedRun(r *run, fails []*obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	mb := r.mb
+	if r.lastSeen.Before(mb.syncedEnd) {
+		// A run without an end line is decided only RunTimeout after its
+		// last line, possibly after a newer run that synced. Its failure
+		// predates that evidence of a working sync: it must not re-open
+		// what the newer run resolved (under the same id, since the
+		// incident's first sighting is the same) nor start a streak.
+		return out
+	}
 	var cause *obs
 	consider := func(o *obs) {
 		if o.sig.Scope == ScopeRecord {
@@ -589,6 +600,9 @@ func (e *Engine) decideFailedRun(r *run, fails []*obs, out []schemas.IncidentEve
 func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	mb := r.mb
 	mb.streakKey, mb.streak = "", 0
+	if end.After(mb.syncedEnd) {
+		mb.syncedEnd = end
+	}
 	classes := map[string]bool{}
 	for _, o := range r.signals {
 		classes[o.sig.Class] = true
