@@ -30,6 +30,7 @@ const (
 	DefaultSessionTimeout    = 30 * time.Second
 	DefaultRebalanceTimeout  = 30 * time.Second
 	DefaultQueueCapacity     = 1000
+	DefaultMaxAhead          = 30 * time.Second
 	defaultDialTimeout       = 10 * time.Second
 )
 
@@ -117,6 +118,18 @@ type KafkaSourceConfig struct {
 	// Default: 1000
 	QueueCapacity int
 
+	// MaxAhead is how far, in event time, a partition may run ahead of
+	// the slowest partition still being read before its fetcher waits
+	// (watermark alignment). Detection waits for the slowest partition
+	// anyway (the watermark); without this, what the fast partitions
+	// fetch meanwhile piles up in memory: catching up after downtime, a
+	// consumer held over a gigabyte of records. Event times come from
+	// ObserveEventTime; a partition that is caught up, or has delivered
+	// nothing for AlignIdle, does not hold the others back.
+	//
+	// Default: DefaultMaxAhead (30s); negative: no alignment
+	MaxAhead time.Duration
+
 	// Logger receives the source's logs.
 	//
 	// Default: slog.Default()
@@ -170,6 +183,10 @@ func (c *KafkaSourceConfig) rebalanceTimeout() time.Duration {
 }
 func (c *KafkaSourceConfig) queueCapacity() int {
 	return orDefault(c.QueueCapacity, DefaultQueueCapacity)
+}
+
+func (c *KafkaSourceConfig) maxAhead() time.Duration {
+	return orDefault(c.MaxAhead, DefaultMaxAhead)
 }
 
 func (c *KafkaSourceConfig) logger() *slog.Logger {
@@ -309,6 +326,7 @@ type generation struct {
 type partitionState struct {
 	topic     string
 	partition int
+	name      string // "topic/partition"
 	// restoredBelow is the committed offset at assignment: messages below
 	// it are Restored.
 	restoredBelow int64
@@ -319,6 +337,65 @@ type partitionState struct {
 
 	committed atomic.Int64 // last committed offset (next to read), -1 if none
 	highWater atomic.Int64 // last seen high-water mark, -1 if unknown
+
+	// For alignment (KafkaSourceConfig.MaxAhead):
+	fetched   atomic.Int64 // next offset to fetch, -1 until known
+	eventTime atomic.Int64 // latest event time processed (Unix ns), 0 if none
+	delivered atomic.Int64 // wall time of the last delivery (Unix ns)
+}
+
+// AlignIdle is how long a partition that delivers nothing still holds the
+// others back (alignment), like the reorder stage's idle timeout.
+const AlignIdle = 10 * time.Second
+
+// caughtUp reports whether every message the partition had at the last
+// fetch was fetched.
+func (p *partitionState) caughtUp() bool {
+	hw := p.highWater.Load()
+	return hw >= 0 && p.fetched.Load() >= hw
+}
+
+// ahead reports whether p is more than maxAhead of event time ahead of a
+// partition of g that is still being read (or has told no event time
+// yet), so that p's fetcher should wait.
+func (g *generation) ahead(p *partitionState, maxAhead time.Duration, now time.Time) bool {
+	t := p.eventTime.Load()
+	if t == 0 || maxAhead < 0 {
+		return false
+	}
+	idle := now.Add(-AlignIdle).UnixNano()
+	for _, q := range g.parts {
+		if q == p || q.caughtUp() || q.delivered.Load() < idle {
+			continue
+		}
+		if qt := q.eventTime.Load(); qt == 0 || t-qt > int64(maxAhead) {
+			return true
+		}
+	}
+	return false
+}
+
+// ObserveEventTime tells the source the latest event time processed from a
+// partition ("topic/partition"), for alignment (KafkaSourceConfig.MaxAhead).
+// Call it after each batch. Unknown partitions are ignored.
+func (s *KafkaSource) ObserveEventTime(partition string, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	s.mu.Lock()
+	g := s.cur
+	s.mu.Unlock()
+	if g == nil {
+		return
+	}
+	for _, p := range g.parts {
+		if p.name == partition {
+			if ns := t.UnixNano(); ns > p.eventTime.Load() {
+				p.eventTime.Store(ns)
+			}
+			return
+		}
+	}
 }
 
 type delivery struct {
@@ -589,11 +666,14 @@ func (s *KafkaSource) startGeneration(gen *kafka.Generation) {
 			p := &partitionState{
 				topic:         topic,
 				partition:     a.ID,
+				name:          topic + "/" + strconv.Itoa(a.ID),
 				restoredBelow: a.Offset, // FirstOffset (-2) when nothing was committed
 				tracker:       newOffsetTracker(),
 			}
 			p.committed.Store(max(a.Offset, -1))
 			p.highWater.Store(-1)
+			p.fetched.Store(-1)
+			p.delivered.Store(time.Now().UnixNano())
 			g.parts = append(g.parts, p)
 		}
 	}
@@ -751,6 +831,7 @@ func (f *fetcher) step() error {
 			return err
 		}
 		f.offset = start
+		f.p.fetched.Store(start)
 	}
 	msgs, next, err := f.fetch()
 	if err != nil {
@@ -769,6 +850,7 @@ func (f *fetcher) step() error {
 		}
 	}
 	f.offset = next
+	f.p.fetched.Store(next)
 	return nil
 }
 
@@ -937,6 +1019,14 @@ func (f *fetcher) deliver(m kafka.Message) error {
 	if !restored {
 		d.ack = ackFunc(f.g, p, m.Offset)
 	}
+	// Alignment: wait while this partition is too far ahead of another
+	// still being read.
+	for f.g.ahead(p, f.s.cfg.maxAhead(), time.Now()) {
+		if !sleep(f.g.ctx, 2*time.Millisecond) {
+			return f.g.ctx.Err()
+		}
+	}
+	p.delivered.Store(time.Now().UnixNano())
 	select {
 	case f.g.msgs <- d:
 		return nil

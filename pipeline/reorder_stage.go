@@ -94,6 +94,15 @@ func (s *ReorderStage) RemoveSource(name string) { delete(s.sources, name) }
 // Bound is the event time up to which records have been released.
 func (s *ReorderStage) Bound() time.Time { return s.bound }
 
+// Latest returns the latest event time seen from source name (zero if none
+// or unknown).
+func (s *ReorderStage) Latest(name string) time.Time {
+	if st := s.sources[name]; st != nil {
+		return st.latest
+	}
+	return time.Time{}
+}
+
 // Held is the number of records held back.
 func (s *ReorderStage) Held() int { return s.held.len() }
 

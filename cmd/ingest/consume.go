@@ -42,6 +42,24 @@ type consumer struct {
 	gen       int
 	mute      *restoreMute
 	processed atomic.Int64
+	published time.Time // when the counters were last handed to metrics
+	parts     []string  // the partitions of generation gen
+	// drainTimeout bounds the delivery of the batch in flight once the
+	// run is asked to stop. Default: 10s.
+	drainTimeout time.Duration
+}
+
+func (c *consumer) drain() time.Duration {
+	if c.drainTimeout > 0 {
+		return c.drainTimeout
+	}
+	return 10 * time.Second
+}
+
+// aligner is a source that holds partitions running ahead in event time
+// (pipeline.KafkaSource.ObserveEventTime).
+type aligner interface {
+	ObserveEventTime(partition string, t time.Time)
 }
 
 // run consumes until ctx ends (graceful stop) or stopAfter is reached. It
@@ -50,17 +68,23 @@ func (c *consumer) run(ctx context.Context) error {
 	if err := c.reset(); err != nil {
 		return err
 	}
+	// Deliveries run on dctx: a stop signal (ctx) must not cut a batch
+	// that is being written (its events would be half out and the process
+	// would fail), so dctx ends only drainTimeout after ctx does.
+	dctx, dcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer dcancel()
+	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(c.drain(), dcancel) })
+	defer stopDrain()
 	var b pipeline.Batch
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		deadline := time.Now().Add(c.batchWait)
+		// One deadline per batch: a context per message cost 8% of the CPU.
+		rctx, cancelBatch := context.WithTimeout(ctx, c.batchWait)
 		genEnded := false
 		for len(b.Entries) < c.batchSize {
-			rctx, cancel := context.WithDeadline(ctx, deadline)
 			msg, ack, err := c.src.Read(rctx)
-			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
 					break // stopping: process what we have, then return
@@ -72,11 +96,13 @@ func (c *consumer) run(ctx context.Context) error {
 					genEnded = true
 					break
 				}
+				cancelBatch()
 				return fmt.Errorf("reading messages: %w", err)
 			}
 			if msg.Generation != c.gen {
 				c.gen = msg.Generation
-				for _, p := range c.src.Assigned() {
+				c.parts = c.src.Assigned()
+				for _, p := range c.parts {
 					c.pipe.Reorder.AddSource(p, time.Now())
 				}
 			}
@@ -89,6 +115,7 @@ func (c *consumer) run(ctx context.Context) error {
 				Ack:    ack,
 			})
 		}
+		cancelBatch()
 		if genEnded {
 			// Partitions moved: what this instance knew of them is stale.
 			// Drop the batch (its messages come again, from the restore
@@ -102,30 +129,53 @@ func (c *consumer) run(ctx context.Context) error {
 		}
 		n := int64(len(b.Entries))
 		b.Now = time.Now()
-		if ctx.Err() != nil {
-			// stopping: deliver what was read, then return
-			wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err := c.exec(wctx, &b)
-			cancel()
+		if err := c.exec(dctx, &b); err != nil {
 			return err
 		}
-		if err := c.exec(ctx, &b); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return nil // stopping: what was read is delivered
 		}
 		if c.processed.Add(n); c.stopAfter > 0 && c.processed.Load() >= c.stopAfter {
 			b.Final = true
 			b.Now = time.Now()
-			return c.exec(ctx, &b)
+			return c.exec(dctx, &b)
 		}
 	}
 }
 
 func (c *consumer) exec(ctx context.Context, b *pipeline.Batch) error {
+	final := b.Final
 	if err := c.pipe.Exec(ctx, b); err != nil {
 		return fmt.Errorf("running pipeline: %w", err)
 	}
 	b.Reset()
+	if a, ok := c.src.(aligner); ok {
+		for _, p := range c.parts {
+			a.ObserveEventTime(p, c.pipe.Reorder.Latest(p))
+		}
+	}
+	if final || time.Since(c.published) >= publishEvery {
+		c.publish()
+	}
 	return nil
+}
+
+// publishEvery is how often the counters are copied for /metrics. The
+// idle loop runs a batch every batchWait, so the copy is never older than
+// this plus one batch.
+const publishEvery = 100 * time.Millisecond
+
+// publish hands /metrics a copy of the pipeline's counters. The pipeline
+// is not safe for concurrent use: a scrape that read it while a batch runs
+// iterated the engine's maps during writes, a data race that can kill the
+// process ("concurrent map iteration and map write").
+func (c *consumer) publish() {
+	s, held := c.pipe.Summary(), c.pipe.Reorder.Held()
+	c.published = time.Now()
+	c.metrics.mu.Lock()
+	c.metrics.summary = func() pipeline.Summary { return s }
+	c.metrics.held = held
+	c.metrics.mu.Unlock()
 }
 
 func (c *consumer) reset() error {
@@ -137,9 +187,7 @@ func (c *consumer) reset() error {
 	c.gen = -1
 	c.mute = newRestoreMute()
 	p.Deliver.SetFilter(c.mute.keep)
-	c.metrics.mu.Lock()
-	c.metrics.summary = p.Summary
-	c.metrics.mu.Unlock()
+	c.publish()
 	return nil
 }
 

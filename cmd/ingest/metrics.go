@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -14,16 +15,18 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// metrics exports the pipeline's counters. Counters are read from the
-// pipeline's summary at scrape time (a collector), so the hot path pays
-// nothing for them.
+// metrics exports the pipeline's counters. Counters are read at scrape
+// time (a collector) from the copy of the pipeline's summary that the
+// consumer publishes between batches, so the hot path pays one copy every
+// publishEvery and a scrape never reads the pipeline while it runs.
 type metrics struct {
 	mu      sync.Mutex
 	summary func() pipeline.Summary
 	lag     func() map[string]int64
 	ready   func() bool
+	held    int // records the reorder stage holds, as published
 
-	records, parsed, dead, opened, commitLag, evLag, events *prometheus.Desc
+	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG *prometheus.Desc
 }
 
 func newMetrics() *metrics {
@@ -38,11 +41,14 @@ func newMetrics() *metrics {
 		events:    prometheus.NewDesc("syncwatch_events_out_total", "Incident events delivered to the sinks.", nil, nil),
 		commitLag: prometheus.NewDesc("syncwatch_commit_lag_messages", "Messages between the committed offset and the high-water mark, by topic/partition.", []string{"partition"}, nil),
 		evLag:     prometheus.NewDesc("syncwatch_event_time_lag_seconds", "Wall clock minus the latest event time seen, by producer.", []string{"producer"}, nil),
+		capped:    prometheus.NewDesc("syncwatch_unknown_templates_capped_total", "Unknown-error failures grouped under the overflow template because their mailbox already had the maximum of distinct templates (a flood of unique messages).", nil, nil),
+		heldG:     prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
+		readyG:    prometheus.NewDesc("syncwatch_source_ready", "1 while the Kafka source is consuming (what /readyz reports), 0 while the broker or a partition leader is unreachable or partitions are being reassigned.", nil, nil),
 	}
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG} {
 		ch <- d
 	}
 }
@@ -51,6 +57,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
 	s := m.summary()
 	lag := m.lag()
+	ready := m.ready()
+	held := m.held
 	m.mu.Unlock()
 	for p := schemas.Producer(0); p < schemas.NumProducers; p++ {
 		ch <- prometheus.MustNewConstMetric(m.records, prometheus.CounterValue, float64(s.Normalize.Read[p]), p.String())
@@ -67,6 +75,13 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.opened, prometheus.CounterValue, float64(n), kind, class)
 	}
 	ch <- prometheus.MustNewConstMetric(m.events, prometheus.CounterValue, float64(s.Events))
+	ch <- prometheus.MustNewConstMetric(m.capped, prometheus.CounterValue, float64(s.Detection.TemplatesCapped))
+	readyV := 0.0
+	if ready {
+		readyV = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.readyG, prometheus.GaugeValue, readyV)
+	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(held))
 	for p, n := range lag {
 		ch <- prometheus.MustNewConstMetric(m.commitLag, prometheus.GaugeValue, float64(n), p)
 	}
@@ -78,6 +93,12 @@ func (m *metrics) handler() http.Handler {
 	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// Profiles, for `go tool pprof http://ADDR/debug/pprof/profile`: the
+	// endpoint is on --metrics-addr, loopback by default.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
