@@ -37,11 +37,21 @@ type ingestProc struct {
 // keeps its log lines (printed when the test fails).
 func startLoggedIngest(t *testing.T, name string, brokers []string, group string, extra ...string) *ingestProc {
 	t.Helper()
+	return startLoggedIngestEnv(t, name, brokers, group, nil, extra...)
+}
+
+// startLoggedIngestEnv is startLoggedIngest with extra environment
+// variables ("KEY=value").
+func startLoggedIngestEnv(t *testing.T, name string, brokers []string, group string, env []string, extra ...string) *ingestProc {
+	t.Helper()
 	args := append([]string{"--brokers", strings.Join(brokers, ","), "--group", group, "--log-level", "info"}, extra...)
 	if !hasFlag(extra, "--metrics-addr") {
 		args = append(args, "--metrics-addr", "off")
 	}
 	p := &ingestProc{name: name, cmd: exec.Command(bin("ingest"), args...), done: make(chan struct{})}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())

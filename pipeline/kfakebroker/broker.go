@@ -3,6 +3,7 @@ package kfakebroker
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 
 	"github.com/hashicorp/go-multierror"
@@ -38,6 +39,30 @@ type Config struct {
 	// Default: the host of Addr, or "127.0.0.1" when that host is empty or
 	// unspecified ("0.0.0.0", "::")
 	AdvertisedHost string
+
+	// AdvertisedPort is the port the broker gives clients in metadata and
+	// FindCoordinator answers instead of the real listening port. Set it
+	// when clients reach the broker through a forwarder, e.g. a TCP proxy
+	// that injects network faults in tests: Kafka clients dial the
+	// advertised address after bootstrapping, so without it they would
+	// bypass the proxy. Addrs then returns the advertised address and
+	// ListenAddrs the real one, which the forwarder connects to.
+	//
+	// Default: 0 (the real listening port)
+	AdvertisedPort int
+
+	// BrokerConfigs are broker-level configs (kfake.BrokerConfigs), e.g.
+	// "message.max.bytes" for entries larger than 1 MiB, or
+	// "group.min.session.timeout.ms" to let tests use session timeouts
+	// below kfake's minimum of 6s.
+	//
+	// Default: none (kfake's defaults)
+	BrokerConfigs map[string]string
+
+	// Opts are more kfake options, applied last: kfake.TLS for a TLS
+	// listener, kfake.EnableSASL with kfake.Superuser for SASL (PLAIN,
+	// SCRAM-SHA-256/512), as tests of secured clusters need.
+	Opts []kfake.Opt
 }
 
 func (c Config) addr() string {
@@ -74,6 +99,9 @@ func (c Config) Validate() error {
 	if c.Partitions < 0 {
 		errs = multierror.Append(errs, fmt.Errorf("Partitions %d: must be >= 0", c.Partitions))
 	}
+	if c.AdvertisedPort < 0 || c.AdvertisedPort > 65535 {
+		errs = multierror.Append(errs, fmt.Errorf("AdvertisedPort %d: must be 0 or a TCP port", c.AdvertisedPort))
+	}
 	for i, t := range c.Topics {
 		if t == "" {
 			errs = multierror.Append(errs, fmt.Errorf("Topics[%d]: empty topic name", i))
@@ -86,6 +114,7 @@ func (c Config) Validate() error {
 type Broker struct {
 	cluster   *kfake.Cluster
 	addrs     []string
+	listen    []string
 	closeOnce sync.Once
 }
 
@@ -113,6 +142,9 @@ func Start(cfg Config) (*Broker, error) {
 			_ = ln.Close()
 			return nil, fmt.Errorf("splitting listen address: %w", err)
 		}
+		if cfg.AdvertisedPort != 0 {
+			port = strconv.Itoa(cfg.AdvertisedPort)
+		}
 		al := &advertisedListener{
 			Listener: ln,
 			adv:      advertisedAddr(net.JoinHostPort(cfg.advertisedHost(host), port)),
@@ -131,6 +163,10 @@ func Start(cfg Config) (*Broker, error) {
 	if len(cfg.Topics) > 0 {
 		opts = append(opts, kfake.SeedTopics(int32(cfg.partitions()), cfg.Topics...))
 	}
+	if len(cfg.BrokerConfigs) > 0 {
+		opts = append(opts, kfake.BrokerConfigs(cfg.BrokerConfigs))
+	}
+	opts = append(opts, cfg.Opts...)
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting kfake cluster: %w", err)
@@ -139,6 +175,7 @@ func Start(cfg Config) (*Broker, error) {
 	mu.Lock()
 	for _, l := range listeners {
 		b.addrs = append(b.addrs, l.adv.String())
+		b.listen = append(b.listen, l.Listener.Addr().String())
 	}
 	mu.Unlock()
 	return b, nil
@@ -148,6 +185,14 @@ func Start(cfg Config) (*Broker, error) {
 // the advertised host with the real listening port.
 func (b *Broker) Addrs() []string {
 	return append([]string(nil), b.addrs...)
+}
+
+// ListenAddrs returns the addresses ("host:port") the broker really listens
+// on. They differ from Addrs only in the port, and only when
+// Config.AdvertisedPort is set: a forwarder in front of the broker connects
+// to these.
+func (b *Broker) ListenAddrs() []string {
+	return append([]string(nil), b.listen...)
 }
 
 // Cluster returns the underlying kfake cluster, for fault injection in
