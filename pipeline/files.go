@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // FileSource is one file (or stdin) read entry by entry.
@@ -26,19 +29,45 @@ type FileSource struct {
 	done    bool
 }
 
+// countingReader counts what it reads; atomically, since Replay reads a
+// source on its own goroutine while the merge reports progress.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
 // BytesRead is how many bytes of the file (compressed, on disk) were read.
-func (s *FileSource) BytesRead() int64 { return s.counted.n }
+// It is safe to call while another goroutine reads the source.
+func (s *FileSource) BytesRead() int64 { return s.counted.n.Load() }
+
+// SourceName returns Name: a file is one source of the reorder stage.
+func (s *FileSource) SourceName() string { return s.Name }
+
+// ReadEntry reads the file's next entry into en, with the origin
+// "Name:line". en.Raw is valid until the next call. It returns io.EOF at
+// the end of the file. ctx is not used: a file read does not block for
+// long, and stdin cannot be interrupted anyway.
+func (s *FileSource) ReadEntry(_ context.Context, en *Entry) error {
+	if !s.sc.Scan() {
+		if err := s.sc.Err(); err != nil {
+			return err
+		}
+		return io.EOF
+	}
+	*en = Entry{
+		Source:   s.Name,
+		Raw:      s.sc.Entry(),
+		Origin:   s.Name + ":" + strconv.Itoa(s.sc.Line()),
+		Oversize: s.sc.Oversize(),
+	}
+	return nil
+}
 
 // Close releases the file.
 func (s *FileSource) Close() error {

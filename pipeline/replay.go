@@ -2,8 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
+	"io"
 	"sync"
 	"time"
 
@@ -17,7 +18,45 @@ type ReplayOptions struct {
 	// Progress, if set, is called after every batch with the bytes read
 	// so far (on disk, over all sources) and the entries read.
 	Progress func(bytes, entries int64)
+	// From and To, when not zero, keep only the records whose event time
+	// is in [From, To): the others are read and dropped before detection
+	// (not counted as read). Dead letters, which have no event time, are
+	// kept. Inputs read by message time with a margin (a Kafka time range)
+	// are cut to the event-time window this way.
+	//
+	// Default: zero (no window)
+	From, To time.Time
 }
+
+// inWindow reports whether event time t is in [From, To).
+func (o *ReplayOptions) inWindow(t time.Time) bool {
+	return (o.From.IsZero() || !t.Before(o.From)) && (o.To.IsZero() || t.Before(o.To))
+}
+
+// EntryReader is one input of ReplayEntries: a stream of entries in the
+// order they were written, each read and parsed on a goroutine of its
+// own. *FileSource and *KafkaRangeSource are EntryReaders.
+type EntryReader interface {
+	// ReadEntry reads the next entry into en (Source, Raw, Origin,
+	// Oversize; Ack stays nil, a replay acknowledges nothing). en.Raw may
+	// point into the reader's buffers and is valid until the next call.
+	// It returns io.EOF after the last entry. It blocks until an entry is
+	// read, reading fails, or ctx (the replay's) ends.
+	ReadEntry(ctx context.Context, en *Entry) error
+	// SourceName names the input: the reorder stage's watermark is the
+	// minimum over inputs, so names must be unique.
+	SourceName() string
+	// BytesRead is how many bytes were read so far, for progress. It is
+	// called from another goroutine than ReadEntry.
+	BytesRead() int64
+	// Close releases the input. ReplayEntries calls it.
+	Close() error
+}
+
+var (
+	_ EntryReader = (*FileSource)(nil)
+	_ EntryReader = (*KafkaRangeSource)(nil)
+)
 
 // chunkSize is how many entries a source's reader parses before handing
 // them to the merge; chunksAhead how many chunks it may be ahead.
@@ -35,7 +74,7 @@ type chunk struct {
 
 // replaySource is a source being read and parsed on its own goroutine.
 type replaySource struct {
-	*FileSource
+	EntryReader
 	chunks chan chunk
 	free   chan []Normalized
 	cur    []Normalized // the chunk being merged
@@ -59,18 +98,17 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 		}
 		items = items[:0]
 		c := chunk{}
+		var en Entry
 		for len(items) < chunkSize {
-			if !rs.sc.Scan() {
-				c.err, c.done = rs.sc.Err(), true
+			if err := rs.ReadEntry(ctx, &en); err != nil {
+				if !errors.Is(err, io.EOF) {
+					c.err = err
+				}
+				c.done = true
 				break
 			}
 			items = append(items, Normalized{})
-			norm.Parse(&Entry{
-				Source:   rs.Name,
-				Raw:      rs.sc.Entry(),
-				Origin:   rs.Name + ":" + strconv.Itoa(rs.sc.Line()),
-				Oversize: rs.sc.Oversize(),
-			}, &items[len(items)-1])
+			norm.Parse(&en, &items[len(items)-1])
 		}
 		c.items = items
 		select {
@@ -126,6 +164,17 @@ func (rs *replaySource) next(ctx context.Context) *Normalized {
 // event time read by the end of their batch, so the same input gives the
 // same output every run. Replay closes the sources.
 func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayOptions) error {
+	inputs := make([]EntryReader, len(sources))
+	for i, s := range sources {
+		inputs[i] = s
+	}
+	return ReplayEntries(ctx, p, inputs, opt)
+}
+
+// ReplayEntries is Replay over any inputs (files, Kafka partitions): the
+// same merge, so the same entries give the same events whichever way
+// they come in. It closes the inputs.
+func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var readers sync.WaitGroup
 	finished := false
@@ -146,8 +195,8 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 	}
 	srcs := make([]*replaySource, len(sources))
 	for i, s := range sources {
-		p.Reorder.AddSource(s.Name, time.Time{})
-		srcs[i] = &replaySource{FileSource: s, chunks: make(chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
+		p.Reorder.AddSource(s.SourceName(), time.Time{})
+		srcs[i] = &replaySource{EntryReader: s, chunks: make(chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -205,12 +254,24 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 				return err
 			}
 			if s.err != nil {
-				return fmt.Errorf("reading %s: %w", s.Name, s.err)
+				return fmt.Errorf("reading %s: %w", s.SourceName(), s.err)
 			}
-			p.Reorder.SourceDone(s.Name)
+			p.Reorder.SourceDone(s.SourceName())
 			continue
 		}
 		entries++
+		if n.OK && !opt.inWindow(n.Record.Time) {
+			// outside the window: it still moves its source on
+			if n.Record.Time.After(s.latest) {
+				s.latest = n.Record.Time
+			}
+			if pending++; pending >= bs { // progress goes on
+				if err := flush(false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		t, ok := p.Normalize.Commit(&b, n)
 		pending++
 		if ok {

@@ -3,7 +3,10 @@
 // the live consumer would have written for the same logs.
 //
 //	replay [flags] PATH...
+//	replay [flags] --brokers HOST:PORT [--from T] [--to T] [--topics A,B,C]
+//	replay --diff GOLDEN.jsonl [flags] PATH...
 //	replay generate --out DIR [--seed N] [--mailboxes N] [--hours H] [--dirty]
+//	replay catalog [check FILE [--samples FILE]]
 package main
 
 import (
@@ -32,6 +35,7 @@ const (
 	exitOK    = 0
 	exitUsage = 1 // bad usage or unreadable input
 	exitFail  = 2 // the run failed (a sink could not be written)
+	exitDiff  = 3 // --diff: the events differ from the golden file; catalog check: flagged samples
 )
 
 func main() {
@@ -42,8 +46,14 @@ const usageText = `replay: run syncwatch over historical C4C/Exchange sync logs.
 
 Usage:
   replay [flags] PATH...          replay files, directories (recursively), .gz files, or - (stdin)
+  replay [flags] --brokers HOST:PORT[,...] [--from T] [--to T] [--topics A,B,C]
+                                  replay a time range of the Kafka topics
+  replay --diff GOLDEN.jsonl [flags] PATH...
+                                  compare the events with a golden file
   replay generate [flags]         write a generated corpus with its true incidents
   replay catalog                  print the active catalog of known errors
+  replay catalog check FILE [--samples FILE]
+                                  validate a user catalog; show what each class matches
 
 replay reads the logs of the ExchangeConnector (log4net text), the sync
 engine (logfmt) and the C4CC Connector (JSON lines) in any mix, recognizes
@@ -56,7 +66,30 @@ specific records fail. Entries that cannot be parsed are counted and, with
 
 The same input gives byte-identical output on every run.
 
-Exit status: 0 success, 1 bad usage or unreadable input, 2 output failure.
+Filters (--tenant, --mailbox, --kind, --class, --since, --until) select the
+events written; detection still sees every entry, so a filtered run writes
+exactly the matching events of an unfiltered one. --from/--to instead cut
+the input: only entries with an event time in [from, to) are replayed.
+
+Kafka: --brokers reads the topics' partitions without a consumer group and
+commits nothing, so the live consumer is not disturbed. Each partition is
+read from the first message stamped at or after from minus --time-margin
+until a message stamped after to plus the margin, or the partition's end
+offset when the replay started; the entries are then cut to [from, to) by
+their event time. Message timestamps (the producers' clock) must be within
+the margin of the logs' event time; a negative margin reads whole
+partitions. One message is one entry; origins are topic/partition/offset.
+
+--diff GOLDEN compares the events (after the filters) with a golden file of
+events by event id and prints each added, removed and changed event (with
+the fields that changed, golden value first) to stdout instead of the
+events; --out still writes them.
+
+A progress bar (bytes and lines read, their rates, ETA for files) is drawn
+on stderr when it is a terminal, unless --quiet.
+
+Exit status: 0 success, 1 bad usage or unreadable input, 2 output failure,
+3 --diff found a difference (catalog check: a sample was flagged).
 
 Flags:
 `
@@ -68,6 +101,13 @@ type options struct {
 	maxEntry                         int
 	quiet                            bool
 	cpuProfile, memProfile           string
+
+	filter            eventFilter
+	from, to          time.Time
+	brokers, topics   []string
+	margin            time.Duration
+	diff              string
+	diffIgnoreOrigins bool
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -76,6 +116,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case "generate":
 			return runGenerate(args[1:], stdout, stderr)
 		case "catalog":
+			if len(args) > 1 && args[1] == "check" {
+				return runCatalogCheck(args[2:], stdout, stderr)
+			}
 			return runCatalog(args[1:], stdout, stderr)
 		}
 	}
@@ -94,6 +137,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.BoolVar(&o.quiet, "quiet", false, "no summary on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the replay to `FILE`")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (pprof, allocations) at the end to `FILE`")
+	fs.Var(listFlag{&o.filter.tenants}, "tenant", "write only the events of these `TENANTS` (comma-separated; repeatable)")
+	fs.Var(listFlag{&o.filter.mailboxes}, "mailbox", "write only the events of these `MAILBOXES` (comma-separated, any case)")
+	fs.Var(listFlag{&o.filter.kinds}, "kind", "write only the events of these `KINDS`: sync_error, sync_issue, pipeline")
+	fs.Var(listFlag{&o.filter.classes}, "class", "write only the events of these `CLASSES` (comma-separated; exchange.auth.* for a family)")
+	fs.Var(timeFlag{&o.filter.since}, "since", "write only the events whose time is at or after `TIME` (RFC 3339)")
+	fs.Var(timeFlag{&o.filter.until}, "until", "write only the events whose time is before `TIME` (RFC 3339)")
+	fs.Var(timeFlag{&o.from}, "from", "replay only the entries whose event time is at or after `TIME` (RFC 3339; files and Kafka)")
+	fs.Var(timeFlag{&o.to}, "to", "replay only the entries whose event time is before `TIME` (RFC 3339; files and Kafka)")
+	fs.Var(listFlag{&o.brokers}, "brokers", "read a time range of Kafka topics from these `HOST:PORT`s instead of files")
+	fs.Var(listFlag{&o.topics}, "topics", "the `TOPICS` to read with --brokers (default "+strings.Join(pipeline.DefaultTopics, ",")+")")
+	fs.DurationVar(&o.margin, "time-margin", pipeline.DefaultRangeMargin, "with --brokers: how far message timestamps may be from the logs' event time (negative: read whole partitions)")
+	fs.StringVar(&o.diff, "diff", "", "compare the events with the golden `FILE` (JSON lines) and report the differences instead of writing the events")
+	fs.BoolVar(&o.diffIgnoreOrigins, "diff-ignore-origins", false, "with --diff: do not compare evidence origins (a Kafka replay against a golden file from files)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
@@ -104,8 +160,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitUsage
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "replay: no input: give files, directories or - for stdin (replay --help)")
+	if fs.NArg() == 0 && len(o.brokers) == 0 {
+		fmt.Fprintln(stderr, "replay: no input: give files, directories or - for stdin, or --brokers (replay --help)")
+		return exitUsage
+	}
+	if fs.NArg() > 0 && len(o.brokers) > 0 {
+		fmt.Fprintln(stderr, "replay: give either paths or --brokers, not both")
 		return exitUsage
 	}
 	if err := o.validate(); err != nil {
@@ -144,6 +204,16 @@ func (o *options) validate() error {
 	if o.maxEntry < 1024 {
 		errs = multierror.Append(errs, fmt.Errorf("--max-entry: must be at least 1024"))
 	}
+	errs = multierror.Append(errs, o.filter.validate()...)
+	if !o.from.IsZero() && !o.to.IsZero() && !o.to.After(o.from) {
+		errs = multierror.Append(errs, fmt.Errorf("--to: must be after --from"))
+	}
+	if len(o.brokers) == 0 && len(o.topics) > 0 {
+		errs = multierror.Append(errs, fmt.Errorf("--topics: only with --brokers"))
+	}
+	if o.diff == "" && o.diffIgnoreOrigins {
+		errs = multierror.Append(errs, fmt.Errorf("--diff-ignore-origins: only with --diff"))
+	}
 	return errs.ErrorOrNil()
 }
 
@@ -165,26 +235,49 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
 	}
-	sources, err := pipeline.OpenPaths(paths, stdin, o.maxEntry)
+	var golden []goldenEvent
+	if o.diff != "" {
+		if golden, err = readGolden(o.diff); err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return exitUsage
+		}
+	}
+	sources, total, note, err := openInputs(ctx, o, paths, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
+	}
+	closeInputs := func() {
+		for _, s := range sources {
+			s.Close()
+		}
 	}
 	var events sinks.Sink
 	if o.out != "" {
 		f, err := sinks.NewFile(o.out, sinks.JSONLOptions{})
 		if err != nil {
+			closeInputs()
 			fmt.Fprintf(stderr, "replay: %v\n", err)
 			return exitUsage
 		}
 		events = f
-	} else {
+	} else if o.diff == "" {
 		events = sinks.NewJSONL(stdout, sinks.JSONLOptions{BufferSize: 256 << 10})
+	}
+	var diffed *sinks.Memory // with --diff, the events compared
+	if o.diff != "" {
+		diffed = sinks.NewMemory()
+		if events != nil {
+			events = sinks.NewFanout(events, diffed)
+		} else {
+			events = diffed
+		}
 	}
 	var dlq sinks.DeadLetterSink
 	if o.deadLetter != "" {
 		d, err := sinks.NewDeadLetterFile(o.deadLetter, sinks.JSONLOptions{})
 		if err != nil {
+			closeInputs()
 			fmt.Fprintf(stderr, "replay: %v\n", err)
 			return exitUsage
 		}
@@ -201,11 +294,23 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		DeadLetters: dlq,
 	})
 	if err != nil {
+		closeInputs()
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
 	}
+	if o.filter.active() {
+		p.Deliver.SetFilter(o.filter.keep)
+	}
+	ropt := pipeline.ReplayOptions{From: o.from, To: o.to}
+	var bar *progress
+	if !o.quiet {
+		if bar = newProgress(stderr, total); bar != nil {
+			ropt.Progress = bar.update
+		}
+	}
 	start := time.Now()
-	runErr := pipeline.Replay(ctx, p, sources, pipeline.ReplayOptions{})
+	runErr := pipeline.ReplayEntries(ctx, p, sources, ropt)
+	bar.finish()
 	var closeErr *multierror.Error
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -218,6 +323,9 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		}
 	}
 	if !o.quiet {
+		if n := note(); n != "" {
+			fmt.Fprintf(stderr, "replay: %s\n", n)
+		}
 		printSummary(stderr, p.Summary(), time.Since(start))
 	}
 	if runErr != nil {
@@ -227,6 +335,15 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 	if err := closeErr.ErrorOrNil(); err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitFail
+	}
+	if diffed != nil {
+		got := diffed.Events()
+		rep, err := diffEvents(golden, got, o.diffIgnoreOrigins)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return exitFail
+		}
+		return printDiff(stdout, o.diff, rep, len(got), len(golden))
 	}
 	return exitOK
 }

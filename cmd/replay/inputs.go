@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/syncwatch/syncwatch/pipeline"
+)
+
+// openInputs opens what a replay reads: the Kafka time range when
+// --brokers is set, else the paths. total is the size in bytes of the
+// input when it is known (files only: 0 for stdin and Kafka), for the
+// progress bar's ETA. note, called after the replay, says what a Kafka
+// range read ("" for files).
+func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader) (inputs []pipeline.EntryReader, total int64, note func() string, err error) {
+	note = func() string { return "" }
+	if len(o.brokers) == 0 {
+		files, err := pipeline.OpenPaths(paths, stdin, o.maxEntry)
+		if err != nil {
+			return nil, 0, note, err
+		}
+		known := true
+		for _, f := range files {
+			inputs = append(inputs, f)
+			total += f.Size
+			known = known && f.Name != "-"
+		}
+		if !known {
+			total = 0
+		}
+		return inputs, total, note, nil
+	}
+	margin := o.margin
+	if margin == 0 {
+		// Message timestamps are in milliseconds: 1ms is no margin (and
+		// 0 would mean KafkaRangeConfig's default).
+		margin = time.Millisecond
+	}
+	srcs, err := pipeline.OpenKafkaRange(ctx, pipeline.KafkaRangeConfig{
+		Brokers: o.brokers, Topics: o.topics, From: o.from, To: o.to, Margin: margin,
+	})
+	if err != nil {
+		return nil, 0, note, err
+	}
+	for _, s := range srcs {
+		inputs = append(inputs, s)
+	}
+	note = func() string {
+		var msgs int64
+		for _, s := range srcs {
+			msgs += s.Messages()
+		}
+		return kafkaNote(o, len(srcs), msgs)
+	}
+	return inputs, 0, note, nil
+}
+
+// kafkaNote says, for the summary, what a Kafka range read.
+func kafkaNote(o options, partitions int, msgs int64) string {
+	topics := o.topics
+	if len(topics) == 0 {
+		topics = pipeline.DefaultTopics
+	}
+	window := "whole partitions"
+	if o.margin >= 0 && (!o.from.IsZero() || !o.to.IsZero()) {
+		window = fmt.Sprintf("message time [%s, %s] widened by %s", fmtBound(o.from, "start"), fmtBound(o.to, "end"), o.margin)
+	}
+	return fmt.Sprintf("kafka: read %d messages from %d partitions of %s (%s); no consumer group, nothing committed",
+		msgs, partitions, strings.Join(topics, ", "), window)
+}
+
+func fmtBound(t time.Time, none string) string {
+	if t.IsZero() {
+		return none
+	}
+	return t.Format(time.RFC3339)
+}
