@@ -29,7 +29,7 @@ const (
 	DefaultHeartbeatInterval = 3 * time.Second
 	DefaultSessionTimeout    = 30 * time.Second
 	DefaultRebalanceTimeout  = 30 * time.Second
-	DefaultQueueCapacity     = 1000
+	DefaultQueueCapacity     = 4096
 	DefaultMaxAhead          = 30 * time.Second
 	defaultDialTimeout       = 10 * time.Second
 )
@@ -114,8 +114,12 @@ type KafkaSourceConfig struct {
 
 	// QueueCapacity is how many fetched messages wait for Read, across all
 	// partitions; a slow caller makes the fetchers wait (backpressure).
+	// It must cover a batch's processing time, or the consumer waits for
+	// fetches after each batch: 1000 cost ingest a sixth of its throughput
+	// against 4096 (7.8-9.4 s against 6.8-7.8 s for 1.91M messages), for
+	// some 60 MB more peak RSS.
 	//
-	// Default: 1000
+	// Default: 4096
 	QueueCapacity int
 
 	// MaxAhead is how far, in event time, a partition may run ahead of

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -18,8 +19,9 @@ import (
 type NormalizeStage struct {
 	maxEntry int
 
-	mu    sync.Mutex
-	stats NormalizeStats
+	mu     sync.Mutex
+	stats  NormalizeStats
+	parsed []Normalized // Exec's scratch space
 }
 
 // NormalizeStats counts entries by producer (recognised from their format;
@@ -45,12 +47,41 @@ func NewNormalizeStage(maxEntry int) *NormalizeStage {
 	return &NormalizeStage{maxEntry: maxEntry, stats: NormalizeStats{Reasons: map[string]int64{}}}
 }
 
-// Exec normalizes b.Entries, appending to b.Records and b.DeadLetters.
+// parallelMin is the smallest batch Exec parses on several goroutines.
+const parallelMin = 256
+
+// Exec normalizes b.Entries, appending to b.Records and b.DeadLetters in
+// the entries' order. A large batch is parsed on up to GOMAXPROCS
+// goroutines (parsing is most of a live consumer's work; detection must
+// stay on one).
 func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range b.Entries {
-		s.add(b, &b.Entries[i])
+	workers := min(runtime.GOMAXPROCS(0), len(b.Entries)/(parallelMin/2))
+	if workers < 2 {
+		for i := range b.Entries {
+			s.add(b, &b.Entries[i])
+		}
+		b.Entries = b.Entries[:0]
+		return nil
+	}
+	if cap(s.parsed) < len(b.Entries) {
+		s.parsed = make([]Normalized, len(b.Entries))
+	}
+	parsed := s.parsed[:len(b.Entries)]
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(parsed)/workers, (w+1)*len(parsed)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				s.Parse(&b.Entries[i], &parsed[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i := range parsed {
+		s.commit(b, &parsed[i])
+		parsed[i] = Normalized{} // the records are the batch's now
 	}
 	b.Entries = b.Entries[:0]
 	return nil
@@ -110,9 +141,11 @@ func (s *NormalizeStage) Parse(en *Entry, n *Normalized) {
 		n.OK = false
 		n.Producer = f.producer()
 		n.DeadLetter = schemas.DeadLetter{
-			Reason:    err.Error(),
-			Origin:    en.Origin,
-			RawBase64: append([]byte(nil), en.Raw...),
+			Reason: err.Error(),
+			Origin: en.Origin,
+			// never nil: an empty Kafka message must encode as "", which
+			// the dead-letter schema requires, not null
+			RawBase64: append([]byte{}, en.Raw...),
 		}
 		return
 	}
