@@ -72,6 +72,15 @@ type Config struct {
 	// Webhook, when its URL is set, also POSTs every incident event to a
 	// subscriber (webhook.go).
 	Webhook WebhookConfig `yaml:"webhook"`
+	// Alertmanager and PagerDuty, when configured, also receive incidents
+	// in their own protocols (notify.go).
+	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
+	PagerDuty    PagerDutyConfig    `yaml:"pagerduty"`
+	// Routing decides which notification sinks (webhook, alertmanager,
+	// pagerduty) get which events, and mutes, inhibits and rate-limits
+	// them (sinks.RouterConfig). The Kafka topic and stdout always get
+	// every event. Default: every event to every notification sink.
+	Routing sinks.RouterConfig `yaml:"routing"`
 }
 
 // SASLConfig configures SASL authentication.
@@ -117,6 +126,9 @@ func defaultConfig() Config {
 		HeartbeatInterval: pipeline.DefaultHeartbeatInterval,
 
 		Webhook: WebhookConfig{Timeout: sinks.DefaultWebhookTimeout},
+
+		Alertmanager: AlertmanagerConfig{ResendInterval: sinks.DefaultAlertmanagerResendInterval, Timeout: sinks.DefaultHTTPSinkTimeout},
+		PagerDuty:    PagerDutyConfig{Timeout: sinks.DefaultHTTPSinkTimeout},
 	}
 }
 
@@ -225,6 +237,7 @@ func (c *Config) Validate(demo bool) error {
 		add("tls.cert_file, tls.key_file: give both or neither")
 	}
 	c.Webhook.validate(add)
+	c.validateNotify(add)
 	return errs.ErrorOrNil()
 }
 
@@ -314,5 +327,7 @@ func (c Config) redacted() Config {
 		c.SASL.Password = "[REDACTED]"
 	}
 	c.Webhook = c.Webhook.redacted()
+	c.Alertmanager = c.Alertmanager.redacted()
+	c.PagerDuty = c.PagerDuty.redacted()
 	return c
 }

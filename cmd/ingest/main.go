@@ -57,10 +57,12 @@ Offsets are committed only after everything a message caused was delivered.
 Every flag has an environment variable (SYNCWATCH_ + the flag name in upper
 case with - as _, e.g. SYNCWATCH_BROKERS) and a key in the YAML config file
 (--config, or SYNCWATCH_CONFIG): flags win over the environment, which wins
-over the file. Secrets (the SASL password, the webhook secret) come from the
-environment (SYNCWATCH_SASL_PASSWORD, SYNCWATCH_WEBHOOK_SECRET) or a file
-(--sasl-password-file, --webhook-secret-file), never a flag, and are never
-printed.
+over the file. Secrets (the SASL password, the webhook secret, the PagerDuty
+routing key) come from the environment (SYNCWATCH_SASL_PASSWORD,
+SYNCWATCH_WEBHOOK_SECRET, SYNCWATCH_PAGERDUTY_ROUTING_KEY) or a file
+(--sasl-password-file, --webhook-secret-file, --pagerduty-routing-key-file),
+never a flag, and are never printed. Routing, muting and inhibition of the
+notification sinks are configured in the file (routing:).
 
 Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz.
 SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
@@ -121,6 +123,10 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.StringVar(&c.Webhook.SecretFile, "webhook-secret-file", "", "`FILE` holding the webhook's signing secret (or env SYNCWATCH_WEBHOOK_SECRET)")
 	fs.StringVar(&c.Webhook.CAFile, "webhook-ca-file", "", "PEM `FILE` of CAs to trust for an https webhook (default: the system's)")
 	fs.DurationVar(&c.Webhook.Timeout, "webhook-timeout", c.Webhook.Timeout, "bound of one webhook request; failures are retried with backoff, then dead-lettered")
+	fs.StringVar(&c.Alertmanager.URL, "alertmanager-url", "", "also post incidents as alerts to the Alertmanager at this base `URL` (API v2)")
+	fs.DurationVar(&c.Alertmanager.ResendInterval, "alertmanager-resend-interval", c.Alertmanager.ResendInterval, "how often open alerts are posted again so that Alertmanager keeps them firing")
+	fs.StringVar(&c.PagerDuty.RoutingKeyFile, "pagerduty-routing-key-file", "", "`FILE` holding a PagerDuty Events API v2 routing key (or env SYNCWATCH_PAGERDUTY_ROUTING_KEY): also trigger and resolve PagerDuty alerts")
+	fs.StringVar(&c.PagerDuty.URL, "pagerduty-url", "", "PagerDuty Events API v2 `URL` (default: https://events.pagerduty.com/v2/enqueue)")
 	fs.BoolVar(&f.demo, "demo", false, "start an embedded Kafka broker, produce generated logs, consume them, print incidents, exit")
 	fs.BoolVar(&f.follow, "follow", false, "with --demo: keep producing live traffic until interrupted")
 	fs.BoolVar(&f.asJSON, "json", false, "with --demo: print the events' JSON instead of readable lines")
@@ -176,6 +182,9 @@ func (f *cliFlags) resolve(getenv func(string) string) (Config, error) {
 	}
 	if s := getenv("SYNCWATCH_WEBHOOK_SECRET"); s != "" {
 		cfg.Webhook.Secret = s
+	}
+	if k := getenv("SYNCWATCH_PAGERDUTY_ROUTING_KEY"); k != "" {
+		cfg.PagerDuty.RoutingKey = k
 	}
 	return cfg, errs.ErrorOrNil()
 }
@@ -266,6 +275,14 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.Webhook.CAFile = v
 	case "webhook-timeout":
 		return dur(&cfg.Webhook.Timeout, flags.Webhook.Timeout)
+	case "alertmanager-url":
+		cfg.Alertmanager.URL = v
+	case "alertmanager-resend-interval":
+		return dur(&cfg.Alertmanager.ResendInterval, flags.Alertmanager.ResendInterval)
+	case "pagerduty-routing-key-file":
+		cfg.PagerDuty.RoutingKeyFile = v
+	case "pagerduty-url":
+		cfg.PagerDuty.URL = v
 	}
 	return nil
 }
@@ -363,13 +380,14 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("creating kafka sink: %w", err)
 	}
 	outs := []sinks.Sink{kafkaSink}
-	hook, err := cfg.Webhook.sink(kafkaSink, log)
+	// webhook, Alertmanager, PagerDuty, behind the routing (notify.go)
+	notify, err := cfg.notifySinks(kafkaSink, log)
 	if err != nil {
 		kafkaSink.Close(context.Background())
 		return err
 	}
-	if hook != nil {
-		outs = append(outs, hook) // its dead letters go to the DLQ topic
+	if notify != nil {
+		outs = append(outs, notify) // their dead letters go to the DLQ topic
 	}
 	if cfg.Stdout {
 		outs = append(outs, sinks.NewJSONL(stdout, sinks.JSONLOptions{}))
@@ -390,6 +408,9 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	m := newMetrics()
 	m.ready = src.Ready
 	m.lag = src.Lag
+	if notify != nil {
+		m.routes = notify.Stats
+	}
 	var srv *http.Server
 	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
 		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)

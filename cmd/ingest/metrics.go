@@ -13,6 +13,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/sinks"
 )
 
 // metrics exports the pipeline's counters. Counters are read at scrape
@@ -25,9 +26,17 @@ type metrics struct {
 	lag     func() map[string]int64
 	ready   func() bool
 	held    int // records the reorder stage holds, as published
+	// routes reads the notification router's decisions; nil without one.
+	routes func() []sinks.RouteCount
 
 	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG *prometheus.Desc
 }
+
+// The notification router's counters (notify.go).
+var (
+	routedDesc     = prometheus.NewDesc("syncwatch_events_routed_total", "Incident events a route delivered to its notification sinks (webhook, Alertmanager, PagerDuty), by route.", []string{"route"}, nil)
+	suppressedDesc = prometheus.NewDesc("syncwatch_events_suppressed_total", "Incident events a route held back from its notification sinks, by route and reason (muted, inhibited, rate_limited; unrouted, route \"\", when no route matched). Kafka and stdout still carry them.", []string{"route", "reason"}, nil)
+)
 
 func newMetrics() *metrics {
 	return &metrics{
@@ -48,7 +57,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, routedDesc, suppressedDesc} {
 		ch <- d
 	}
 }
@@ -59,7 +68,17 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	lag := m.lag()
 	ready := m.ready()
 	held := m.held
+	routes := m.routes
 	m.mu.Unlock()
+	if routes != nil {
+		for _, c := range routes() {
+			if c.Verdict == sinks.VerdictDelivered {
+				ch <- prometheus.MustNewConstMetric(routedDesc, prometheus.CounterValue, float64(c.N), c.Route)
+			} else {
+				ch <- prometheus.MustNewConstMetric(suppressedDesc, prometheus.CounterValue, float64(c.N), c.Route, c.Verdict.String())
+			}
+		}
+	}
 	for p := schemas.Producer(0); p < schemas.NumProducers; p++ {
 		ch <- prometheus.MustNewConstMetric(m.records, prometheus.CounterValue, float64(s.Normalize.Read[p]), p.String())
 		ch <- prometheus.MustNewConstMetric(m.parsed, prometheus.CounterValue, float64(s.Normalize.Parsed[p]), p.String())
