@@ -22,14 +22,6 @@ import (
 // returns nil; before, the write failed with "context canceled" and ingest
 // exited 2 on a plain SIGTERM (seen in the container tests).
 func TestStopDuringDelivery(t *testing.T) {
-	var msgs []pipeline.Message
-	_, _, err := loggen.Generate(loggen.Config{Seed: 3, Mailboxes: 20, Duration: 6 * time.Hour}, func(e loggen.Entry) error {
-		msgs = append(msgs, pipeline.Message{Topic: "sync.engine", Offset: int64(len(msgs)), Value: append([]byte(nil), e.Raw...)})
-		return nil
-	})
-	require.NoError(t, err)
-	dets, err := detectors.Build(nil, detectors.Options{})
-	require.NoError(t, err)
 
 	ctx, stop := context.WithCancel(context.Background())
 	mem := sinks.NewMemory()
@@ -44,13 +36,7 @@ func TestStopDuringDelivery(t *testing.T) {
 		}
 		return wctx.Err() // a sink whose context ends fails the write
 	}}
-	c := &consumer{
-		src: &fakeSource{msgs: msgs}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(),
-		batchSize: 200, batchWait: 5 * time.Millisecond,
-		newPipe: func() (*pipeline.Pipeline, error) {
-			return pipeline.New(pipeline.Config{Detection: detectors.Config{Detectors: dets}, Events: sink})
-		},
-	}
+	c := testConsumer(t, corpusMessages(t), sink)
 	require.NoError(t, c.run(ctx), "a stop during a write must let the write finish")
 	<-writing
 	require.NotEmpty(t, mem.Events(), "the batch in flight was delivered")
@@ -59,29 +45,16 @@ func TestStopDuringDelivery(t *testing.T) {
 // TestStopDrainIsBounded: a write that never finishes does not hold the
 // stop forever; it fails after the drain timeout.
 func TestStopDrainIsBounded(t *testing.T) {
-	var msgs []pipeline.Message
-	_, _, err := loggen.Generate(loggen.Config{Seed: 3, Mailboxes: 20, Duration: 6 * time.Hour}, func(e loggen.Entry) error {
-		msgs = append(msgs, pipeline.Message{Topic: "sync.engine", Offset: int64(len(msgs)), Value: append([]byte(nil), e.Raw...)})
-		return nil
-	})
-	require.NoError(t, err)
-	dets, err := detectors.Build(nil, detectors.Options{})
-	require.NoError(t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	sink := &ctxSink{Memory: sinks.NewMemory(), before: func(wctx context.Context) error {
 		stop()
 		<-wctx.Done() // a sink that hangs until its context ends
 		return wctx.Err()
 	}}
-	c := &consumer{
-		src: &fakeSource{msgs: msgs}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(),
-		batchSize: 200, batchWait: 5 * time.Millisecond, drainTimeout: 200 * time.Millisecond,
-		newPipe: func() (*pipeline.Pipeline, error) {
-			return pipeline.New(pipeline.Config{Detection: detectors.Config{Detectors: dets}, Events: sink})
-		},
-	}
+	c := testConsumer(t, corpusMessages(t), sink)
+	c.drainTimeout = 200 * time.Millisecond
 	start := time.Now()
-	err = c.run(ctx)
+	err := c.run(ctx)
 	require.Error(t, err)
 	require.True(t, errors.Is(err, context.Canceled), "%v", err)
 	require.Less(t, time.Since(start), 5*time.Second)
@@ -99,4 +72,31 @@ func (s *ctxSink) Write(ctx context.Context, events []schemas.IncidentEvent) err
 		return err
 	}
 	return s.Memory.Write(ctx, events)
+}
+
+// corpusMessages is a generated corpus as messages of one partition.
+func corpusMessages(t *testing.T) []pipeline.Message {
+	t.Helper()
+	var msgs []pipeline.Message
+	_, _, err := loggen.Generate(loggen.Config{Seed: 3, Mailboxes: 20, Duration: 6 * time.Hour}, func(e loggen.Entry) error {
+		msgs = append(msgs, pipeline.Message{Topic: "sync.engine", Offset: int64(len(msgs)), Value: append([]byte(nil), e.Raw...)})
+		return nil
+	})
+	require.NoError(t, err)
+	return msgs
+}
+
+// testConsumer runs msgs (from a fakeSource) through a pipeline with the
+// default detectors into events, in small batches.
+func testConsumer(t *testing.T, msgs []pipeline.Message, events sinks.Sink) *consumer {
+	t.Helper()
+	dets, err := detectors.Build(nil, detectors.Options{})
+	require.NoError(t, err)
+	return &consumer{
+		src: &fakeSource{msgs: msgs}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(),
+		batchSize: 200, batchWait: 5 * time.Millisecond,
+		newPipe: func() (*pipeline.Pipeline, error) {
+			return pipeline.New(pipeline.Config{Detection: detectors.Config{Detectors: dets}, Events: events})
+		},
+	}
 }

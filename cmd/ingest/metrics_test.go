@@ -3,20 +3,16 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
-	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -48,23 +44,11 @@ func (f *fakeSource) Close(context.Context) error { return nil }
 // time was reported as a data race on its maps; without it, the runtime
 // may kill the process with "concurrent map iteration and map write").
 func TestMetricsScrapeWhileConsuming(t *testing.T) {
-	var msgs []pipeline.Message
-	_, _, err := loggen.Generate(loggen.Config{Seed: 3, Mailboxes: 20, Duration: 6 * time.Hour}, func(e loggen.Entry) error {
-		msgs = append(msgs, pipeline.Message{Topic: "sync.engine", Offset: int64(len(msgs)), Value: append([]byte(nil), e.Raw...)})
-		return nil
-	})
-	require.NoError(t, err)
-	dets, err := detectors.Build(nil, detectors.Options{})
-	require.NoError(t, err)
+	msgs := corpusMessages(t)
 	mem := sinks.NewMemory()
-	m := newMetrics()
-	c := &consumer{
-		src: &fakeSource{msgs: msgs}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: m,
-		batchSize: 200, batchWait: 5 * time.Millisecond, stopAfter: int64(len(msgs)),
-		newPipe: func() (*pipeline.Pipeline, error) {
-			return pipeline.New(pipeline.Config{Detection: detectors.Config{Detectors: dets}, Events: mem})
-		},
-	}
+	c := testConsumer(t, msgs, mem)
+	c.stopAfter = int64(len(msgs))
+	m := c.metrics
 	srv := httptest.NewServer(m.handler())
 	defer srv.Close()
 
