@@ -77,19 +77,9 @@ type KafkaRangeConfig struct {
 	MaxWait time.Duration
 }
 
-func (c *KafkaRangeConfig) topics() []string {
-	if len(c.Topics) == 0 {
-		return slices.Clone(DefaultTopics)
-	}
-	return slices.Clone(c.Topics)
-}
+func (c *KafkaRangeConfig) topics() []string { return topicsOrDefault(c.Topics) }
 
-func (c *KafkaRangeConfig) dialer() *kafka.Dialer {
-	if c.Dialer == nil {
-		return &kafka.Dialer{Timeout: defaultDialTimeout, DualStack: true}
-	}
-	return c.Dialer
-}
+func (c *KafkaRangeConfig) dialer() *kafka.Dialer { return dialerOrDefault(c.Dialer) }
 
 func (c *KafkaRangeConfig) margin() time.Duration { return orDefault(c.Margin, DefaultRangeMargin) }
 func (c *KafkaRangeConfig) maxBytes() int         { return orDefault(c.MaxBytes, DefaultMaxBytes) }

@@ -147,18 +147,24 @@ func (c *KafkaSourceConfig) groupID() string {
 	return c.GroupID
 }
 
-func (c *KafkaSourceConfig) topics() []string {
-	if len(c.Topics) == 0 {
+func (c *KafkaSourceConfig) topics() []string { return topicsOrDefault(c.Topics) }
+
+func (c *KafkaSourceConfig) dialer() *kafka.Dialer { return dialerOrDefault(c.Dialer) }
+
+// topicsOrDefault returns a copy of topics, or of DefaultTopics if empty.
+func topicsOrDefault(topics []string) []string {
+	if len(topics) == 0 {
 		return slices.Clone(DefaultTopics)
 	}
-	return slices.Clone(c.Topics)
+	return slices.Clone(topics)
 }
 
-func (c *KafkaSourceConfig) dialer() *kafka.Dialer {
-	if c.Dialer == nil {
+// dialerOrDefault returns d, or a dialer with the default timeout if nil.
+func dialerOrDefault(d *kafka.Dialer) *kafka.Dialer {
+	if d == nil {
 		return &kafka.Dialer{Timeout: defaultDialTimeout, DualStack: true}
 	}
-	return c.Dialer
+	return d
 }
 
 func (c *KafkaSourceConfig) restoreWindow() time.Duration {
