@@ -15,9 +15,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
-// httpRetry is the retry policy shared by the JSON HTTP sinks
-// (Alertmanager, PagerDuty); the Webhook sink has its own because it signs
-// every attempt.
+// httpRetry is the retry policy of the HTTP sinks (retryHTTP).
 type httpRetry struct {
 	timeout, budget, initial, max time.Duration
 	maxAttempts                   int
@@ -88,36 +86,12 @@ func (e *HTTPError) Permanent() bool {
 func (p *jsonPoster) post(ctx context.Context, body []byte, what string) ([]byte, *HTTPError) {
 	herr := &HTTPError{Sink: p.name}
 	var respBody []byte
-	op := func() (struct{}, error) {
-		herr.Attempts++
+	err := retryHTTP(ctx, p.log, p.retry, &herr.Attempts, "request", what, func() error {
 		status, rb, err := p.attempt(ctx, body)
 		herr.StatusCode, respBody = status, rb
-		if err != nil && ctx.Err() != nil {
-			return struct{}{}, backoff.Permanent(ctx.Err())
-		}
-		return struct{}{}, err
-	}
-	notify := func(err error, wait time.Duration) {
-		level := slog.LevelDebug
-		if herr.Attempts == 1 {
-			level = slog.LevelWarn
-		}
-		p.log.Log(ctx, level, "delivery failed, retrying", "request", what, "attempt", herr.Attempts, "retry_in", wait, "err", err)
-	}
-	opts := []backoff.RetryOption{
-		backoff.WithBackOff(&backoff.ExponentialBackOff{
-			InitialInterval:     p.retry.initial,
-			RandomizationFactor: 0.5,
-			Multiplier:          2,
-			MaxInterval:         p.retry.max,
-		}),
-		backoff.WithMaxElapsedTime(p.retry.budget),
-		backoff.WithNotify(notify),
-	}
-	if p.retry.maxAttempts > 0 {
-		opts = append(opts, backoff.WithMaxTries(uint(p.retry.maxAttempts)))
-	}
-	if _, err := backoff.Retry(ctx, op, opts...); err != nil {
+		return err
+	})
+	if err != nil {
 		herr.Err = err
 		if herr.StatusCode != 0 && (herr.StatusCode < 200 || herr.StatusCode >= 300) {
 			herr.Body = strings.TrimSpace(string(respBody[:min(len(respBody), 512)]))
@@ -125,6 +99,45 @@ func (p *jsonPoster) post(ctx context.Context, body []byte, what string) ([]byte
 		return nil, herr
 	}
 	return respBody, nil
+}
+
+// retryHTTP calls attempt until it returns nil, a *backoff.PermanentError,
+// or the policy's budget or attempts run out, waiting with exponential
+// backoff and jitter (or what a *backoff.RetryAfterError says) between
+// attempts; *attempts counts the calls. The first failure is logged as a
+// warning, the next ones at debug, with key=id naming the request. It is
+// the retry loop of every HTTP sink (Webhook, Alertmanager, PagerDuty).
+func retryHTTP(ctx context.Context, log *slog.Logger, policy httpRetry, attempts *int, key, id string, attempt func() error) error {
+	op := func() (struct{}, error) {
+		*attempts++
+		err := attempt()
+		if err != nil && ctx.Err() != nil {
+			return struct{}{}, backoff.Permanent(ctx.Err())
+		}
+		return struct{}{}, err
+	}
+	notify := func(err error, wait time.Duration) {
+		level := slog.LevelDebug
+		if *attempts == 1 {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "delivery failed, retrying", key, id, "attempt", *attempts, "retry_in", wait, "err", err)
+	}
+	opts := []backoff.RetryOption{
+		backoff.WithBackOff(&backoff.ExponentialBackOff{
+			InitialInterval:     policy.initial,
+			RandomizationFactor: 0.5,
+			Multiplier:          2,
+			MaxInterval:         policy.max,
+		}),
+		backoff.WithMaxElapsedTime(policy.budget),
+		backoff.WithNotify(notify),
+	}
+	if policy.maxAttempts > 0 {
+		opts = append(opts, backoff.WithMaxTries(uint(policy.maxAttempts)))
+	}
+	_, err := backoff.Retry(ctx, op, opts...)
+	return err
 }
 
 // attempt makes one request and classifies the outcome as Webhook.attempt

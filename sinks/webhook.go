@@ -334,36 +334,12 @@ func (w *Webhook) deliver(ctx context.Context, id string, body []byte) *WebhookE
 		werr.Err = fmt.Errorf("not a valid CloudEvent: %w", err)
 		return werr
 	}
-	op := func() (struct{}, error) {
-		werr.Attempts++
+	policy := httpRetry{initial: w.cfg.retryInitialInterval(), max: w.cfg.retryMaxInterval(), budget: w.cfg.retryBudget(), maxAttempts: w.cfg.MaxAttempts}
+	err := retryHTTP(ctx, w.log, policy, &werr.Attempts, "event", id, func() error {
 		status, err := w.attempt(ctx, body)
 		werr.StatusCode = status
-		if err != nil && ctx.Err() != nil {
-			return struct{}{}, backoff.Permanent(ctx.Err())
-		}
-		return struct{}{}, err
-	}
-	notify := func(err error, wait time.Duration) {
-		level := slog.LevelDebug
-		if werr.Attempts == 1 {
-			level = slog.LevelWarn
-		}
-		w.log.Log(ctx, level, "webhook delivery failed, retrying", "event", id, "attempt", werr.Attempts, "retry_in", wait, "err", err)
-	}
-	opts := []backoff.RetryOption{
-		backoff.WithBackOff(&backoff.ExponentialBackOff{
-			InitialInterval:     w.cfg.retryInitialInterval(),
-			RandomizationFactor: 0.5,
-			Multiplier:          2,
-			MaxInterval:         w.cfg.retryMaxInterval(),
-		}),
-		backoff.WithMaxElapsedTime(w.cfg.retryBudget()),
-		backoff.WithNotify(notify),
-	}
-	if w.cfg.MaxAttempts > 0 {
-		opts = append(opts, backoff.WithMaxTries(uint(w.cfg.MaxAttempts)))
-	}
-	_, err := backoff.Retry(ctx, op, opts...)
+		return err
+	})
 	if err == nil {
 		return nil
 	}
