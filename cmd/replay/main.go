@@ -5,6 +5,7 @@
 //	replay [flags] PATH...
 //	replay [flags] --brokers HOST:PORT [--from T] [--to T] [--topics A,B,C]
 //	replay --diff GOLDEN.jsonl [flags] PATH...
+//	replay --report report.html [flags] PATH...
 //	replay generate --out DIR [--seed N] [--mailboxes N] [--hours H] [--dirty]
 //	replay catalog [check FILE [--samples FILE]]
 package main
@@ -85,6 +86,11 @@ events by event id and prints each added, removed and changed event (with
 the fields that changed, golden value first) to stdout instead of the
 events; --out still writes them.
 
+--report FILE also writes one self-contained HTML page (no scripts, no
+network resources): summary cards, a timeline of each affected mailbox,
+the incidents with remediation and evidence, the top unknown-error
+templates and the dead letters by reason. The events are written as usual.
+
 A progress bar (bytes and lines read, their rates, ETA for files) is drawn
 on stderr when it is a terminal, unless --quiet.
 
@@ -108,6 +114,7 @@ type options struct {
 	margin            time.Duration
 	diff              string
 	diffIgnoreOrigins bool
+	report            string
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -149,6 +156,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Var(listFlag{&o.topics}, "topics", "the `TOPICS` to read with --brokers (default "+strings.Join(pipeline.DefaultTopics, ",")+")")
 	fs.DurationVar(&o.margin, "time-margin", pipeline.DefaultRangeMargin, "with --brokers: how far message timestamps may be from the logs' event time (negative: read whole partitions)")
 	fs.StringVar(&o.diff, "diff", "", "compare the events with the golden `FILE` (JSON lines) and report the differences instead of writing the events")
+	fs.StringVar(&o.report, "report", "", "also write an HTML report (summary, timelines, incidents, dead letters) to `FILE`")
 	fs.BoolVar(&o.diffIgnoreOrigins, "diff-ignore-origins", false, "with --diff: do not compare evidence origins (a Kafka replay against a golden file from files)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
@@ -273,6 +281,11 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			events = diffed
 		}
 	}
+	var reported *sinks.Memory // with --report, the events written
+	if o.report != "" {
+		reported = sinks.NewMemory()
+		events = sinks.NewFanout(events, reported)
+	}
 	var dlq sinks.DeadLetterSink
 	if o.deadLetter != "" {
 		d, err := sinks.NewDeadLetterFile(o.deadLetter, sinks.JSONLOptions{})
@@ -335,6 +348,14 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 	if err := closeErr.ErrorOrNil(); err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitFail
+	}
+	if reported != nil {
+		err := writeReport(o.report, reportInput{Events: reported.Events(), Summary: p.Summary(),
+			Inputs: append(append([]string(nil), paths...), o.brokers...), From: o.from, To: o.to, Generated: time.Now()})
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return exitFail
+		}
 	}
 	if diffed != nil {
 		got := diffed.Events()
