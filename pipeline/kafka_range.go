@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -108,24 +107,7 @@ func (c *KafkaRangeConfig) stopTime() time.Time {
 func (c *KafkaRangeConfig) Validate() error {
 	var errs *multierror.Error
 	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
-	if len(c.Brokers) == 0 {
-		add("Brokers: at least one broker address is required")
-	}
-	for i, b := range c.Brokers {
-		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
-			add("Brokers[%d] %q: not a host:port address", i, b)
-		}
-	}
-	seen := map[string]bool{}
-	for i, t := range c.Topics {
-		switch {
-		case t == "":
-			add("Topics[%d]: empty topic name", i)
-		case seen[t]:
-			add("Topics[%d] %q: listed twice", i, t)
-		}
-		seen[t] = true
-	}
+	validateBrokersTopics(c.Brokers, c.Topics, add)
 	if !c.From.IsZero() && !c.To.IsZero() && !c.To.After(c.From) {
 		add("To %s: must be after From %s", c.To.Format(time.RFC3339), c.From.Format(time.RFC3339))
 	}

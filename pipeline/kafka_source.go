@@ -213,22 +213,19 @@ func orDefault[T int | time.Duration](v, def T) T {
 	return v
 }
 
-// Validate reports every problem of the configuration at once, each naming
-// its field. Defaults are applied before checking; c is not changed.
-func (c *KafkaSourceConfig) Validate() error {
-	var errs *multierror.Error
-	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
-
-	if len(c.Brokers) == 0 {
+// validateBrokersTopics reports, through add, missing or malformed broker
+// addresses and empty or repeated topic names.
+func validateBrokersTopics(brokers, topics []string, add func(string, ...any)) {
+	if len(brokers) == 0 {
 		add("Brokers: at least one broker address is required")
 	}
-	for i, b := range c.Brokers {
+	for i, b := range brokers {
 		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
 			add("Brokers[%d] %q: not a host:port address", i, b)
 		}
 	}
 	seen := map[string]bool{}
-	for i, t := range c.Topics {
+	for i, t := range topics {
 		switch {
 		case t == "":
 			add("Topics[%d]: empty topic name", i)
@@ -237,6 +234,15 @@ func (c *KafkaSourceConfig) Validate() error {
 		}
 		seen[t] = true
 	}
+}
+
+// Validate reports every problem of the configuration at once, each naming
+// its field. Defaults are applied before checking; c is not changed.
+func (c *KafkaSourceConfig) Validate() error {
+	var errs *multierror.Error
+	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
+
+	validateBrokersTopics(c.Brokers, c.Topics, add)
 	if c.MinBytes < 0 {
 		add("MinBytes %d: must not be negative", c.MinBytes)
 	}
