@@ -103,6 +103,23 @@ func (s *ReorderStage) Latest(name string) time.Time {
 	return time.Time{}
 }
 
+// Stalled tells the stage that its caller read nothing for d, being busy
+// with a batch (a slow sink): no source could deliver meanwhile, so d does
+// not count toward any source's idle timeout. Without it, one delivery
+// longer than IdleTimeout made every source that was not in the next batch
+// idle; the watermark then passed records still on their way, which came
+// late and were decided out of order.
+func (s *ReorderStage) Stalled(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	for _, st := range s.sources {
+		if !st.lastWall.IsZero() {
+			st.lastWall = st.lastWall.Add(d)
+		}
+	}
+}
+
 // Held is the number of records held back.
 func (s *ReorderStage) Held() int { return s.held.len() }
 

@@ -65,6 +65,10 @@ type Config struct {
 	// alive, and so how soon it learns of a rebalance; shorter than
 	// SessionTimeout. Default: 3s.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// RebalanceTimeout is how long the coordinator waits for every member
+	// to rejoin once a rebalance starts; a member killed during one holds
+	// the whole group up this long. Default: 30s.
+	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
 
 	SASL SASLConfig `yaml:"sasl"`
 	TLS  TLSConfig  `yaml:"tls"`
@@ -124,6 +128,7 @@ func defaultConfig() Config {
 
 		SessionTimeout:    pipeline.DefaultSessionTimeout,
 		HeartbeatInterval: pipeline.DefaultHeartbeatInterval,
+		RebalanceTimeout:  pipeline.DefaultRebalanceTimeout,
 
 		Webhook: WebhookConfig{Timeout: sinks.DefaultWebhookTimeout},
 
@@ -203,6 +208,9 @@ func (c *Config) Validate(demo bool) error {
 	}
 	if c.SessionTimeout <= 0 {
 		add("session_timeout: must be positive")
+	}
+	if c.RebalanceTimeout <= 0 {
+		add("rebalance_timeout: must be positive")
 	}
 	if c.HeartbeatInterval <= 0 {
 		add("heartbeat_interval: must be positive")

@@ -145,9 +145,13 @@ func (c *consumer) run(ctx context.Context) error {
 
 func (c *consumer) exec(ctx context.Context, b *pipeline.Batch) error {
 	final := b.Final
+	start := time.Now()
 	if err := c.pipe.Exec(ctx, b); err != nil {
 		return fmt.Errorf("running pipeline: %w", err)
 	}
+	// Nothing was read while the batch ran (and waited on the sinks): that
+	// time says nothing about the partitions' silence.
+	c.pipe.Reorder.Stalled(time.Since(start))
 	b.Reset()
 	if a, ok := c.src.(aligner); ok {
 		for _, p := range c.parts {

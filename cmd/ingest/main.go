@@ -111,6 +111,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "bound of the graceful stop")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "how long the group coordinator waits for a silent member before moving its partitions (the broker sets a minimum)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "how often a member heartbeats to the group coordinator; shorter than --session-timeout")
+	fs.DurationVar(&c.RebalanceTimeout, "rebalance-timeout", c.RebalanceTimeout, "how long the group coordinator waits for members to rejoin a rebalance")
 	fs.StringVar(&c.SASL.Mechanism, "sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&c.SASL.Username, "sasl-username", "", "SASL user name")
 	fs.StringVar(&c.SASL.PasswordFile, "sasl-password-file", "", "`FILE` holding the SASL password (or env SYNCWATCH_SASL_PASSWORD)")
@@ -245,6 +246,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		return dur(&cfg.SessionTimeout, flags.SessionTimeout)
 	case "heartbeat-interval":
 		return dur(&cfg.HeartbeatInterval, flags.HeartbeatInterval)
+	case "rebalance-timeout":
+		return dur(&cfg.RebalanceTimeout, flags.RebalanceTimeout)
 	case "consecutive-runs":
 		var n int
 		if _, err := fmt.Sscan(v, &n); err != nil {
@@ -399,7 +402,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	src, err := pipeline.NewKafkaSource(pipeline.KafkaSourceConfig{
 		Brokers: cfg.Brokers, GroupID: cfg.Group, Topics: cfg.Topics, Dialer: dialer,
 		RestoreWindow: cfg.RestoreWindow, Logger: log,
-		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval,
+		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval, RebalanceTimeout: cfg.RebalanceTimeout,
 	})
 	if err != nil {
 		events.Close(context.Background())

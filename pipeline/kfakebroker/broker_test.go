@@ -1,10 +1,14 @@
 package kfakebroker_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sort"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,4 +204,101 @@ func TestConsumerGroupSplitsPartitions(t *testing.T) {
 	gen3 := next(g2)
 	require.Equal(t, 6, count(gen3))
 	require.Greater(t, gen3.ID, gen2.ID)
+}
+
+// TestAdvertisedPortRoutesThroughForwarder puts a TCP forwarder in front of
+// the broker: with AdvertisedPort set to the forwarder's port, metadata
+// sends clients through the forwarder (what fault-injecting proxies need),
+// and a write and read there work end to end.
+func TestAdvertisedPortRoutesThroughForwarder(t *testing.T) {
+	fwd, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer fwd.Close()
+	_, fwdPort, err := net.SplitHostPort(fwd.Addr().String())
+	require.NoError(t, err)
+	port, err := strconv.Atoi(fwdPort)
+	require.NoError(t, err)
+
+	b := startBroker(t, kfakebroker.Config{Topics: []string{"t"}, Partitions: 1, AdvertisedPort: port})
+	require.Equal(t, []string{fwd.Addr().String()}, b.Addrs())
+	listen := b.ListenAddrs()
+	require.Len(t, listen, 1)
+	require.NotEqual(t, b.Addrs()[0], listen[0])
+
+	var forwarded atomic.Int32
+	go func() {
+		for {
+			c, err := fwd.Accept()
+			if err != nil {
+				return
+			}
+			forwarded.Add(1)
+			up, err := net.Dial("tcp", listen[0])
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+
+	// Bootstrapping at the real port still hands out the forwarder.
+	conn, err := kafka.Dial("tcp", listen[0])
+	require.NoError(t, err)
+	brokers, err := conn.Brokers()
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	require.Len(t, brokers, 1)
+	require.Equal(t, port, brokers[0].Port)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w := &kafka.Writer{Addr: kafka.TCP(listen[0]), Topic: "t", BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	require.NoError(t, w.WriteMessages(ctx, kafka.Message{Value: []byte("via the forwarder")}))
+	require.Positive(t, forwarded.Load(), "the writer must have dialed the advertised (forwarder) address")
+}
+
+// TestBrokerConfigs passes broker configs through to kfake: a message over
+// the 1 MiB default of message.max.bytes is accepted once it is raised,
+// and the minimum session timeout can be lowered for tests.
+func TestBrokerConfigs(t *testing.T) {
+	big := kafka.Message{Value: bytes.Repeat([]byte("x"), 2<<20)}
+	write := func(addrs []string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		w := &kafka.Writer{Addr: kafka.TCP(addrs...), Topic: "t", RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchBytes: 4 << 20, MaxAttempts: 1}
+		defer w.Close()
+		return w.WriteMessages(ctx, big)
+	}
+	def := startBroker(t, kfakebroker.Config{Topics: []string{"t"}, Partitions: 1})
+	require.Error(t, write(def.Addrs()), "kfake's default message.max.bytes rejects 2 MiB")
+
+	raised := startBroker(t, kfakebroker.Config{Topics: []string{"t"}, Partitions: 1, BrokerConfigs: map[string]string{
+		"message.max.bytes":            strconv.Itoa(4 << 20),
+		"group.min.session.timeout.ms": "500",
+	}})
+	require.NoError(t, write(raised.Addrs()))
+
+	join := func(addrs []string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		g, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+			ID: "g", Brokers: addrs, Topics: []string{"t"},
+			HeartbeatInterval: 200 * time.Millisecond, SessionTimeout: time.Second,
+		})
+		require.NoError(t, err)
+		defer g.Close()
+		_, err = g.Next(ctx)
+		return err
+	}
+	require.ErrorIs(t, join(def.Addrs()), kafka.InvalidSessionTimeout, "kfake's minimum session timeout is 6s")
+	require.NoError(t, join(raised.Addrs()), "a 1s session timeout is allowed with group.min.session.timeout.ms=500")
+}
+
+func TestAdvertisedPortValidate(t *testing.T) {
+	require.ErrorContains(t, kfakebroker.Config{AdvertisedPort: 70000}.Validate(), "AdvertisedPort")
+	require.ErrorContains(t, kfakebroker.Config{AdvertisedPort: -1}.Validate(), "AdvertisedPort")
+	require.NoError(t, kfakebroker.Config{AdvertisedPort: 9092}.Validate())
 }
