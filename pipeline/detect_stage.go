@@ -12,6 +12,9 @@ import (
 type DetectStage struct {
 	engine *detectors.Engine
 	bound  func() time.Time
+	// health, if not nil, closes its windows as event time passes them,
+	// interleaved with the engine's decisions.
+	health *HealthMonitor
 }
 
 // NewDetectStage returns a stage around engine. bound, if not nil, gives
@@ -25,10 +28,16 @@ func NewDetectStage(engine *detectors.Engine, bound func() time.Time) *DetectSta
 // Exec processes b.Records in order.
 func (s *DetectStage) Exec(_ context.Context, b *Batch) error {
 	for i := range b.Records {
+		if s.health != nil {
+			b.Events = s.health.Advance(b.Records[i].Time, b.Events, s.engine.Advance)
+		}
 		b.Events = s.engine.Process(&b.Records[i].LogRecord, b.Events)
 	}
 	b.Records = b.Records[:0]
 	if s.bound != nil {
+		if s.health != nil {
+			b.Events = s.health.Advance(s.bound(), b.Events, s.engine.Advance)
+		}
 		b.Events = s.engine.Advance(s.bound(), b.Events)
 	}
 	if b.Final {

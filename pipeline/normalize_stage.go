@@ -22,6 +22,9 @@ type NormalizeStage struct {
 	mu     sync.Mutex
 	stats  NormalizeStats
 	parsed []Normalized // Exec's scratch space
+	// health, if not nil, counts every entry committed (pipeline
+	// incidents), in commit order.
+	health *HealthMonitor
 }
 
 // NormalizeStats counts entries by producer (recognised from their format;
@@ -112,8 +115,10 @@ type Normalized struct {
 	// its format; ProducerUnknown if none was recognised).
 	DeadLetter schemas.DeadLetter
 	Producer   schemas.Producer
-	Ack        AckFunc
-	OK         bool
+	// Source is the Entry's source, for dead letters too.
+	Source string
+	Ack    AckFunc
+	OK     bool
 }
 
 // Parse normalizes en into n. It only reads the stage's configuration, so
@@ -132,6 +137,7 @@ func (s *NormalizeStage) Parse(en *Entry, n *Normalized) {
 		err = Normalize(en.Raw, &r.LogRecord)
 	}
 	n.Ack = en.Ack
+	n.Source = en.Source
 	if err != nil {
 		f := FormatUnknown
 		var pe *ParseError
@@ -168,6 +174,9 @@ func (s *NormalizeStage) Commit(b *Batch, n *Normalized) (time.Time, bool) {
 }
 
 func (s *NormalizeStage) commit(b *Batch, n *Normalized) (time.Time, bool) {
+	if s.health != nil {
+		s.health.observe(n, n.Source)
+	}
 	s.stats.Read[n.Producer]++
 	if !n.OK {
 		s.stats.DeadLettered[n.Producer]++

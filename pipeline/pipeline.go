@@ -21,6 +21,9 @@ type Config struct {
 	Events sinks.Sink
 	// DeadLetters receives unparseable entries; nil drops them (counted).
 	DeadLetters sinks.DeadLetterSink
+	// Health configures pipeline incidents (format drift, silent
+	// producers). Default: on.
+	Health HealthConfig
 }
 
 // Pipeline is the whole chain: normalize, reorder, detect, deliver.
@@ -48,6 +51,12 @@ func New(cfg Config) (*Pipeline, error) {
 		Deliver:   NewDeliverStage(cfg.Events, cfg.DeadLetters),
 	}
 	p.Detect = NewDetectStage(eng, p.Reorder.Bound)
+	if !cfg.Health.Disabled {
+		// Entries are counted as they are committed and windows closed
+		// as the released records pass them: see HealthMonitor.
+		h := NewHealthMonitor(cfg.Health, cfg.Detection.Source)
+		p.Normalize.health, p.Detect.health = h, h
+	}
 	p.stages = MultiStage{p.Normalize, p.Reorder, p.Detect, p.Deliver}
 	return p, nil
 }
