@@ -80,9 +80,15 @@ func (s *FileSource) Close() error {
 // ErrNoInput is returned by OpenPaths when the paths hold no file.
 var ErrNoInput = errors.New("no input files")
 
+// corpusMetadata are the files a corpus directory holds beside its logs
+// (replay generate's and the samples' truth and manifest): a directory walk
+// skips them, so that 'replay DIR' reads logs only. Named explicitly, they
+// are read like any file.
+var corpusMetadata = map[string]bool{"incidents.truth.jsonl": true, "manifest.json": true}
+
 // OpenPaths opens every path: files, directories (recursively, in lexical
-// order, hidden files skipped), .gz files (decompressed), and "-" for
-// stdin. A path that does not exist or cannot be read is an error naming
+// order, hidden files and corpus metadata skipped), .gz files
+// (decompressed), and "-" for stdin. A path that does not exist or cannot be read is an error naming
 // it; nothing is left open then.
 func OpenPaths(paths []string, stdin io.Reader, maxEntry int) ([]*FileSource, error) {
 	var files []string
@@ -111,7 +117,7 @@ func OpenPaths(paths []string, stdin io.Reader, maxEntry int) ([]*FileSource, er
 				}
 				return nil
 			}
-			if d.Type().IsRegular() {
+			if d.Type().IsRegular() && !corpusMetadata[name] {
 				found = append(found, path)
 			}
 			return nil

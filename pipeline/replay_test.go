@@ -105,3 +105,24 @@ func TestReplayReadError(t *testing.T) {
 	require.Contains(t, err.Error(), "reading "+bad)
 	require.False(t, errors.Is(err, context.Canceled))
 }
+
+// TestOpenPathsSkipsCorpusMetadata: walking a corpus directory reads its
+// logs, not the truth and manifest files beside them (which would only
+// become dead letters); named explicitly, a file is read whatever its name.
+func TestOpenPathsSkipsCorpusMetadata(t *testing.T) {
+	dir := t.TempDir()
+	_, err := loggen.WriteDir(dir, loggen.Config{Seed: 2, Mailboxes: 3, Duration: time.Hour})
+	require.NoError(t, err)
+	srcs, err := pipeline.OpenPaths([]string{dir}, nil, 0)
+	require.NoError(t, err)
+	var names []string
+	for _, s := range srcs {
+		names = append(names, filepath.Base(s.Name))
+		s.Close()
+	}
+	require.Equal(t, []string{"c4cc.jsonl", "engine.log", "exchange.log"}, names)
+	srcs, err = pipeline.OpenPaths([]string{filepath.Join(dir, loggen.ManifestFile)}, nil, 0)
+	require.NoError(t, err)
+	require.Len(t, srcs, 1)
+	srcs[0].Close()
+}
