@@ -18,7 +18,7 @@ const (
 // flush emits the buffered lines with a time before upto (all of them if
 // all is set), applying the emission-time dirt.
 func (g *generator) flush(upto int64, all bool) error {
-	for len(g.lines) > 0 && (all || g.lines[0].t < upto) {
+	for g.lines.len() > 0 && (all || g.lines.top().t < upto) {
 		if err := g.out(g.lines.pop()); err != nil {
 			return err
 		}

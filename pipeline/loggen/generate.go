@@ -91,8 +91,8 @@ type generator struct {
 	deckPos                      int
 
 	mbs   []*mailbox
-	sched mbHeap
-	lines lineHeap
+	sched minHeap[*mailbox] // by next run start
+	lines minHeap[line]     // the look-ahead window, by time
 	seq   uint64
 	evs   []ev
 
@@ -120,6 +120,8 @@ func newGenerator(cfg Config, emit func(Entry) error) *generator {
 		flushRNG:  newRNG(seed, 4),
 		emit:      emit,
 		crlf:      schemas.ProducerExchange,
+		sched:     minHeap[*mailbox]{less: mailboxBefore},
+		lines:     minHeap[line]{less: lineBefore},
 	}
 	g.endMs = g.startMs + cfg.duration().Milliseconds()
 	for i := range g.last {

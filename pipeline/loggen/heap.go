@@ -1,21 +1,23 @@
 package loggen
 
-// lineHeap is a min-heap of lines by (time, sequence).
-type lineHeap []line
-
-func (h lineHeap) less(i, j int) bool {
-	if h[i].t != h[j].t {
-		return h[i].t < h[j].t
-	}
-	return h[i].seq < h[j].seq
+// minHeap is a binary min-heap ordered by less: the generator's look-ahead
+// window of lines and its schedule of mailboxes.
+type minHeap[T any] struct {
+	s    []T
+	less func(a, b *T) bool
 }
 
-func (h *lineHeap) push(l line) {
-	*h = append(*h, l)
-	s := *h
+func (h *minHeap[T]) len() int { return len(h.s) }
+
+// top is the least element; len() > 0.
+func (h *minHeap[T]) top() *T { return &h.s[0] }
+
+func (h *minHeap[T]) push(x T) {
+	h.s = append(h.s, x)
+	s := h.s
 	for i := len(s) - 1; i > 0; {
 		p := (i - 1) / 2
-		if !s.less(i, p) {
+		if !h.less(&s[i], &s[p]) {
 			break
 		}
 		s[i], s[p] = s[p], s[i]
@@ -23,19 +25,20 @@ func (h *lineHeap) push(l line) {
 	}
 }
 
-func (h *lineHeap) pop() line {
-	s := *h
+func (h *minHeap[T]) pop() T {
+	s := h.s
 	top := s[0]
 	n := len(s) - 1
 	s[0] = s[n]
-	s[n] = line{}
+	var zero T
+	s[n] = zero
 	s = s[:n]
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && s.less(l, m) {
+		if l < n && h.less(&s[l], &s[m]) {
 			m = l
 		}
-		if r < n && s.less(r, m) {
+		if r < n && h.less(&s[r], &s[m]) {
 			m = r
 		}
 		if m == i {
@@ -44,56 +47,22 @@ func (h *lineHeap) pop() line {
 		s[i], s[m] = s[m], s[i]
 		i = m
 	}
-	*h = s
+	h.s = s
 	return top
 }
 
-// mbHeap is a min-heap of mailboxes by (next run start, index).
-type mbHeap []*mailbox
-
-func (h mbHeap) len() int { return len(h) }
-
-func (h mbHeap) less(i, j int) bool {
-	if h[i].next != h[j].next {
-		return h[i].next < h[j].next
+// lineBefore orders lines by (time, sequence).
+func lineBefore(a, b *line) bool {
+	if a.t != b.t {
+		return a.t < b.t
 	}
-	return h[i].idx < h[j].idx
+	return a.seq < b.seq
 }
 
-func (h *mbHeap) push(m *mailbox) {
-	*h = append(*h, m)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
+// mailboxBefore orders mailboxes by (next run start, index).
+func mailboxBefore(a, b **mailbox) bool {
+	if (*a).next != (*b).next {
+		return (*a).next < (*b).next
 	}
-}
-
-func (h *mbHeap) pop() *mailbox {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s[n] = nil
-	s = s[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && s.less(l, m) {
-			m = l
-		}
-		if r < n && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+	return (*a).idx < (*b).idx
 }

@@ -25,7 +25,7 @@ func TestWindowBounded(t *testing.T) {
 				n++
 				return nil
 			})
-			g.onRun = func() { peak = max(peak, len(g.lines)) }
+			g.onRun = func() { peak = max(peak, g.lines.len()) }
 			require.NoError(t, g.run())
 			require.Positive(t, n)
 			require.Less(t, peak, 1000, "look-ahead window of %d lines", peak)
