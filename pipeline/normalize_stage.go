@@ -62,8 +62,10 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	defer s.mu.Unlock()
 	workers := min(runtime.GOMAXPROCS(0), len(b.Entries)/(parallelMin/2))
 	if workers < 2 {
+		var n Normalized
 		for i := range b.Entries {
-			s.add(b, &b.Entries[i])
+			s.Parse(&b.Entries[i], &n)
+			s.commit(b, &n)
 		}
 		b.Entries = b.Entries[:0]
 		return nil
@@ -88,22 +90,6 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	}
 	b.Entries = b.Entries[:0]
 	return nil
-}
-
-// Add normalizes one entry straight into b (a record, or a dead letter
-// whose ack joins b.Acks), for sources that need the entry's event time as
-// they read it (Replay's merge): the entry is parsed once. It returns the
-// record's event time, or false for a dead letter. en.Raw is not retained.
-func (s *NormalizeStage) Add(b *Batch, en Entry) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.add(b, &en)
-}
-
-func (s *NormalizeStage) add(b *Batch, en *Entry) (time.Time, bool) {
-	var n Normalized
-	s.Parse(en, &n)
-	return s.commit(b, &n)
 }
 
 // Normalized is an entry parsed by NormalizeStage.Parse, not yet counted
