@@ -72,6 +72,8 @@ Flags:
 `
 
 func main() {
+	// A small live heap and a string per message: see pipeline.TuneGC.
+	pipeline.TuneGC(0)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 

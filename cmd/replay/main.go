@@ -40,6 +40,8 @@ const (
 )
 
 func main() {
+	// A small live heap and a string per line: see pipeline.TuneGC.
+	pipeline.TuneGC(0)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

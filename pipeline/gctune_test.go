@@ -1,0 +1,50 @@
+package pipeline
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGCTunerPercent(t *testing.T) {
+	tu := &GCTuner{budget: 128 << 20, min: 100, max: 400}
+	assert.Equal(t, 400, tu.gcPercent(0), "no live heap measured yet")
+	assert.Equal(t, 400, tu.gcPercent(10<<20), "small heap: goal capped by max, not budget")
+	assert.Equal(t, 300, tu.gcPercent(32<<20), "goal = budget")
+	assert.Equal(t, 100, tu.gcPercent(64<<20), "goal = budget at the default")
+	assert.Equal(t, 100, tu.gcPercent(100<<20), "never below the default")
+	assert.Equal(t, 100, tu.gcPercent(1<<30), "live heap over budget")
+}
+
+func TestTuneGCFollowsCollections(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+
+	// A budget far below the test binary's live heap: after a collection
+	// the tuner must settle on the default; a huge one: on the maximum.
+	tu := TuneGC(1)
+	require.NotNil(t, tu)
+	require.Eventually(t, func() bool { runtime.GC(); return tu.GCPercent() == defaultGCPercent }, 5*time.Second, 10*time.Millisecond)
+	tu.Stop()
+
+	tu = TuneGC(1 << 40)
+	require.NotNil(t, tu)
+	require.Eventually(t, func() bool { runtime.GC(); return tu.GCPercent() == maxGCPercent }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, maxGCPercent, debug.SetGCPercent(maxGCPercent), "the runtime's GOGC is the tuner's")
+	tu.Stop()
+	assert.Equal(t, defaultGCPercent, debug.SetGCPercent(defaultGCPercent), "Stop restores the default")
+}
+
+func TestTuneGCLeavesUserSettingsAlone(t *testing.T) {
+	t.Setenv("GOGC", "50")
+	assert.Nil(t, TuneGC(0))
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	assert.Nil(t, TuneGC(0))
+}
