@@ -1,10 +1,10 @@
 package detectors
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"sort"
 	"strings"
 	"time"
@@ -387,32 +387,27 @@ func (e *Engine) capTemplate(rec *schemas.LogRecord, t string) string {
 	return t
 }
 
+// entryHash identifies an entry within its run, for duplicate detection:
+// one maphash.String per text field (aeshash, no buffering) and the rest
+// mixed in as integers.
 func (e *Engine) entryHash(rec *schemas.LogRecord) uint64 {
-	var h maphash.Hash
-	h.SetSeed(e.seed)
-	h.WriteByte(byte(rec.Producer))
-	h.WriteByte(byte(rec.Event))
-	h.WriteByte(byte(rec.Severity))
-	var tb [8]byte
-	ns := rec.Time.UnixNano()
-	for i := range tb {
-		tb[i] = byte(ns >> (8 * i))
-	}
-	h.Write(tb[:])
-	h.WriteString(rec.RecordID)
-	h.WriteByte(0)
-	h.WriteString(rec.Body)
-	h.WriteByte(0)
-	h.WriteString(rec.Logger)
+	h := maphash.String(e.seed, rec.Body)
+	h = mix64(h, maphash.String(e.seed, rec.RecordID))
+	h = mix64(h, maphash.String(e.seed, rec.Logger))
+	h = mix64(h, uint64(rec.Time.UnixNano()))
+	h = mix64(h, uint64(rec.Producer)|uint64(rec.Event)<<8|uint64(rec.Severity)<<16)
 	if rec.HasCounts {
-		var cb [16]byte
-		for i := range 8 {
-			cb[i] = byte(uint64(rec.Synced) >> (8 * i))
-			cb[8+i] = byte(uint64(rec.Failed) >> (8 * i))
-		}
-		h.Write(cb[:])
+		h = mix64(h, uint64(rec.Synced))
+		h = mix64(h, uint64(rec.Failed)^1<<63)
 	}
-	return h.Sum64()
+	return h
+}
+
+// mix64 folds v into h (a multiply-rotate step as in xxhash's round).
+func mix64(h, v uint64) uint64 {
+	h ^= v * 0xC2B2AE3D27D4EB4F
+	h = bits.RotateLeft64(h, 31) * 0x9E3779B97F4A7C15
+	return h
 }
 
 func (mb *mailbox) recentlyDecided(id string) bool {
@@ -443,7 +438,7 @@ func (e *Engine) schedule(r *run) {
 	}
 	r.version++
 	r.queued, r.queuedAt = true, d
-	heap.Push(&e.due, dueItem{at: d, r: r, version: r.version})
+	e.due.push(dueItem{at: d, r: r, version: r.version})
 }
 
 // Advance moves the event-time clock to t and decides every run whose
@@ -455,7 +450,7 @@ func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.Inc
 	}
 	e.now = t
 	for len(e.due) > 0 && e.due[0].at.Before(t) {
-		it := heap.Pop(&e.due).(dueItem)
+		it := e.due.pop()
 		if it.version != it.r.version || it.r.decided {
 			continue // superseded
 		}
@@ -489,7 +484,7 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 			return a.end.Before(b.end)
 		}
 		if a.mb.key != b.mb.key {
-			return a.mb.key.tenant+"/"+a.mb.key.mailbox < b.mb.key.tenant+"/"+b.mb.key.mailbox
+			return compareKeys(a.mb.key, b.mb.key) < 0
 		}
 		return a.id < b.id
 	})
@@ -705,24 +700,88 @@ type dueItem struct {
 	version int
 }
 
+// dueHeap is a binary min-heap of dueItem ordered by due time, then
+// mailbox ("tenant/mailbox"), then run id: a total order, so the runs due
+// at one instant are decided in the same order in every run. Typed, not
+// container/heap: no boxing of items into interfaces on every push.
 type dueHeap []dueItem
 
-func (h dueHeap) Len() int { return len(h) }
-func (h dueHeap) Less(i, j int) bool {
+func (h dueHeap) less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
 	}
 	a, b := h[i].r, h[j].r
 	if a.mb.key != b.mb.key {
-		return strings.Compare(a.mb.key.tenant+"/"+a.mb.key.mailbox, b.mb.key.tenant+"/"+b.mb.key.mailbox) < 0
+		return compareKeys(a.mb.key, b.mb.key) < 0
 	}
 	return a.id < b.id
 }
-func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)   { *h = append(*h, x.(dueItem)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
+
+func (h *dueHeap) push(it dueItem) {
+	*h = append(*h, it)
+	q := *h
+	for j := len(q) - 1; j > 0; {
+		i := (j - 1) / 2
+		if !q.less(j, i) {
+			break
+		}
+		q[i], q[j] = q[j], q[i]
+		j = i
+	}
+}
+
+func (h *dueHeap) pop() dueItem {
+	q := *h
+	n := len(q) - 1
+	it := q[0]
+	q[0] = q[n]
+	q[n] = dueItem{}
+	q = q[:n]
+	for i := 0; ; {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if j2 := j + 1; j2 < n && q.less(j2, j) {
+			j = j2
+		}
+		if !q.less(j, i) {
+			break
+		}
+		q[i], q[j] = q[j], q[i]
+		i = j
+	}
+	*h = q
 	return it
+}
+
+// compareKeys orders mailboxes as the strings "tenant/mailbox" would,
+// without building them.
+func compareKeys(a, b mbKey) int {
+	return compareJoined(a.tenant, a.mailbox, b.tenant, b.mailbox)
+}
+
+// compareJoined compares a1+"/"+a2 with b1+"/"+b2 without allocating.
+func compareJoined(a1, a2, b1, b2 string) int {
+	a, b := [3]string{a1, "/", a2}, [3]string{b1, "/", b2}
+	ai, bi := 0, 0
+	as, bs := a[0], b[0]
+	for {
+		for as == "" && ai < 2 {
+			ai++
+			as = a[ai]
+		}
+		for bs == "" && bi < 2 {
+			bi++
+			bs = b[bi]
+		}
+		if as == "" || bs == "" {
+			return len(as) - len(bs) // the shorter one is a prefix
+		}
+		n := min(len(as), len(bs))
+		if c := strings.Compare(as[:n], bs[:n]); c != 0 {
+			return c
+		}
+		as, bs = as[n:], bs[n:]
+	}
 }

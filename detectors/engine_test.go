@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -314,4 +315,56 @@ func TestEngineDuplicatesAndLateLines(t *testing.T) {
 	st := e.Stats()
 	require.Equal(t, 1, st.Duplicates)
 	require.Equal(t, 1, st.Late)
+}
+
+func TestCompareJoined(t *testing.T) {
+	parts := []string{"", "/", "a", "b", "a/", "/a", "ab", "a.b", "a0", "t-1", "t-10", "t-1/x", "x@y.com", "\xff"}
+	for _, a1 := range parts {
+		for _, a2 := range parts {
+			for _, b1 := range parts {
+				for _, b2 := range parts {
+					want := strings.Compare(a1+"/"+a2, b1+"/"+b2)
+					got := compareJoined(a1, a2, b1, b2)
+					if sign(got) != want {
+						t.Fatalf("compareJoined(%q, %q, %q, %q) = %d, want sign %d", a1, a2, b1, b2, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func sign(n int) int {
+	switch {
+	case n < 0:
+		return -1
+	case n > 0:
+		return 1
+	}
+	return 0
+}
+
+func TestDueHeapPopsInOrder(t *testing.T) {
+	base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	var items []dueItem
+	for i := range 500 {
+		mb := &mailbox{key: mbKey{fmt.Sprintf("t-%d", i%7), fmt.Sprintf("m%d@x.com", i%13)}}
+		items = append(items, dueItem{at: base.Add(time.Duration(i*7919%37) * time.Second), r: &run{id: fmt.Sprintf("r%03d", i), mb: mb}})
+	}
+	var h dueHeap
+	for _, it := range items {
+		h.push(it)
+	}
+	var got []dueItem
+	for len(h) > 0 {
+		got = append(got, h.pop())
+	}
+	require.Len(t, got, len(items))
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		ka := a.r.mb.key.tenant + "/" + a.r.mb.key.mailbox
+		kb := b.r.mb.key.tenant + "/" + b.r.mb.key.mailbox
+		ordered := a.at.Before(b.at) || a.at.Equal(b.at) && (ka < kb || ka == kb && a.r.id < b.r.id)
+		require.True(t, ordered, "item %d (%s %s %s) before item %d (%s %s %s)", i-1, a.at, ka, a.r.id, i, b.at, kb, b.r.id)
+	}
 }
