@@ -365,7 +365,7 @@ func (d catalogDetector) Detect(rec *schemas.LogRecord) (Signal, bool) {
 			}
 		case "url":
 			if _, has := sig.Details["url"]; !has {
-				if u := rec.Attributes["http.url"]; u != "" {
+				if u := rec.Attributes.Get("http.url"); u != "" {
 					sig.Details["url"] = redactURL(u)
 				}
 			}

@@ -25,7 +25,7 @@ func TestParseC4CCJSON(t *testing.T) {
 				Tenant: "t-3310", Mailbox: "sales@adatum.com", RunID: "9b2e41", RecordID: "APPT-1177", RecordType: "Appointment",
 				Event: schemas.EventRecordFailed, HTTPStatus: 500, Logger: "C4CC.Connector.Push",
 				Body:       "Remote server returned an error: (500) Internal server error",
-				Attributes: map[string]string{"http.method": "POST", "http.url": url},
+				Attributes: schemas.AttrsFrom(map[string]string{"http.method": "POST", "http.url": url}),
 			},
 		},
 		{
@@ -35,7 +35,7 @@ func TestParseC4CCJSON(t *testing.T) {
 				Time: at(2026, 11, 24, 10, 20, 12, 2), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-3310", Mailbox: "sales@adatum.com", RunID: "9b2e41", RecordID: "APPT-1178", RecordType: "Appointment",
 				Event: schemas.EventRecordSynced, HTTPStatus: 201, Logger: "C4CC.Connector.Push", Body: "record pushed",
-				Attributes: map[string]string{"http.method": "POST", "http.url": "https://x/", "threadId": "43"},
+				Attributes: schemas.AttrsFrom(map[string]string{"http.method": "POST", "http.url": "https://x/", "threadId": "43"}),
 			},
 		},
 		{
@@ -77,10 +77,10 @@ func TestParseC4CCJSON(t *testing.T) {
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage,
-				Attributes: map[string]string{
+				Attributes: schemas.AttrsFrom(map[string]string{
 					"n": "-1.5e3", "b": "true", "z": "null", "o": `{"a":[1,{"b":"c"}]}`, "arr": "[ ]", "s": "x\ty",
 					"http.method": "GET", "http.headers": `{"x":1}`, "http.retry": "2", "level": "verbose+", "lvl": "7",
-				},
+				}),
 			},
 		},
 		{
@@ -89,7 +89,7 @@ func TestParseC4CCJSON(t *testing.T) {
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-1", Mailbox: "m/x", Event: schemas.EventMessage, Body: "café 😀 \uFFFD \"q\" \xff\xfe",
-				Attributes: map[string]string{"key": "v"},
+				Attributes: schemas.AttrsFrom(map[string]string{"key": "v"}),
 			},
 		},
 		{
@@ -98,7 +98,7 @@ func TestParseC4CCJSON(t *testing.T) {
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage,
-				Attributes: map[string]string{"http": "n/a", "http.status": "x"},
+				Attributes: schemas.AttrsFrom(map[string]string{"http": "n/a", "http.status": "x"}),
 			},
 		},
 	}

@@ -31,7 +31,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 10, 15, 32, 123), Severity: schemas.SeverityError, SeverityText: "ERROR",
 				Tenant: "t-1042", Mailbox: "anna.berg@contoso.com", RunID: "7f3a9c", Event: schemas.EventMessage,
 				Logger: "ExchangeConnector.SyncWorker", Body: "Authentication error",
-				Attributes: map[string]string{"thread": "12"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "12"}),
 			},
 		},
 		{
@@ -41,7 +41,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 10, 15, 32, 125), Severity: schemas.SeverityWarn, SeverityText: "WARN",
 				Tenant: "t-1042", Mailbox: "anna.berg@contoso.com", RunID: "7f3a9c", Event: schemas.EventMessage,
 				Logger: "ExchangeConnector.SyncWorker", Body: "Synchronization was disabled due to restricted access to your mailbox.",
-				Attributes: map[string]string{"thread": "12"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "12"}),
 			},
 		},
 		{
@@ -51,7 +51,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 10, 16, 1, 900), Severity: schemas.SeverityError, SeverityText: "ERROR",
 				Tenant: "t-2001", Mailbox: "ops@fabrikam.com", RunID: "a11c02", Event: schemas.EventMessage, HTTPStatus: 404,
 				Logger: "ExchangeConnector.EwsClient", Body: "Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.",
-				Attributes: map[string]string{"thread": "7", "stack": stack},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "7", "stack": stack}),
 			},
 		},
 		{
@@ -64,7 +64,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 10, 16, 1, 900), Severity: schemas.SeverityError, SeverityText: "ERROR",
 				Tenant: "t-2001", Mailbox: "ops@fabrikam.com", RunID: "a11c02", Event: schemas.EventMessage, HTTPStatus: 404,
 				Logger: "ExchangeConnector.EwsClient", Body: "failed (404)",
-				Attributes: map[string]string{"thread": "7", "stack": stack},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "7", "stack": stack}),
 			},
 		},
 		{
@@ -74,7 +74,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 10, 16, 5, 2), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-2001", Mailbox: "ops@fabrikam.com", RunID: "a11c02", Event: schemas.EventRecordSynced, RecordID: "AAMkAD3=",
 				Logger: "ExchangeConnector.SyncWorker", Body: "item AAMkAD3= synced",
-				Attributes: map[string]string{"thread": "7"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "7"}),
 			},
 		},
 		{
@@ -84,7 +84,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 3, 46, 58, 120), Severity: schemas.SeverityError, SeverityText: "ERROR",
 				Tenant: "t-1021", Mailbox: "d.okafor19@northwind.com", RunID: "f906e0", Event: schemas.EventRecordFailed, RecordID: "CONT-67474",
 				Logger: "ExchangeConnector.SyncWorker", Body: "The specified object was not found in the store.",
-				Attributes: map[string]string{"thread": "29"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "29"}),
 			},
 		},
 		{
@@ -94,7 +94,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 3, 46, 58, 120), Severity: schemas.SeverityError, SeverityText: "ERROR",
 				Tenant: "t-1021", Mailbox: "d.okafor19@northwind.com", RunID: "f906e0", Event: schemas.EventRecordFailed, RecordID: "CONT-1",
 				Logger: "ExchangeConnector.SyncWorker", Body: "Item CONT-1 FAILED",
-				Attributes: map[string]string{"thread": "29"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "29"}),
 			},
 		},
 		{
@@ -104,7 +104,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 3, 46, 58, 120), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-1", Mailbox: "m@x.com", RunID: "1", Event: schemas.EventMessage,
 				Logger: "ExchangeConnector.SyncWorker", Body: "item CONT-1 skipped",
-				Attributes: map[string]string{"thread": "29"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "29"}),
 			},
 		},
 		{
@@ -114,7 +114,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 0, 2, 50, 8), Severity: schemas.SeverityWarn, SeverityText: "WARN",
 				Tenant: "t-1042", Mailbox: "s.ali25@adatum.com", RunID: "85b8b4", Event: schemas.EventMessage, HTTPStatus: 429,
 				Logger: "ExchangeConnector.EwsClient", Body: "Server busy (429), retrying after 2000 ms (12345)",
-				Attributes: map[string]string{"thread": "16"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "16"}),
 			},
 		},
 		{
@@ -124,7 +124,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 0, 1, 31, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-1007", Mailbox: "p.nowak5@tailspin.io", RunID: "ba8cb0", Event: schemas.EventMessage,
 				Logger: "ExchangeConnector.SyncWorker", Body: "limit (10000/10040/0) and (600) and (99)",
-				Attributes: map[string]string{"thread": "16"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "16"}),
 			},
 		},
 		{
@@ -134,7 +134,7 @@ func TestParseLog4net(t *testing.T) {
 				Time: at(2026, 11, 24, 0, 1, 31, 0), Severity: schemas.SeverityDebug, SeverityText: "DEBUG",
 				Tenant: "t-1007", Mailbox: "p.nowak5@tailspin.io", Event: schemas.EventMessage,
 				Logger: "ExchangeConnector.SyncWorker", Body: "Fetching changes",
-				Attributes: map[string]string{"thread": "16"},
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "16"}),
 			},
 		},
 		{

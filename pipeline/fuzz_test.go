@@ -138,7 +138,7 @@ func fuzzParser(f *testing.F, name string, parse func([]byte, *schemas.LogRecord
 		checkParsed(t, entry, &rec, err)
 		// parsing again into the used record gives the same result
 		again := rec
-		again.Attributes = map[string]string{"stale": "x"}
+		again.Attributes = schemas.AttrsFrom(map[string]string{"stale": "x"})
 		err2 := parse(entry, &again)
 		if (err == nil) != (err2 == nil) || err == nil && (again.Tenant != rec.Tenant || again.Body != rec.Body || len(again.Attributes) != len(rec.Attributes)) {
 			t.Fatalf("second parse differs: %v / %v", err, err2)

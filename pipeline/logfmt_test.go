@@ -21,7 +21,7 @@ func TestParseLogfmt(t *testing.T) {
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 15, 30, 1), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-1042", Mailbox: "anna.berg@contoso.com", RunID: "7f3a9c", Event: schemas.EventRunStarted,
-				Logger: "sync-engine", Attributes: map[string]string{"direction": "both"},
+				Logger: "sync-engine", Attributes: schemas.AttrsFrom(map[string]string{"direction": "both"}),
 			},
 		},
 		{
@@ -48,7 +48,7 @@ func TestParseLogfmt(t *testing.T) {
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 17, 9, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t-77", Mailbox: "li.wei@northwind.com", RunID: "c0ffee", Event: schemas.EventRunFinished,
-				Synced: 41, Failed: 1, HasCounts: true, Logger: "sync-engine", Attributes: map[string]string{"duration_ms": "7812"},
+				Synced: 41, Failed: 1, HasCounts: true, Logger: "sync-engine", Attributes: schemas.AttrsFrom(map[string]string{"duration_ms": "7812"}),
 			},
 		},
 		{
@@ -74,7 +74,7 @@ func TestParseLogfmt(t *testing.T) {
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
 				Tenant: "t 1", Mailbox: "m", Event: schemas.EventMessage, Body: "say \"hi\" to C:\\temp\n",
-				Attributes: map[string]string{"note": `a\qb`},
+				Attributes: schemas.AttrsFrom(map[string]string{"note": `a\qb`}),
 			},
 		},
 		{
@@ -82,7 +82,7 @@ func TestParseLogfmt(t *testing.T) {
 			entry: "ts=2026-11-24T10:00:00Z level=loud tenant=t mailbox=m",
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
-				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: map[string]string{"level": "loud"},
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: schemas.AttrsFrom(map[string]string{"level": "loud"}),
 			},
 		},
 		{
@@ -90,7 +90,7 @@ func TestParseLogfmt(t *testing.T) {
 			entry: "ts=2026-11-24T10:00:00Z level=debug tenant=t mailbox=m event=run_paused",
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityDebug, SeverityText: "DEBUG",
-				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: map[string]string{"event": "run_paused"},
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: schemas.AttrsFrom(map[string]string{"event": "run_paused"}),
 			},
 		},
 		{
@@ -98,7 +98,7 @@ func TestParseLogfmt(t *testing.T) {
 			entry: "ts=bad ts=2026-11-24T10:00:00Z tenant=a tenant=b mailbox=m x=1 x=2 level=error level=info",
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
-				Tenant: "b", Mailbox: "m", Event: schemas.EventMessage, Attributes: map[string]string{"x": "2"},
+				Tenant: "b", Mailbox: "m", Event: schemas.EventMessage, Attributes: schemas.AttrsFrom(map[string]string{"x": "2"}),
 			},
 		},
 		{
@@ -114,7 +114,7 @@ func TestParseLogfmt(t *testing.T) {
 			entry: "ts=2026-11-24T10:00:00Z tenant=t mailbox=m http_status=teapot",
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
-				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: map[string]string{"http_status": "teapot"},
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: schemas.AttrsFrom(map[string]string{"http_status": "teapot"}),
 			},
 		},
 		{
@@ -122,7 +122,7 @@ func TestParseLogfmt(t *testing.T) {
 			entry: "ts=2026-11-24T10:00:00Z\ttenant=t mailbox=m  flag empty= ",
 			want: schemas.LogRecord{
 				Time: at(2026, 11, 24, 10, 0, 0, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
-				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: map[string]string{"flag": "", "empty": ""},
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage, Attributes: schemas.AttrsFrom(map[string]string{"flag": "", "empty": ""}),
 			},
 		},
 	}

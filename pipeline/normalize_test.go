@@ -182,7 +182,7 @@ func TestNormalizeDispatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := schemas.LogRecord{Origin: "stale", Attributes: map[string]string{"stale": "x"}}
+			rec := schemas.LogRecord{Origin: "stale", Attributes: schemas.AttrsFrom(map[string]string{"stale": "x"})}
 			require.NoError(t, Normalize([]byte(tt.entry), &rec))
 			require.Equal(t, tt.want, rec.Producer)
 			require.Equal(t, "t-1042", rec.Tenant)

@@ -368,7 +368,7 @@ func TestValidateLogRecord(t *testing.T) {
 			HTTPStatus:   500,
 			Logger:       "engine.run",
 			Body:         "run finished",
-			Attributes:   map[string]string{"k": "v"},
+			Attributes:   AttrsFrom(map[string]string{"k": "v"}),
 			Origin:       "sync.engine/2/99120",
 		}
 	}
