@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"time"
 
 	"github.com/syncwatch/syncwatch/detectors"
 )
@@ -11,22 +10,27 @@ import (
 // appends the incident events they cause to Batch.Events.
 type DetectStage struct {
 	engine *detectors.Engine
-	bound  func() time.Time
-	// health, if not nil, closes its windows as event time passes them,
-	// interleaved with the engine's decisions.
+	// health, if not nil, counts the batch's entries and closes its
+	// windows as event time passes them, interleaved with the engine's
+	// decisions.
 	health *HealthMonitor
 }
 
-// NewDetectStage returns a stage around engine. bound, if not nil, gives
-// the event time up to which all records have been released (the reorder
-// stage's Bound): the engine's clock is advanced to it after each batch,
-// so that runs are decided even when no newer record arrives.
-func NewDetectStage(engine *detectors.Engine, bound func() time.Time) *DetectStage {
-	return &DetectStage{engine: engine, bound: bound}
+// NewDetectStage returns a stage around engine.
+func NewDetectStage(engine *detectors.Engine) *DetectStage {
+	return &DetectStage{engine: engine}
 }
 
-// Exec processes b.Records in order.
+// Exec processes b.Records in order, then advances the engine's clock to
+// b.Bound (the reorder stage's: every record up to it has been released),
+// so that runs are decided even when no newer record arrives.
 func (s *DetectStage) Exec(_ context.Context, b *Batch) error {
+	if s.health != nil {
+		for i := range b.health {
+			s.health.observe(&b.health[i])
+		}
+	}
+	b.health = b.health[:0]
 	for i := range b.Records {
 		if s.health != nil {
 			b.Events = s.health.Advance(b.Records[i].Time, b.Events, s.engine.Advance)
@@ -34,12 +38,10 @@ func (s *DetectStage) Exec(_ context.Context, b *Batch) error {
 		b.Events = s.engine.Process(&b.Records[i].LogRecord, b.Events)
 	}
 	b.Records = b.Records[:0]
-	if s.bound != nil {
-		if s.health != nil {
-			b.Events = s.health.Advance(s.bound(), b.Events, s.engine.Advance)
-		}
-		b.Events = s.engine.Advance(s.bound(), b.Events)
+	if s.health != nil {
+		b.Events = s.health.Advance(b.Bound, b.Events, s.engine.Advance)
 	}
+	b.Events = s.engine.Advance(b.Bound, b.Events)
 	if b.Final {
 		b.Events = s.engine.Flush(b.Events)
 	}

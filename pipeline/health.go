@@ -169,6 +169,29 @@ func (m *HealthMonitor) end(idx int64) time.Time {
 	return time.Unix(0, (idx+1)*int64(m.cfg.window())).UTC()
 }
 
+// healthObs is what the monitor counts of one entry. The normalize stage
+// makes one per entry it commits, in commit order, and leaves them in the
+// batch; the detect stage counts them before it runs the batch's records.
+// The counting happens where the windows are closed, so the two can run on
+// different goroutines (Replay runs reorder and detection side by side)
+// and still see the same sequence as one goroutine doing both.
+type healthObs struct {
+	source   string
+	producer schemas.Producer
+	ok       bool
+	time     time.Time // record: its event time
+	message  string    // record: its body; dead letter: the reason
+	origin   string
+	raw      []byte // dead letter: the entry, to find a timestamp in
+}
+
+func newHealthObs(n *Normalized) healthObs {
+	if n.OK {
+		return healthObs{source: n.Source, producer: n.Producer, ok: true, time: n.Record.Time, message: n.Record.Body, origin: n.Record.Origin}
+	}
+	return healthObs{source: n.Source, producer: n.Producer, message: n.DeadLetter.Reason, origin: n.DeadLetter.Origin, raw: n.DeadLetter.RawBase64}
+}
+
 // observe counts one entry, in the order the pipeline read it: a record
 // (ok) at its event time, or a dead letter. A dead letter belongs to the
 // producer of its source's latest record (a topic or file is one
@@ -177,21 +200,21 @@ func (m *HealthMonitor) end(idx int64) time.Time {
 // placed at the timestamp found in it or, failing that, at its source's
 // latest record. A dead letter of a source that never gave a record cannot
 // be placed and is not counted.
-func (m *HealthMonitor) observe(n *Normalized, source string) {
-	src := m.sources[source]
+func (m *HealthMonitor) observe(n *healthObs) {
+	src := m.sources[n.source]
 	if src == nil {
 		src = &healthSource{}
-		m.sources[source] = src
+		m.sources[n.source] = src
 	}
-	p, t := n.Producer, time.Time{}
+	p, t := n.producer, time.Time{}
 	var ev schemas.Evidence
-	if n.OK {
-		t = n.Record.Time
+	if n.ok {
+		t = n.time
 		if t.After(src.latest) {
 			src.latest = t
 		}
 		src.producer = p
-		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.Record.Body, Origin: n.Record.Origin}
+		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.message, Origin: n.origin}
 	} else {
 		if src.producer != schemas.ProducerUnknown {
 			p = src.producer
@@ -201,10 +224,10 @@ func (m *HealthMonitor) observe(n *Normalized, source string) {
 			return
 		}
 		t = latest
-		if ts, ok := sniffTime(n.DeadLetter.RawBase64); ok && !ts.Before(latest.Add(-m.cfg.maxAhead())) && !ts.After(latest.Add(m.cfg.maxAhead())) {
+		if ts, ok := sniffTime(n.raw); ok && !ts.Before(latest.Add(-m.cfg.maxAhead())) && !ts.After(latest.Add(m.cfg.maxAhead())) {
 			t = ts
 		}
-		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.DeadLetter.Reason, Origin: n.DeadLetter.Origin}
+		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.message, Origin: n.origin}
 	}
 	if p == schemas.ProducerUnknown || int(p) >= schemas.NumProducers {
 		return
@@ -232,10 +255,10 @@ func (m *HealthMonitor) observe(n *Normalized, source string) {
 		w.last[p] = ev
 	}
 	w.total[p]++
-	if n.OK && !t.Before(w.ok[p].Time.Time) {
+	if n.ok && !t.Before(w.ok[p].Time.Time) {
 		w.ok[p] = ev
 	}
-	if !n.OK {
+	if !n.ok {
 		w.dead[p]++
 		if len(w.dls[p]) < maxDriftSamples {
 			w.dls[p] = append(w.dls[p], ev)

@@ -63,7 +63,8 @@ func feed(m *HealthMonitor, entries []healthEntry, advanceEvery int) []schemas.I
 			n.OK, n.Producer = true, e.p
 			n.Record.Time, n.Record.Producer, n.Record.Origin, n.Record.Body = e.t, e.p, origin, "item synced"
 		}
-		m.observe(&n, n.Source)
+		o := newHealthObs(&n)
+		m.observe(&o)
 		if e.t.After(latest) {
 			latest = e.t
 		}

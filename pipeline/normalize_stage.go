@@ -161,7 +161,7 @@ func (s *NormalizeStage) Commit(b *Batch, n *Normalized) (time.Time, bool) {
 
 func (s *NormalizeStage) commit(b *Batch, n *Normalized) (time.Time, bool) {
 	if s.health != nil {
-		s.health.observe(n, n.Source)
+		b.health = append(b.health, newHealthObs(n))
 	}
 	s.stats.Read[n.Producer]++
 	if !n.OK {

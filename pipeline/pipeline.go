@@ -50,7 +50,7 @@ func New(cfg Config) (*Pipeline, error) {
 		Reorder:   NewReorderStage(cfg.Reorder),
 		Deliver:   NewDeliverStage(cfg.Events, cfg.DeadLetters),
 	}
-	p.Detect = NewDetectStage(eng, p.Reorder.Bound)
+	p.Detect = NewDetectStage(eng)
 	if !cfg.Health.Disabled {
 		// Entries are counted as they are committed and windows closed
 		// as the released records pass them: see HealthMonitor.
@@ -63,6 +63,20 @@ func New(cfg Config) (*Pipeline, error) {
 
 // Exec runs one batch through every stage. Not safe for concurrent use.
 func (p *Pipeline) Exec(ctx context.Context, b *Batch) error { return p.stages.Exec(ctx, b) }
+
+// The two halves of Exec, for running them side by side on consecutive
+// batches: the front (normalize, reorder) only hands the back (detect,
+// deliver) what is in the batch, the health monitor's counts and the
+// reorder bound included, so front(b1), front(b2) || back(b1), back(b2)
+// gives the same output as Exec(b1), Exec(b2). Each half is not safe for
+// concurrent use with itself.
+func (p *Pipeline) execFront(ctx context.Context, b *Batch) error {
+	return MultiStage{p.Normalize, p.Reorder}.Exec(ctx, b)
+}
+
+func (p *Pipeline) execBack(ctx context.Context, b *Batch) error {
+	return MultiStage{p.Detect, p.Deliver}.Exec(ctx, b)
+}
 
 // Summary is what a pipeline did, for the end-of-run report and metrics.
 type Summary struct {

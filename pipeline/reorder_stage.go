@@ -173,6 +173,7 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	if !all && bound.After(s.bound) {
 		s.bound = bound
 	}
+	b.Bound = s.bound
 	return nil
 }
 

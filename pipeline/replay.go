@@ -174,7 +174,11 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 // ReplayEntries is Replay over any inputs (files, Kafka partitions): the
 // same merge, so the same entries give the same events whichever way
 // they come in. It closes the inputs.
-func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayOptions) error {
+//
+// Three kinds of goroutine share the work: one per input reads and
+// parses; this one merges, commits and reorders a batch; another detects
+// and delivers the batch before (see Pipeline.execFront).
+func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayOptions) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var readers sync.WaitGroup
 	finished := false
@@ -187,6 +191,13 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 		// can interrupt; the others stop at their next read or hand-over.
 		for _, s := range sources {
 			s.Close()
+		}
+	}()
+	back := startBackHalf(ctx, cancel, p)
+	defer func() { // runs first: the last batches go through before cancel
+		// the back half's error is the cause of a cancellation here
+		if berr := back.stop(); berr != nil {
+			err = berr
 		}
 	}()
 	bs := opt.BatchSize
@@ -204,7 +215,7 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 		}()
 	}
 	var (
-		b       Batch
+		b       = &Batch{}
 		entries int64
 		pending int
 		maxSeen time.Time
@@ -221,10 +232,10 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			b.DeadLetters[i].Received = schemas.Time{Time: maxSeen}
 		}
 		pending = 0
-		if err := p.Exec(ctx, &b); err != nil {
+		if err := p.execFront(ctx, b); err != nil {
 			return err
 		}
-		b.Reset()
+		b = back.handOver(b)
 		if opt.Progress != nil {
 			var n int64
 			for _, s := range sources {
@@ -272,7 +283,7 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			}
 			continue
 		}
-		t, ok := p.Normalize.Commit(&b, n)
+		t, ok := p.Normalize.Commit(b, n)
 		pending++
 		if ok {
 			if t.After(s.latest) {
@@ -290,4 +301,50 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 	}
 	finished = true
 	return flush(true)
+}
+
+// backHalf runs Pipeline.execBack on the batches handed over, in order,
+// on a goroutine of its own.
+type backHalf struct {
+	batches chan *Batch
+	free    chan *Batch
+	done    chan error
+	stopped bool
+}
+
+func startBackHalf(ctx context.Context, cancel context.CancelFunc, p *Pipeline) *backHalf {
+	h := &backHalf{batches: make(chan *Batch, 1), free: make(chan *Batch, 2), done: make(chan error, 1)}
+	h.free <- &Batch{}
+	h.free <- &Batch{}
+	go func() {
+		var err error
+		for b := range h.batches {
+			if err == nil {
+				if err = p.execBack(ctx, b); err != nil {
+					cancel() // the merge stops at its next entry
+				}
+			}
+			b.Reset()
+			h.free <- b
+		}
+		h.done <- err
+	}()
+	return h
+}
+
+// handOver queues b for the back half and returns an empty batch to fill.
+func (h *backHalf) handOver(b *Batch) *Batch {
+	h.batches <- b
+	return <-h.free
+}
+
+// stop waits until every batch handed over is through and returns the
+// back half's first error.
+func (h *backHalf) stop() error {
+	if h.stopped {
+		return nil
+	}
+	h.stopped = true
+	close(h.batches)
+	return <-h.done
 }

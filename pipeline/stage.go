@@ -61,6 +61,13 @@ type Batch struct {
 	// Now is the wall-clock time of the batch, used only for source
 	// idleness and the received time of dead letters; never for detection.
 	Now time.Time
+	// Bound is the event time up to which every record has been released,
+	// set by ReorderStage: DetectStage advances the engine's clock to it,
+	// so that runs are decided even when no newer record arrives.
+	Bound time.Time
+
+	// health: the entries committed, for the health monitor (see healthObs)
+	health []healthObs
 }
 
 // Reset empties b for reuse, keeping its storage.
@@ -69,7 +76,8 @@ func (b *Batch) Reset() {
 	clear(b.Records)
 	clear(b.Events)
 	clear(b.Acks)
-	*b = Batch{Entries: b.Entries[:0], Records: b.Records[:0], Events: b.Events[:0], DeadLetters: b.DeadLetters[:0], Acks: b.Acks[:0]}
+	clear(b.health)
+	*b = Batch{Entries: b.Entries[:0], Records: b.Records[:0], Events: b.Events[:0], DeadLetters: b.DeadLetters[:0], Acks: b.Acks[:0], health: b.health[:0]}
 }
 
 // Stage is one step of the pipeline.
