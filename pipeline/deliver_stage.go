@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
@@ -16,8 +17,9 @@ type DeliverStage struct {
 	deadLetters sinks.DeadLetterSink
 	filter      func(*schemas.IncidentEvent) bool
 
-	delivered    int64
-	deadLettered int64
+	// counters, read by Staged.Summary while the stage runs
+	delivered    atomic.Int64
+	deadLettered atomic.Int64
 }
 
 // NewDeliverStage returns a stage writing to events and, if not nil,
@@ -47,14 +49,14 @@ func (s *DeliverStage) Exec(ctx context.Context, b *Batch) error {
 		if err := s.events.Write(ctx, evs); err != nil {
 			return fmt.Errorf("delivering %d events: %w", len(evs), err)
 		}
-		s.delivered += int64(len(evs))
+		s.delivered.Add(int64(len(evs)))
 	}
 	if len(b.DeadLetters) > 0 && s.deadLetters != nil {
 		if err := s.deadLetters.WriteDeadLetters(ctx, b.DeadLetters); err != nil {
 			return fmt.Errorf("delivering %d dead letters: %w", len(b.DeadLetters), err)
 		}
 	}
-	s.deadLettered += int64(len(b.DeadLetters))
+	s.deadLettered.Add(int64(len(b.DeadLetters)))
 	for _, ack := range b.Acks {
 		if err := ack(ctx, nil); err != nil {
 			return fmt.Errorf("acknowledging input: %w", err)
@@ -65,4 +67,4 @@ func (s *DeliverStage) Exec(ctx context.Context, b *Batch) error {
 }
 
 // Delivered is the number of events written.
-func (s *DeliverStage) Delivered() int64 { return s.delivered }
+func (s *DeliverStage) Delivered() int64 { return s.delivered.Load() }

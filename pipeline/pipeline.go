@@ -64,18 +64,12 @@ func New(cfg Config) (*Pipeline, error) {
 // Exec runs one batch through every stage. Not safe for concurrent use.
 func (p *Pipeline) Exec(ctx context.Context, b *Batch) error { return p.stages.Exec(ctx, b) }
 
-// The two halves of Exec, for running them side by side on consecutive
-// batches: the front (normalize, reorder) only hands the back (detect,
-// deliver) what is in the batch, the health monitor's counts and the
-// reorder bound included, so front(b1), front(b2) || back(b1), back(b2)
-// gives the same output as Exec(b1), Exec(b2). Each half is not safe for
-// concurrent use with itself.
+// execFront runs the stages before detection. They hand detection only
+// what is in the batch, the health monitor's counts and the reorder bound
+// included, so that detection and delivery may run on an earlier batch
+// meanwhile (Staged).
 func (p *Pipeline) execFront(ctx context.Context, b *Batch) error {
 	return MultiStage{p.Normalize, p.Reorder}.Exec(ctx, b)
-}
-
-func (p *Pipeline) execBack(ctx context.Context, b *Batch) error {
-	return MultiStage{p.Detect, p.Deliver}.Exec(ctx, b)
 }
 
 // Summary is what a pipeline did, for the end-of-run report and metrics.

@@ -175,9 +175,9 @@ func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayO
 // same merge, so the same entries give the same events whichever way
 // they come in. It closes the inputs.
 //
-// Three kinds of goroutine share the work: one per input reads and
-// parses; this one merges, commits and reorders a batch; another detects
-// and delivers the batch before (see Pipeline.execFront).
+// The work runs side by side: each input is read and parsed on its own
+// goroutine; this one merges, commits and reorders; detection and delivery
+// run on consecutive batches behind it (see Staged).
 func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayOptions) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var readers sync.WaitGroup
@@ -193,11 +193,10 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			s.Close()
 		}
 	}()
-	back := startBackHalf(ctx, cancel, p)
+	stages := p.Start(ctx)
 	defer func() { // runs first: the last batches go through before cancel
-		// the back half's error is the cause of a cancellation here
-		if berr := back.stop(); berr != nil {
-			err = berr
+		if serr := stages.Close(); serr != nil {
+			err = serr // a stage's error is the cause
 		}
 	}()
 	bs := opt.BatchSize
@@ -232,10 +231,10 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			b.DeadLetters[i].Received = schemas.Time{Time: maxSeen}
 		}
 		pending = 0
-		if err := p.execFront(ctx, b); err != nil {
+		var err error
+		if b, err = stages.Exec(ctx, b); err != nil {
 			return err
 		}
-		b = back.handOver(b)
 		if opt.Progress != nil {
 			var n int64
 			for _, s := range sources {
@@ -303,48 +302,3 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 	return flush(true)
 }
 
-// backHalf runs Pipeline.execBack on the batches handed over, in order,
-// on a goroutine of its own.
-type backHalf struct {
-	batches chan *Batch
-	free    chan *Batch
-	done    chan error
-	stopped bool
-}
-
-func startBackHalf(ctx context.Context, cancel context.CancelFunc, p *Pipeline) *backHalf {
-	h := &backHalf{batches: make(chan *Batch, 1), free: make(chan *Batch, 2), done: make(chan error, 1)}
-	h.free <- &Batch{}
-	h.free <- &Batch{}
-	go func() {
-		var err error
-		for b := range h.batches {
-			if err == nil {
-				if err = p.execBack(ctx, b); err != nil {
-					cancel() // the merge stops at its next entry
-				}
-			}
-			b.Reset()
-			h.free <- b
-		}
-		h.done <- err
-	}()
-	return h
-}
-
-// handOver queues b for the back half and returns an empty batch to fill.
-func (h *backHalf) handOver(b *Batch) *Batch {
-	h.batches <- b
-	return <-h.free
-}
-
-// stop waits until every batch handed over is through and returns the
-// back half's first error.
-func (h *backHalf) stop() error {
-	if h.stopped {
-		return nil
-	}
-	h.stopped = true
-	close(h.batches)
-	return <-h.done
-}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,8 @@ type consumer struct {
 	stopAfter int64
 
 	pipe      *pipeline.Pipeline
+	stages    *pipeline.Staged // pipe's detection and delivery, behind the read loop
+	dctx      context.Context  // the stages' context (deliveries)
 	gen       int
 	mute      *restoreMute
 	processed atomic.Int64
@@ -64,10 +67,11 @@ type aligner interface {
 
 // run consumes until ctx ends (graceful stop) or stopAfter is reached. It
 // returns nil on a graceful stop.
-func (c *consumer) run(ctx context.Context) error {
-	if err := c.reset(); err != nil {
-		return err
-	}
+//
+// The read loop normalizes and reorders each batch; detection and delivery
+// run behind it on the batches before (pipeline.Staged). Every return
+// waits for those to be delivered and acknowledged.
+func (c *consumer) run(ctx context.Context) (err error) {
 	// Deliveries run on dctx: a stop signal (ctx) must not cut a batch
 	// that is being written (its events would be half out and the process
 	// would fail), so dctx ends only drainTimeout after ctx does.
@@ -75,7 +79,17 @@ func (c *consumer) run(ctx context.Context) error {
 	defer dcancel()
 	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(c.drain(), dcancel) })
 	defer stopDrain()
-	var b pipeline.Batch
+	c.dctx = dctx
+	if err := c.reset(); err != nil {
+		return err
+	}
+	defer func() {
+		if serr := c.stages.Close(); serr != nil && err == nil {
+			err = fmt.Errorf("running pipeline: %w", serr)
+		}
+		c.publish()
+	}()
+	b := &pipeline.Batch{}
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -129,39 +143,41 @@ func (c *consumer) run(ctx context.Context) error {
 		}
 		n := int64(len(b.Entries))
 		b.Now = time.Now()
-		if err := c.exec(dctx, &b); err != nil {
+		if b, err = c.exec(dctx, b); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
-			return nil // stopping: what was read is delivered
+			return nil // stopping: what was read is delivered (deferred Close)
 		}
 		if c.processed.Add(n); c.stopAfter > 0 && c.processed.Load() >= c.stopAfter {
 			b.Final = true
 			b.Now = time.Now()
-			return c.exec(dctx, &b)
+			_, err = c.exec(dctx, b)
+			return err
 		}
 	}
 }
 
-func (c *consumer) exec(ctx context.Context, b *pipeline.Batch) error {
-	final := b.Final
+// exec hands b to the pipeline's stages and returns the batch to fill next.
+func (c *consumer) exec(ctx context.Context, b *pipeline.Batch) (*pipeline.Batch, error) {
 	start := time.Now()
-	if err := c.pipe.Exec(ctx, b); err != nil {
-		return fmt.Errorf("running pipeline: %w", err)
+	nb, err := c.stages.Exec(ctx, b)
+	if err != nil {
+		return nb, fmt.Errorf("running pipeline: %w", err)
 	}
-	// Nothing was read while the batch ran (and waited on the sinks): that
-	// time says nothing about the partitions' silence.
+	// Nothing was read while the batch was reordered and handed over (and
+	// waited for a free batch): that time says nothing about the
+	// partitions' silence.
 	c.pipe.Reorder.Stalled(time.Since(start))
-	b.Reset()
 	if a, ok := c.src.(aligner); ok {
 		for _, p := range c.parts {
 			a.ObserveEventTime(p, c.pipe.Reorder.Latest(p))
 		}
 	}
-	if final || time.Since(c.published) >= publishEvery {
+	if time.Since(c.published) >= publishEvery {
 		c.publish()
 	}
-	return nil
+	return nb, nil
 }
 
 // publishEvery is how often the counters are copied for /metrics. The
@@ -174,7 +190,7 @@ const publishEvery = 100 * time.Millisecond
 // iterated the engine's maps during writes, a data race that can kill the
 // process ("concurrent map iteration and map write").
 func (c *consumer) publish() {
-	s, held := c.pipe.Summary(), c.pipe.Reorder.Held()
+	s, held := c.stages.Summary(), c.pipe.Reorder.Held()
 	c.published = time.Now()
 	c.metrics.mu.Lock()
 	c.metrics.summary = func() pipeline.Summary { return s }
@@ -183,11 +199,18 @@ func (c *consumer) publish() {
 }
 
 func (c *consumer) reset() error {
+	if c.stages != nil {
+		// the old pipeline's batches go out before its state is dropped
+		if err := c.stages.Close(); err != nil {
+			return fmt.Errorf("running pipeline: %w", err)
+		}
+	}
 	p, err := c.newPipe()
 	if err != nil {
 		return err
 	}
 	c.pipe = p
+	c.stages = p.Start(c.dctx)
 	c.gen = -1
 	c.mute = newRestoreMute()
 	p.Deliver.SetFilter(c.mute.keep)
@@ -203,6 +226,8 @@ func (c *consumer) reset() error {
 // partition starts with new messages (no commit), nothing is muted in
 // this generation: duplicates, with identical ids, are the safe side.
 type restoreMute struct {
+	// mu: observe runs in the read loop, keep in the delivery stage
+	mu       sync.Mutex
 	margin   time.Duration
 	commit   map[string]time.Time
 	disabled bool
@@ -214,6 +239,8 @@ func newRestoreMute() *restoreMute {
 }
 
 func (m *restoreMute) observe(msg pipeline.Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	src := msg.Topic + "/" + strconv.Itoa(msg.Partition)
 	if !msg.Restored {
 		if _, ok := m.commit[src]; !ok {
@@ -233,6 +260,8 @@ func (m *restoreMute) observe(msg pipeline.Message) {
 }
 
 func (m *restoreMute) keep(ev *schemas.IncidentEvent) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.disabled || len(m.commit) == 0 {
 		return true
 	}
