@@ -301,4 +301,3 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 	finished = true
 	return flush(true)
 }
-
