@@ -31,7 +31,7 @@ type ReorderConfig struct {
 // sources' records interleaved on arrival.
 type ReorderStage struct {
 	cfg     ReorderConfig
-	held    recHeap
+	held    recRuns
 	sources map[string]*sourceState
 	seq     uint64
 	bound   time.Time // everything up to here has been released
