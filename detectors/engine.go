@@ -230,8 +230,8 @@ type run struct {
 	failed   int
 	seenOK   int                 // records seen synced (any producer)
 	signals  []*obs              // run-level failures (not tied to a record)
-	fails    map[recKey]*obs     // per-record failures not (yet) recovered
-	seen     map[uint64]struct{} // entries seen, for duplicate detection
+	fails    map[recKey]*obs // per-record failures not (yet) recovered; nil if none
+	seen     entrySet        // entries seen, for duplicate detection
 	version  int
 	queued   bool
 	queuedAt time.Time
@@ -270,15 +270,14 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			e.stats.Late++
 			return out
 		}
-		r = &run{id: rec.RunID, mb: mb, first: rec.Time, fails: map[recKey]*obs{}, seen: map[uint64]struct{}{}}
+		r = &run{id: rec.RunID, mb: mb, first: rec.Time}
 		mb.runs[rec.RunID] = r
 	}
 	h := e.entryHash(rec)
-	if _, dup := r.seen[h]; dup {
+	if !r.seen.add(h) {
 		e.stats.Duplicates++
 		return out
 	}
-	r.seen[h] = struct{}{}
 	if rec.Time.After(r.lastSeen) {
 		r.lastSeen = rec.Time
 		if !r.ended {
@@ -301,6 +300,9 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			if prev := r.fails[k]; prev != nil && prev.sig.Class == o.sig.Class {
 				prev.count++
 			} else {
+				if r.fails == nil {
+					r.fails = map[recKey]*obs{}
+				}
 				r.fails[k] = o
 			}
 			if o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
@@ -532,7 +534,7 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 	default:
 		// Nothing synced and nothing failed: an empty run says nothing.
 	}
-	r.fails, r.seen, r.signals = nil, nil, nil
+	r.fails, r.seen, r.signals = nil, entrySet{}, nil
 	return out
 }
 
@@ -784,4 +786,44 @@ func compareJoined(a1, a2, b1, b2 string) int {
 		}
 		as, bs = as[n:], bs[n:]
 	}
+}
+
+// entrySet is a set of entry hashes. Most runs log a few dozen entries: a
+// slice scanned linearly costs less than a map's hashing and growth; a
+// long run switches to a map.
+type entrySet struct {
+	small []uint64
+	big   map[uint64]struct{}
+}
+
+const entrySetSmall = 32
+
+// add adds h and reports whether it was new.
+func (s *entrySet) add(h uint64) bool {
+	if s.big != nil {
+		if _, ok := s.big[h]; ok {
+			return false
+		}
+		s.big[h] = struct{}{}
+		return true
+	}
+	for _, x := range s.small {
+		if x == h {
+			return false
+		}
+	}
+	if len(s.small) < entrySetSmall {
+		if s.small == nil {
+			s.small = make([]uint64, 0, 8)
+		}
+		s.small = append(s.small, h)
+		return true
+	}
+	s.big = make(map[uint64]struct{}, 2*entrySetSmall)
+	for _, x := range s.small {
+		s.big[x] = struct{}{}
+	}
+	s.big[h] = struct{}{}
+	s.small = nil
+	return true
 }

@@ -368,3 +368,16 @@ func TestDueHeapPopsInOrder(t *testing.T) {
 		require.True(t, ordered, "item %d (%s %s %s) before item %d (%s %s %s)", i-1, a.at, ka, a.r.id, i, b.at, kb, b.r.id)
 	}
 }
+
+func TestEntrySet(t *testing.T) {
+	var s entrySet
+	for i := uint64(0); i < 100; i++ { // past the switch to a map
+		require.True(t, s.add(i*7919), "first add of %d", i)
+		require.False(t, s.add(i*7919), "second add of %d", i)
+		for j := uint64(0); j <= i; j++ {
+			require.False(t, s.add(j*7919), "%d after %d", j, i)
+		}
+	}
+	require.NotNil(t, s.big)
+	require.Len(t, s.big, 100)
+}
