@@ -228,8 +228,8 @@ type run struct {
 	hasCount bool
 	synced   int
 	failed   int
-	seenOK   int                 // records seen synced (any producer)
-	signals  []*obs              // run-level failures (not tied to a record)
+	seenOK   int             // records seen synced (any producer)
+	signals  []*obs          // run-level failures (not tied to a record)
 	fails    map[recKey]*obs // per-record failures not (yet) recovered; nil if none
 	seen     entrySet        // entries seen, for duplicate detection
 	version  int
