@@ -163,14 +163,14 @@ type mbKey struct{ tenant, mailbox string }
 type mailbox struct {
 	key      mbKey
 	lastSeen time.Time
-	runs     map[string]*run
-	recent   [8]string // ids of runs decided lately, to spot late lines
+	runs     runSet
+	recent   [8]uint64 // hashes of the ids of runs decided lately, to spot late lines
 	recentN  int
 	// streak of consecutive totally failed runs with the same cause
 	streakKey string
 	streak    int
 	templates map[string]struct{}
-	open      map[incKey]*incident
+	open      map[incKey]*incident // nil until one opens
 	// syncedEnd is the end of the latest run decided as having synced
 	// records: a failed run older than it is stale when it is decided.
 	syncedEnd time.Time
@@ -222,7 +222,7 @@ type run struct {
 	first    time.Time
 	lastSeen time.Time
 	end      time.Time
-	endObs   obs // the entry that ended the run (or the last one seen)
+	endRef   runEnd // the entry that ended the run (or the last one seen)
 	ended    bool
 	failedMk bool // run_failed seen
 	hasCount bool
@@ -251,7 +251,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	k := mbKey{rec.Tenant, rec.Mailbox}
 	mb := e.mailboxes[k]
 	if mb == nil {
-		mb = &mailbox{key: k, runs: map[string]*run{}, open: map[incKey]*incident{}}
+		mb = &mailbox{key: k}
 		e.mailboxes[k] = mb
 	}
 	if rec.Time.After(mb.lastSeen) {
@@ -264,14 +264,14 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		}
 		return out
 	}
-	r := mb.runs[rec.RunID]
+	r := mb.runs.get(rec.RunID)
 	if r == nil {
-		if mb.recentlyDecided(rec.RunID) {
+		if mb.recentlyDecided(e.runHash(rec.RunID)) {
 			e.stats.Late++
 			return out
 		}
 		r = &run{id: rec.RunID, mb: mb, first: rec.Time}
-		mb.runs[rec.RunID] = r
+		mb.runs.add(r)
 	}
 	h := e.entryHash(rec)
 	if !r.seen.add(h) {
@@ -281,7 +281,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	if rec.Time.After(r.lastSeen) {
 		r.lastSeen = rec.Time
 		if !r.ended {
-			r.endObs = obs{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
+			r.endRef = runEnd{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
 		}
 	}
 	if rec.Time.Before(r.first) {
@@ -313,7 +313,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		r.ended = true
 		if rec.Time.After(r.end) {
 			r.end = rec.Time
-			r.endObs = obs{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
+			r.endRef = runEnd{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
 		}
 		if rec.Event == schemas.EventRunFailed {
 			r.failedMk = true
@@ -412,9 +412,16 @@ func mix64(h, v uint64) uint64 {
 	return h
 }
 
-func (mb *mailbox) recentlyDecided(id string) bool {
+// runHash is the hash of a run id kept in mailbox.recent: 8 bytes instead
+// of a string (which may hold its whole log entry alive), never 0 (an
+// empty slot).
+func (e *Engine) runHash(id string) uint64 {
+	return maphash.String(e.seed, id) | 1
+}
+
+func (mb *mailbox) recentlyDecided(h uint64) bool {
 	for _, r := range mb.recent {
-		if r == id {
+		if r == h {
 			return true
 		}
 	}
@@ -500,7 +507,7 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 func (e *Engine) sweep() {
 	idle := durOr(e.cfg.IdleEvict, 24*time.Hour)
 	for k, mb := range e.mailboxes {
-		if len(mb.runs) == 0 && len(mb.open) == 0 && mb.streak == 0 && e.now.Sub(mb.lastSeen) > idle {
+		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak == 0 && e.now.Sub(mb.lastSeen) > idle {
 			delete(e.mailboxes, k)
 			e.stats.Evicted++
 		}
@@ -511,8 +518,8 @@ func (e *Engine) sweep() {
 func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	r.decided = true
 	mb := r.mb
-	delete(mb.runs, r.id)
-	mb.recent[mb.recentN%len(mb.recent)] = r.id
+	mb.runs.remove(r)
+	mb.recent[mb.recentN%len(mb.recent)] = e.runHash(r.id)
 	mb.recentN++
 	e.stats.RunsDecided++
 	end := r.end
@@ -826,4 +833,78 @@ func (s *entrySet) add(h uint64) bool {
 	s.big[h] = struct{}{}
 	s.small = nil
 	return true
+}
+
+// runEnd is where a run ended: what a resolution quotes as its evidence.
+type runEnd struct {
+	producer schemas.Producer
+	time     time.Time
+	origin   string
+}
+
+// runSet is a mailbox's undecided runs. A mailbox has one or two at a
+// time: a short slice costs less than a map per mailbox (a million
+// mailboxes are a million maps); one that collects many (runs that never
+// end, garbage run ids) switches to a map.
+type runSet struct {
+	small []*run
+	big   map[string]*run
+}
+
+const runSetSmall = 16
+
+func (s *runSet) len() int {
+	if s.big != nil {
+		return len(s.big)
+	}
+	return len(s.small)
+}
+
+func (s *runSet) get(id string) *run {
+	if s.big != nil {
+		return s.big[id]
+	}
+	for _, r := range s.small {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// add adds r, whose id is not in s.
+func (s *runSet) add(r *run) {
+	if s.big != nil {
+		s.big[r.id] = r
+		return
+	}
+	if len(s.small) < runSetSmall {
+		s.small = append(s.small, r)
+		return
+	}
+	s.big = make(map[string]*run, 2*runSetSmall)
+	for _, x := range s.small {
+		s.big[x.id] = x
+	}
+	s.big[r.id] = r
+	s.small = nil
+}
+
+func (s *runSet) remove(r *run) {
+	if s.big != nil {
+		delete(s.big, r.id)
+		return
+	}
+	for i, x := range s.small {
+		if x == r {
+			last := len(s.small) - 1
+			s.small[i] = s.small[last]
+			s.small[last] = nil
+			s.small = s.small[:last]
+			if last == 0 {
+				s.small = nil // an idle mailbox holds no slice
+			}
+			return
+		}
+	}
 }

@@ -381,3 +381,38 @@ func TestEntrySet(t *testing.T) {
 	require.NotNil(t, s.big)
 	require.Len(t, s.big, 100)
 }
+
+func TestRunSet(t *testing.T) {
+	var s runSet
+	runs := make([]*run, 40)
+	for i := range runs {
+		runs[i] = &run{id: fmt.Sprintf("r%02d", i)}
+	}
+	for i, r := range runs { // past the switch to a map
+		require.Nil(t, s.get(r.id))
+		s.add(r)
+		require.Equal(t, i+1, s.len())
+		for _, x := range runs[:i+1] {
+			require.Same(t, x, s.get(x.id))
+		}
+	}
+	require.NotNil(t, s.big)
+	for i, r := range runs {
+		s.remove(r)
+		require.Nil(t, s.get(r.id))
+		require.Equal(t, len(runs)-i-1, s.len())
+	}
+
+	var small runSet
+	small.add(runs[0])
+	small.add(runs[1])
+	small.add(runs[2])
+	small.remove(runs[0])
+	require.Nil(t, small.get("r00"))
+	require.Same(t, runs[2], small.get("r02"))
+	require.Same(t, runs[1], small.get("r01"))
+	small.remove(runs[1])
+	small.remove(runs[2])
+	require.Zero(t, small.len())
+	require.Nil(t, small.small, "an empty set holds no slice")
+}

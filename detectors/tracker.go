@@ -90,6 +90,9 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 			}
 		}
 		inc.id = incidentID(mb.key, k, cause.time)
+		if mb.open == nil {
+			mb.open = map[incKey]*incident{}
+		}
 		mb.open[k] = inc
 		e.stats.Opened[k.kind+"/"+k.class]++
 		inc.absorb(runID, ev)
@@ -139,8 +142,7 @@ func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out [
 	if at.After(inc.lastSeen) {
 		inc.lastSeen = at
 	}
-	end := r.endObs
-	end.time = at
+	end := obs{producer: r.endRef.producer, time: at, origin: r.endRef.origin}
 	end.message = "run " + r.id + " synced records without " + inc.key.class
 	if end.origin == "" {
 		end.origin = "run:" + r.id
