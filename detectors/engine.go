@@ -251,8 +251,10 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	k := mbKey{rec.Tenant, rec.Mailbox}
 	mb := e.mailboxes[k]
 	if mb == nil {
-		mb = &mailbox{key: k}
-		e.mailboxes[k] = mb
+		// Cloned: the record's strings may share its whole log entry,
+		// which the mailbox must not keep alive.
+		mb = &mailbox{key: mbKey{strings.Clone(k.tenant), strings.Clone(k.mailbox)}}
+		e.mailboxes[mb.key] = mb
 	}
 	if rec.Time.After(mb.lastSeen) {
 		mb.lastSeen = rec.Time
@@ -270,7 +272,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			e.stats.Late++
 			return out
 		}
-		r = &run{id: rec.RunID, mb: mb, first: rec.Time}
+		r = &run{id: strings.Clone(rec.RunID), mb: mb, first: rec.Time}
 		mb.runs.add(r)
 	}
 	h := e.entryHash(rec)

@@ -64,15 +64,15 @@ func parseC4CCJSON(b []byte, off int, rec *schemas.LogRecord) error {
 		case "level":
 			level, levelSet = v, true
 		case "logger":
-			rec.Logger, err = p.internScalar(v, "logger")
+			rec.Logger, err = p.scalarText(v, "logger")
 		case "tenant":
-			rec.Tenant, err = p.internScalar(v, "tenant")
+			rec.Tenant, err = p.scalarText(v, "tenant")
 		case "mailbox":
-			rec.Mailbox, err = p.internScalar(v, "mailbox")
+			rec.Mailbox, err = p.scalarText(v, "mailbox")
 		case "runId", "run", "run_id":
-			rec.RunID, err = p.internScalar(v, "runId")
+			rec.RunID, err = p.scalarText(v, "runId")
 		case "recordType":
-			rec.RecordType, err = p.internScalar(v, "recordType")
+			rec.RecordType, err = p.scalarText(v, "recordType")
 		case "recordId":
 			rec.RecordID, err = p.scalarText(v, "recordId")
 		case "message":
@@ -86,7 +86,7 @@ func parseC4CCJSON(b []byte, off int, rec *schemas.LogRecord) error {
 		case "http.status":
 			status = p.status(v, "http.status", rec, status)
 		case "http.method":
-			rec.SetAttr("http.method", p.internText(v))
+			rec.SetAttr("http.method", p.text(v))
 		case "http.url":
 			rec.SetAttr("http.url", p.text(v))
 		default:
@@ -153,7 +153,7 @@ func (p *jsonParser) http(obj jsonValue, rec *schemas.LogRecord, status int) (in
 		case "status":
 			status = p.status(v, "http.status", rec, status)
 		case "method":
-			rec.SetAttr("http.method", p.internText(v))
+			rec.SetAttr("http.method", p.text(v))
 		case "url":
 			rec.SetAttr("http.url", p.text(v))
 		default:
@@ -488,14 +488,6 @@ func (p *jsonParser) text(v jsonValue) string {
 	return p.txt.sub(v.s, v.e)
 }
 
-// internText is text, interned.
-func (p *jsonParser) internText(v jsonValue) string {
-	if v.esc {
-		return jsonUnescape(p.b[v.s:v.e])
-	}
-	return internBytes(p.b[v.s:v.e])
-}
-
 // scalarText is text for a field that must be a scalar: null gives "", an
 // object or array is an error.
 func (p *jsonParser) scalarText(v jsonValue, name string) (string, error) {
@@ -506,17 +498,6 @@ func (p *jsonParser) scalarText(v jsonValue, name string) (string, error) {
 		return "", p.syntax(v.s, "field "+name+" is not a scalar")
 	}
 	return p.text(v), nil
-}
-
-// internScalar is scalarText, interned.
-func (p *jsonParser) internScalar(v jsonValue, name string) (string, error) {
-	switch v.kind {
-	case '0':
-		return "", nil
-	case '{', '[':
-		return "", p.syntax(v.s, "field "+name+" is not a scalar")
-	}
-	return p.internText(v), nil
 }
 
 // internPrefixed interns prefix+key without allocating on a hit.

@@ -45,7 +45,7 @@ func parseLog4net(b []byte, off int, rec *schemas.LogRecord) error {
 		if j < 0 {
 			return syntaxErr(f, off+i, "unclosed [thread]")
 		}
-		rec.SetAttr("thread", internBytes(line[i+1:i+j]))
+		rec.SetAttr("thread", txt.sub(i+1, i+j))
 		i = skipBlanks(line, i+j+1)
 	}
 
@@ -66,7 +66,7 @@ func parseLog4net(b []byte, off int, rec *schemas.LogRecord) error {
 	if !isDashSep(line, i) {
 		gs := i
 		i = tokenEnd(line, i, len(line))
-		rec.Logger = internBytes(line[gs:i])
+		rec.Logger = txt.sub(gs, i)
 		i = skipBlanks(line, i)
 		if !isDashSep(line, i) {
 			return syntaxErr(f, off+i, `missing " - " after logger`)
@@ -97,7 +97,7 @@ func parseLog4net(b []byte, off int, rec *schemas.LogRecord) error {
 	if len(mailbox) == 0 {
 		return missingField(f, "mailbox")
 	}
-	rec.Tenant, rec.Mailbox, rec.RunID = internBytes(tenant), internBytes(mailbox), internBytes(run)
+	rec.Tenant, rec.Mailbox, rec.RunID = txt.subOf(tenant), txt.subOf(mailbox), txt.subOf(run)
 
 	// message
 	ms := skipBlanks(line, i+j+1)

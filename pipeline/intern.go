@@ -5,9 +5,12 @@ import (
 	"sync/atomic"
 )
 
-// The intern cache: strings that repeat from entry to entry (tenant,
-// mailbox, run id, logger, record type, attribute keys) are looked up here
-// instead of being allocated for every entry.
+// The intern cache: attribute keys, which repeat from entry to entry and
+// are not always a plain substring of it ("http." + a JSON key), are
+// looked up here instead of being allocated for every entry. (Field values
+// such as tenant, mailbox or run id are substrings of the entry's one
+// string copy, which costs nothing; whoever keeps one long, as the
+// detection engine does for a mailbox, clones it.)
 //
 // It is a direct-mapped table of internSlots slots indexed by a hash of the
 // bytes: a hit costs a hash and a compare and allocates nothing; a miss

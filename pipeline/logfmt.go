@@ -74,19 +74,19 @@ func parseLogfmt(b []byte, off int, rec *schemas.LogRecord) error {
 		case "level":
 			level = v
 		case "component":
-			rec.Logger = lfIntern(b, v)
+			rec.Logger = lfText(&txt, v)
 		case "tenant":
-			rec.Tenant = lfIntern(b, v)
+			rec.Tenant = lfText(&txt, v)
 		case "mailbox":
-			rec.Mailbox = lfIntern(b, v)
+			rec.Mailbox = lfText(&txt, v)
 		case "run":
-			rec.RunID = lfIntern(b, v)
+			rec.RunID = lfText(&txt, v)
 		case "event":
 			event = v
 		case "record":
 			rec.RecordID = lfText(&txt, v)
 		case "record_type":
-			rec.RecordType = lfIntern(b, v)
+			rec.RecordType = lfText(&txt, v)
 		case "msg":
 			rec.Body = lfText(&txt, v)
 		case "synced":
@@ -190,14 +190,6 @@ func lfText(txt *entryText, v lfValue) string {
 		return lfUnescape(txt.b[v.s:v.e])
 	}
 	return txt.sub(v.s, v.e)
-}
-
-// lfIntern returns a value as an interned string.
-func lfIntern(b []byte, v lfValue) string {
-	if v.esc {
-		return lfUnescape(b[v.s:v.e])
-	}
-	return internBytes(b[v.s:v.e])
 }
 
 // lfUnescape decodes \" \\ \n \r \t in a quoted value; any other backslash

@@ -307,6 +307,16 @@ func (t *entryText) sub(i, j int) string {
 	return t.s[i:j]
 }
 
+// subOf returns s, a subslice of t.b, as a string sharing the entry's
+// copy. (Its offset in t.b is the difference of their capacities.)
+func (t *entryText) subOf(s []byte) string {
+	i := cap(t.b) - cap(s)
+	if len(s) == 0 || i < 0 || i+len(s) > len(t.b) {
+		return string(s) // not a subslice of t.b (or empty)
+	}
+	return t.sub(i, i+len(s))
+}
+
 // parseInt reads a non-negative decimal integer of at most 9 digits.
 func parseInt(b []byte) (int, bool) {
 	if len(b) == 0 || len(b) > 9 {
