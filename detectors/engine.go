@@ -449,7 +449,7 @@ func (e *Engine) schedule(r *run) {
 	}
 	r.version++
 	r.queued, r.queuedAt = true, d
-	e.due.push(dueItem{at: d, r: r, version: r.version})
+	e.due.push(dueItem{at: instantOf(d), r: r, version: r.version})
 }
 
 // Advance moves the event-time clock to t and decides every run whose
@@ -460,7 +460,8 @@ func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.Inc
 		return out
 	}
 	e.now = t
-	for len(e.due) > 0 && e.due[0].at.Before(t) {
+	ti := instantOf(t)
+	for len(e.due) > 0 && e.due[0].at.before(ti) {
 		it := e.due.pop()
 		if it.version != it.r.version || it.r.decided {
 			continue // superseded
@@ -706,7 +707,7 @@ func (r *run) evidenceOf(class string) []*obs {
 }
 
 type dueItem struct {
-	at      time.Time
+	at      instant
 	r       *run
 	version int
 }
@@ -718,8 +719,8 @@ type dueItem struct {
 type dueHeap []dueItem
 
 func (h dueHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+	if h[i].at != h[j].at {
+		return h[i].at.before(h[j].at)
 	}
 	a, b := h[i].r, h[j].r
 	if a.mb.key != b.mb.key {
@@ -909,4 +910,18 @@ func (s *runSet) remove(r *run) {
 			return
 		}
 	}
+}
+
+// instant is a time.Time as two integers: exact for every year (unlike
+// UnixNano), and compared without time.Time's monotonic and location
+// handling, in the due heap's hot loop.
+type instant struct {
+	sec  int64
+	nsec int32
+}
+
+func instantOf(t time.Time) instant { return instant{t.Unix(), int32(t.Nanosecond())} }
+
+func (a instant) before(b instant) bool {
+	return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 }

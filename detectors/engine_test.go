@@ -349,7 +349,7 @@ func TestDueHeapPopsInOrder(t *testing.T) {
 	var items []dueItem
 	for i := range 500 {
 		mb := &mailbox{key: mbKey{fmt.Sprintf("t-%d", i%7), fmt.Sprintf("m%d@x.com", i%13)}}
-		items = append(items, dueItem{at: base.Add(time.Duration(i*7919%37) * time.Second), r: &run{id: fmt.Sprintf("r%03d", i), mb: mb}})
+		items = append(items, dueItem{at: instantOf(base.Add(time.Duration(i*7919%37) * time.Second)), r: &run{id: fmt.Sprintf("r%03d", i), mb: mb}})
 	}
 	var h dueHeap
 	for _, it := range items {
@@ -364,7 +364,7 @@ func TestDueHeapPopsInOrder(t *testing.T) {
 		a, b := got[i-1], got[i]
 		ka := a.r.mb.key.tenant + "/" + a.r.mb.key.mailbox
 		kb := b.r.mb.key.tenant + "/" + b.r.mb.key.mailbox
-		ordered := a.at.Before(b.at) || a.at.Equal(b.at) && (ka < kb || ka == kb && a.r.id < b.r.id)
+		ordered := a.at.before(b.at) || a.at == b.at && (ka < kb || ka == kb && a.r.id < b.r.id)
 		require.True(t, ordered, "item %d (%s %s %s) before item %d (%s %s %s)", i-1, a.at, ka, a.r.id, i, b.at, kb, b.r.id)
 	}
 }
@@ -415,4 +415,18 @@ func TestRunSet(t *testing.T) {
 	small.remove(runs[2])
 	require.Zero(t, small.len())
 	require.Nil(t, small.small, "an empty set holds no slice")
+}
+
+func TestInstantOrder(t *testing.T) {
+	times := []time.Time{
+		{}, time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(1677, 1, 1, 0, 0, 0, 0, time.UTC),
+		t0, t0.Add(1), t0.Add(time.Second), t0.Add(-1), time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+	}
+	for _, a := range times {
+		for _, b := range times {
+			require.Equal(t, a.Before(b), instantOf(a).before(instantOf(b)), "%s before %s", a, b)
+			require.Equal(t, a.Equal(b), instantOf(a) == instantOf(b), "%s equal %s", a, b)
+		}
+	}
 }
