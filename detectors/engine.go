@@ -610,6 +610,9 @@ func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []sche
 	if end.After(mb.syncedEnd) {
 		mb.syncedEnd = end
 	}
+	if len(fails) == 0 && len(r.signals) == 0 && len(mb.open) == 0 {
+		return out // the common case: a clean run, nothing to resolve
+	}
 	classes := map[string]bool{}
 	for _, o := range r.signals {
 		classes[o.sig.Class] = true
@@ -661,6 +664,9 @@ func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []sche
 }
 
 func (r *run) sortedFails() []*obs {
+	if len(r.fails) == 0 {
+		return nil
+	}
 	out := make([]*obs, 0, len(r.fails))
 	for _, o := range r.fails {
 		out = append(out, o)
