@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"time"
 
@@ -277,15 +278,50 @@ func prepareEntry(entry []byte, f Format) ([]byte, int, error) {
 	if len(b) == 0 {
 		return nil, 0, parseErr(f, 0, "empty entry")
 	}
-	for i := 0; i < len(b) && i < binaryProbe; i++ {
-		if c := b[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-			return nil, 0, parseErr(f, off+i, "binary data")
-		}
+	if i := controlByte(b[:min(len(b), binaryProbe)]); i >= 0 {
+		return nil, 0, parseErr(f, off+i, "binary data")
 	}
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		return nil, 0, parseErr(f, off+i, "binary data")
 	}
 	return b, off, nil
+}
+
+// controlByte returns the index of the first control character of b other
+// than tab, LF and CR (DEL included), or -1. It tests 8 bytes at a time:
+// the words of a text line have none of the bytes looked for, and only a
+// word that may have one is looked at byte by byte.
+func controlByte(b []byte) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		del := x ^ 0x7f7f7f7f7f7f7f7f
+		// a high bit set where a byte is < 0x20, or is 0x7f (exact as to
+		// whether any is; the position is found below)
+		if ((x-0x20*ones)&^x|(del-ones)&^del)&high == 0 {
+			continue
+		}
+		if j := controlByteSlow(b[i : i+8]); j >= 0 {
+			return i + j
+		}
+	}
+	if j := controlByteSlow(b[i:]); j >= 0 {
+		return i + j
+	}
+	return -1
+}
+
+func controlByteSlow(b []byte) int {
+	for i, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return i
+		}
+	}
+	return -1
 }
 
 // entryText hands out strings that are slices of one copy of the entry,

@@ -233,3 +233,26 @@ func TestNormalizeConcurrent(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+func TestControlByte(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for pos := -1; pos < n; pos++ {
+			for _, bad := range []byte{0, 1, 0x1f, 0x7f} {
+				b := bytes.Repeat([]byte("aZ \t\r\n~\x80\xff"), 5)[:n]
+				want := -1
+				if pos >= 0 {
+					b = append([]byte{}, b...)
+					b[pos] = bad
+					want = pos
+					for i := range pos { // an earlier control byte wins
+						if c := b[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+							want = i
+							break
+						}
+					}
+				}
+				require.Equal(t, want, controlByte(b), "n=%d pos=%d bad=%#x %q", n, pos, bad, b)
+			}
+		}
+	}
+}
