@@ -21,7 +21,8 @@ func TestRecHeapOrder(t *testing.T) {
 	var held []Record // the reference: what the heap holds, sorted on pop
 	pop := func() {
 		slices.SortStableFunc(held, cmpRecord)
-		got := h.pop()
+		var got Record
+		h.popInto(&got)
 		require.Equal(t, held[0].seq, got.seq)
 		require.Equal(t, held[0].Body, got.Body)
 		held = held[1:]
@@ -34,7 +35,7 @@ func TestRecHeapOrder(t *testing.T) {
 		rec := Record{tie: uint64(r.IntN(4)), seq: seq, Source: "s"}
 		rec.Time = tm
 		rec.Body = tm.String()
-		h.push(rec)
+		h.push(&rec)
 		held = append(held, rec)
 		if r.IntN(3) == 0 {
 			pop()
@@ -79,7 +80,8 @@ func TestRecRunsOrder(t *testing.T) {
 		pops := 0
 		pop := func() { // held is kept sorted
 			require.Equal(t, unixNano(held[0].Time), h.minTime())
-			got := h.pop()
+			var got Record
+		h.popInto(&got)
 			require.Equal(t, held[0].seq, got.seq, "pop %d", pops)
 			require.Equal(t, held[0].Body, got.Body)
 			held = held[1:]
@@ -101,7 +103,7 @@ func TestRecRunsOrder(t *testing.T) {
 			rec := Record{tie: uint64(r.IntN(4)), seq: seq, Source: fmt.Sprint("src-", src)}
 			rec.Time = tm
 			rec.Body = tm.String()
-			h.push(rec)
+			h.push(&rec)
 			at, _ := slices.BinarySearchFunc(held, rec, cmpRecord)
 			held = slices.Insert(held, at, rec)
 			require.Equal(t, len(held), h.len())

@@ -47,7 +47,7 @@ func (h *recRuns) minTime() int64 {
 	return min(h.heads[0].key.t, h.over.minTime())
 }
 
-func (h *recRuns) push(r Record) {
+func (h *recRuns) push(r *Record) {
 	h.n++
 	k := recKey{t: unixNano(r.Time), tie: r.tie, seq: r.seq}
 	q := h.last
@@ -72,13 +72,15 @@ func (h *recRuns) push(r Record) {
 	}
 }
 
-func (h *recRuns) pop() Record {
+// popInto moves the first record into dst; len() > 0.
+func (h *recRuns) popInto(dst *Record) {
 	h.n--
 	if len(h.heads) == 0 || h.over.len() > 0 && h.over.keys[0].less(&h.heads[0].key) {
-		return h.over.pop()
+		h.over.popInto(dst)
+		return
 	}
 	q := h.heads[0].run
-	r := q.recs[q.head]
+	*dst = q.recs[q.head]
 	q.recs[q.head] = Record{} // drop references for the GC
 	q.head = (q.head + 1) & (len(q.recs) - 1)
 	q.n--
@@ -95,15 +97,14 @@ func (h *recRuns) pop() Record {
 		h.heads[0].key = q.keys[q.head]
 	}
 	h.siftDownHead(0)
-	return r
 }
 
-func (q *recRun) append(r Record, k recKey) {
+func (q *recRun) append(r *Record, k recKey) {
 	if q.n == len(q.recs) {
 		q.grow()
 	}
 	i := (q.head + q.n) & (len(q.recs) - 1)
-	q.recs[i], q.keys[i] = r, k
+	q.recs[i], q.keys[i] = *r, k
 	q.n++
 	q.lastKey = k
 }

@@ -129,12 +129,20 @@ func (s *ReorderStage) Late() int64 { return s.late }
 // Exec takes b.Records (in arrival order) and replaces them with the
 // records now released, in event-time order, whose acks join b.Acks.
 func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
+	// Records are moved by pointer (a Record is some 300 bytes), and
+	// consecutive records of one source look it up once.
+	var (
+		st      *sourceState
+		stOfSrc string
+	)
 	for i := range b.Records {
-		r := b.Records[i]
-		st := s.sources[r.Source]
-		if st == nil {
-			st = &sourceState{}
-			s.sources[r.Source] = st
+		r := &b.Records[i]
+		if st == nil || r.Source != stOfSrc {
+			if st = s.sources[r.Source]; st == nil {
+				st = &sourceState{}
+				s.sources[r.Source] = st
+			}
+			stOfSrc = r.Source
 		}
 		if r.Time.After(st.latest) {
 			st.latest = r.Time
@@ -161,8 +169,9 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 			break
 		}
 		over--
-		r := s.held.pop()
-		b.Records = append(b.Records, r)
+		b.Records = append(b.Records, Record{})
+		r := &b.Records[len(b.Records)-1]
+		s.held.popInto(r)
 		if r.Ack != nil {
 			b.Acks = append(b.Acks, r.Ack)
 		}
@@ -276,15 +285,15 @@ func (h *recHeap) len() int { return len(h.keys) }
 // minTime is the event time (Unix ns) of the first record; len() > 0.
 func (h *recHeap) minTime() int64 { return h.keys[0].t }
 
-func (h *recHeap) push(r Record) {
+func (h *recHeap) push(r *Record) {
 	var slot int32
 	if n := len(h.free); n > 0 {
 		slot = h.free[n-1]
 		h.free = h.free[:n-1]
-		h.slab[slot] = r
+		h.slab[slot] = *r
 	} else {
 		slot = int32(len(h.slab))
-		h.slab = append(h.slab, r)
+		h.slab = append(h.slab, *r)
 	}
 	h.keys = append(h.keys, recKey{t: unixNano(r.Time), tie: r.tie, seq: r.seq, slot: slot})
 	// sift up
@@ -300,7 +309,8 @@ func (h *recHeap) push(r Record) {
 	}
 }
 
-func (h *recHeap) pop() Record {
+// popInto moves the first record into dst; len() > 0.
+func (h *recHeap) popInto(dst *Record) {
 	k := h.keys
 	top := k[0]
 	n := len(k) - 1
@@ -324,8 +334,7 @@ func (h *recHeap) pop() Record {
 		k[i], k[m] = k[m], k[i]
 		i = m
 	}
-	r := h.slab[top.slot]
+	*dst = h.slab[top.slot]
 	h.slab[top.slot] = Record{} // drop references for the GC
 	h.free = append(h.free, top.slot)
-	return r
 }
