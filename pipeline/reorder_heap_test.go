@@ -81,7 +81,7 @@ func TestRecRunsOrder(t *testing.T) {
 		pop := func() { // held is kept sorted
 			require.Equal(t, unixNano(held[0].Time), h.minTime())
 			var got Record
-		h.popInto(&got)
+			h.popInto(&got)
 			require.Equal(t, held[0].seq, got.seq, "pop %d", pops)
 			require.Equal(t, held[0].Body, got.Body)
 			held = held[1:]
