@@ -45,11 +45,32 @@ type consumer struct {
 	gen       int
 	mute      *restoreMute
 	processed atomic.Int64
-	published time.Time // when the counters were last handed to metrics
-	parts     []string  // the partitions of generation gen
+	published time.Time                 // when the counters were last handed to metrics
+	parts     []string                  // the partitions of generation gen
+	srcNames  map[topicPartition]string // "topic/partition", made once each
+	obuf      []byte                    // an origin being formatted
 	// drainTimeout bounds the delivery of the batch in flight once the
 	// run is asked to stop. Default: 10s.
 	drainTimeout time.Duration
+}
+
+type topicPartition struct {
+	topic     string
+	partition int
+}
+
+// sourceName is "topic/partition", the reorder stage's source name.
+func (c *consumer) sourceName(topic string, partition int) string {
+	k := topicPartition{topic, partition}
+	if s, ok := c.srcNames[k]; ok {
+		return s
+	}
+	if c.srcNames == nil {
+		c.srcNames = map[topicPartition]string{}
+	}
+	s := topic + "/" + strconv.Itoa(partition)
+	c.srcNames[k] = s
+	return s
 }
 
 func (c *consumer) drain() time.Duration {
@@ -120,12 +141,13 @@ func (c *consumer) run(ctx context.Context) (err error) {
 					c.pipe.Reorder.AddSource(p, time.Now())
 				}
 			}
-			c.mute.observe(msg)
-			src := msg.Topic + "/" + strconv.Itoa(msg.Partition)
+			src := c.sourceName(msg.Topic, msg.Partition)
+			c.mute.observe(msg, src)
+			c.obuf = strconv.AppendInt(append(append(c.obuf[:0], src...), '/'), msg.Offset, 10)
 			b.Entries = append(b.Entries, pipeline.Entry{
 				Source: src,
 				Raw:    msg.Value,
-				Origin: src + "/" + strconv.FormatInt(msg.Offset, 10),
+				Origin: string(c.obuf), // "topic/partition/offset", one allocation
 				Ack:    ack,
 			})
 		}
@@ -238,10 +260,9 @@ func newRestoreMute() *restoreMute {
 	return &restoreMute{margin: 15 * time.Minute, commit: map[string]time.Time{}}
 }
 
-func (m *restoreMute) observe(msg pipeline.Message) {
+func (m *restoreMute) observe(msg pipeline.Message, src string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	src := msg.Topic + "/" + strconv.Itoa(msg.Partition)
 	if !msg.Restored {
 		if _, ok := m.commit[src]; !ok {
 			m.disabled = true
