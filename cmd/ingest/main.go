@@ -107,7 +107,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.Lateness, "lateness", c.Lateness, "how long after a run's end its lines still count")
 	fs.DurationVar(&c.RunTimeout, "run-timeout", c.RunTimeout, "a run with no end line is over after this much event time of silence")
 	fs.IntVar(&c.ConsecutiveRuns, "consecutive-runs", c.ConsecutiveRuns, "failed runs in a row that make a run-dependent class a sync error")
-	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be")
+	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be; also the floor of detection latency (an incident is published about this long after its log line: 2s default, 50ms for p99 < 100 ms)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "bound of the graceful stop")
