@@ -110,9 +110,13 @@ type Engine struct {
 	now       time.Time // event-time clock
 	lastSweep time.Time
 	mailboxes map[mbKey]*mailbox
-	due       dueHeap
-	seed      maphash.Seed
-	stats     Stats
+	// Runs are decided in due order from the heap and the queue merged:
+	// an item later than every queued one is queued (O(1): a new run's
+	// timeout, nearly always), any other goes to the heap.
+	due   dueHeap
+	dueQ  dueQueue
+	seed  maphash.Seed
+	stats Stats
 }
 
 // NewEngine builds an engine.
@@ -449,7 +453,12 @@ func (e *Engine) schedule(r *run) {
 	}
 	r.version++
 	r.queued, r.queuedAt = true, d
-	e.due.push(dueItem{at: instantOf(d), r: r, version: r.version})
+	it := dueItem{at: instantOf(d), r: r, version: r.version}
+	if n := len(e.dueQ.items); n == e.dueQ.head || dueLess(&e.dueQ.items[n-1], &it) {
+		e.dueQ.push(it) // in order: the common case of a new run's timeout
+		return
+	}
+	e.due.push(it)
 }
 
 // Advance moves the event-time clock to t and decides every run whose
@@ -461,8 +470,20 @@ func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.Inc
 	}
 	e.now = t
 	ti := instantOf(t)
-	for len(e.due) > 0 && e.due[0].at.before(ti) {
-		it := e.due.pop()
+decide:
+	for {
+		// the least of the heap's top and the queue's head, if due
+		var it dueItem
+		inHeap := len(e.due) > 0 && e.due[0].at.before(ti)
+		inQueue := e.dueQ.len() > 0 && e.dueQ.first().at.before(ti)
+		switch {
+		case inHeap && (!inQueue || dueLess(&e.due[0], e.dueQ.first())):
+			it = e.due.pop()
+		case inQueue:
+			it = e.dueQ.pop()
+		default:
+			break decide
+		}
 		if it.version != it.r.version || it.r.decided {
 			continue // superseded
 		}
@@ -485,7 +506,7 @@ func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.Inc
 // known). Used at the end of a replay.
 func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	var ended []*run
-	for _, it := range e.due {
+	for _, it := range append(e.due[:len(e.due):len(e.due)], e.dueQ.items[e.dueQ.head:]...) {
 		if it.version == it.r.version && !it.r.decided && it.r.ended {
 			ended = append(ended, it.r)
 		}
@@ -724,15 +745,42 @@ type dueItem struct {
 // container/heap: no boxing of items into interfaces on every push.
 type dueHeap []dueItem
 
-func (h dueHeap) less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at.before(h[j].at)
+func (h dueHeap) less(i, j int) bool { return dueLess(&h[i], &h[j]) }
+
+func dueLess(x, y *dueItem) bool {
+	if x.at != y.at {
+		return x.at.before(y.at)
 	}
-	a, b := h[i].r, h[j].r
+	a, b := x.r, y.r
 	if a.mb.key != b.mb.key {
 		return compareKeys(a.mb.key, b.mb.key) < 0
 	}
 	return a.id < b.id
+}
+
+// dueQueue is a FIFO of dueItems pushed in due order.
+type dueQueue struct {
+	items []dueItem
+	head  int
+}
+
+func (q *dueQueue) len() int        { return len(q.items) - q.head }
+func (q *dueQueue) first() *dueItem { return &q.items[q.head] }
+func (q *dueQueue) push(it dueItem) { q.items = append(q.items, it) }
+
+func (q *dueQueue) pop() dueItem {
+	it := q.items[q.head]
+	q.items[q.head] = dueItem{}
+	q.head++
+	switch {
+	case q.head == len(q.items):
+		q.items, q.head = q.items[:0], 0
+	case q.head >= 1024 && 2*q.head >= len(q.items):
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	return it
 }
 
 func (h *dueHeap) push(it dueItem) {

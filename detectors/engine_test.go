@@ -430,3 +430,27 @@ func TestInstantOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestDueQueueFIFO(t *testing.T) {
+	var q dueQueue
+	next, want := 0, 0
+	for round := range 50 {
+		for range 100 + round*37 { // past the compaction threshold
+			q.push(dueItem{version: next})
+			next++
+		}
+		for range 90 + round*30 {
+			require.Equal(t, want, q.first().version)
+			require.Equal(t, want, q.pop().version)
+			want++
+		}
+		require.Equal(t, next-want, q.len())
+		require.LessOrEqual(t, q.head, len(q.items))
+	}
+	for q.len() > 0 {
+		require.Equal(t, want, q.pop().version)
+		want++
+	}
+	require.Equal(t, next, want)
+	require.Zero(t, q.head, "an emptied queue starts over")
+}
