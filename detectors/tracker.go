@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/syncwatch/syncwatch/schemas"
@@ -127,7 +128,7 @@ func (inc *incident) absorbQuiet(ev []*obs) {
 		}
 		if o.recordID != "" {
 			if _, ok := inc.records[o.recordID]; !ok && len(inc.records) < maxRecordsCounted {
-				inc.records[o.recordID] = struct{}{}
+				inc.records[strings.Clone(o.recordID)] = struct{}{} // not its whole log entry
 				if len(inc.samples) < 5 {
 					inc.samples = append(inc.samples, o.recordID)
 				}
