@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -75,7 +76,7 @@ type chunk struct {
 // replaySource is a source being read and parsed on its own goroutine.
 type replaySource struct {
 	EntryReader
-	chunks chan chunk
+	chunks chan chan chunk // in the source's order; each is filled once
 	free   chan []Normalized
 	cur    []Normalized // the chunk being merged
 	pos    int
@@ -85,18 +86,71 @@ type replaySource struct {
 	latest time.Time // event time of the last record merged
 }
 
-// read scans and parses the source's entries on its own goroutine: with
-// several cores, parsing runs beside detection.
+// read scans the source's entries on its own goroutine and parses them in
+// chunks: with several cores, on parse workers of its own (a chunk each,
+// handed to the merge in the source's order), so that parsing one large
+// file spreads over the cores beside detection; with one core, inline.
 func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 	defer close(rs.chunks)
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 {
+		rs.readInline(ctx, norm)
+		return
+	}
+	type job struct {
+		raw *rawChunk
+		out chan chunk
+	}
+	jobs := make(chan job, workers)
+	rawFree := make(chan *rawChunk, chunksAhead+workers+1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(jobs)
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				items := rs.items()
+				for k := range j.raw.entries {
+					items = append(items, Normalized{})
+					norm.Parse(&j.raw.entries[k], &items[len(items)-1])
+				}
+				j.out <- chunk{items: items, err: j.raw.err, done: j.raw.done}
+				select {
+				case rawFree <- j.raw:
+				default:
+				}
+			}
+		})
+	}
 	for {
-		var items []Normalized
+		var rc *rawChunk
 		select {
-		case items = <-rs.free:
+		case rc = <-rawFree:
 		default:
-			items = make([]Normalized, 0, chunkSize)
+			rc = &rawChunk{}
 		}
-		items = items[:0]
+		rc.read(ctx, rs.EntryReader)
+		out := make(chan chunk, 1)
+		select {
+		case rs.chunks <- out: // its place in the order, before it is parsed
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case jobs <- job{rc, out}:
+		case <-ctx.Done():
+			return
+		}
+		if rc.done {
+			return
+		}
+	}
+}
+
+// readInline reads and parses on the reader's goroutine.
+func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
+	for {
+		items := rs.items()
 		c := chunk{}
 		var en Entry
 		for len(items) < chunkSize {
@@ -111,14 +165,62 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 			norm.Parse(&en, &items[len(items)-1])
 		}
 		c.items = items
+		out := make(chan chunk, 1)
+		out <- c
 		select {
-		case rs.chunks <- c:
+		case rs.chunks <- out:
 		case <-ctx.Done():
 			return
 		}
 		if c.done {
 			return
 		}
+	}
+}
+
+// items returns an empty slice for a chunk's parsed entries, reusing one
+// the merge is done with when there is one.
+func (rs *replaySource) items() []Normalized {
+	select {
+	case items := <-rs.free:
+		return items[:0]
+	default:
+		return make([]Normalized, 0, chunkSize)
+	}
+}
+
+// rawChunk is up to chunkSize entries read from a source, their bytes
+// copied into one buffer (a reader's buffer is valid only until its next
+// read), waiting to be parsed.
+type rawChunk struct {
+	entries []Entry
+	buf     []byte
+	err     error // reading failed after entries
+	done    bool  // the source ends after entries
+}
+
+func (rc *rawChunk) read(ctx context.Context, r EntryReader) {
+	clear(rc.entries)
+	rc.entries, rc.buf, rc.err, rc.done = rc.entries[:0], rc.buf[:0], nil, false
+	var en Entry
+	for len(rc.entries) < chunkSize {
+		if err := r.ReadEntry(ctx, &en); err != nil {
+			if !errors.Is(err, io.EOF) {
+				rc.err = err
+			}
+			rc.done = true
+			break
+		}
+		rc.buf = append(rc.buf, en.Raw...)
+		rc.entries = append(rc.entries, en)
+	}
+	// Point the entries into the buffer only now: it may have moved as it
+	// grew.
+	off := 0
+	for k := range rc.entries {
+		n := len(rc.entries[k].Raw)
+		rc.entries[k].Raw = rc.buf[off : off+n : off+n]
+		off += n
 	}
 }
 
@@ -140,7 +242,13 @@ func (rs *replaySource) next(ctx context.Context) *Normalized {
 		var c chunk
 		ok := false
 		select {
-		case c, ok = <-rs.chunks:
+		case out, open := <-rs.chunks:
+			if open {
+				select {
+				case c, ok = <-out:
+				case <-ctx.Done():
+				}
+			}
 		case <-ctx.Done():
 		}
 		if !ok { // Replay is ending: cancelled, or the reader gave up
@@ -206,7 +314,7 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 	srcs := make([]*replaySource, len(sources))
 	for i, s := range sources {
 		p.Reorder.AddSource(s.SourceName(), time.Time{})
-		srcs[i] = &replaySource{EntryReader: s, chunks: make(chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
+		srcs[i] = &replaySource{EntryReader: s, chunks: make(chan chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
