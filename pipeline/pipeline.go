@@ -81,10 +81,14 @@ type Summary struct {
 }
 
 // Summary returns the counters so far.
-func (p *Pipeline) Summary() Summary {
+func (p *Pipeline) Summary() Summary { return p.summary(p.Detect.Engine().Stats()) }
+
+// summary is Summary with the detection counters given (Staged passes a
+// copy its detection stage made).
+func (p *Pipeline) summary(detection detectors.Stats) Summary {
 	return Summary{
 		Normalize: p.Normalize.Stats(),
-		Detection: p.Detect.Engine().Stats(),
+		Detection: detection,
 		Events:    p.Deliver.Delivered(),
 		Late:      p.Reorder.Late(),
 	}

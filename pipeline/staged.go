@@ -165,14 +165,7 @@ func (s *Staged) deliver() {
 // Summary returns the counters so far. Unlike Pipeline.Summary it is safe
 // while batches are in flight; the detection counters are at most
 // statsEvery older than the last batch detected.
-func (s *Staged) Summary() Summary {
-	return Summary{
-		Normalize: s.p.Normalize.Stats(),
-		Detection: *s.detection.Load(),
-		Events:    s.p.Deliver.Delivered(),
-		Late:      s.p.Reorder.Late(),
-	}
-}
+func (s *Staged) Summary() Summary { return s.p.summary(*s.detection.Load()) }
 
 // errStagedClosed is returned by Exec after Close.
 var errStagedClosed = errors.New("pipeline stages closed")

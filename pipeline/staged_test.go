@@ -1,0 +1,89 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/loggen"
+)
+
+// TestStagedMatchesExec: the same batches give the same events, in the
+// same order, whether each runs through every stage in turn (Exec) or the
+// stages run side by side on consecutive batches (Staged), health
+// monitor's pipeline incidents and dead letters included.
+func TestStagedMatchesExec(t *testing.T) {
+	dir := t.TempDir()
+	_, err := loggen.WriteDir(dir, loggen.Config{Seed: 11, Mailboxes: 20, Duration: 12 * time.Hour, Dirty: true})
+	require.NoError(t, err)
+	batches := readBatches(t, dir, 333)
+	ctx := context.Background()
+
+	seq, seqMem := newReplayPipeline(t)
+	for _, entries := range batches {
+		b := &pipeline.Batch{Entries: entries}
+		require.NoError(t, seq.Exec(ctx, b))
+	}
+	require.NoError(t, seq.Exec(ctx, &pipeline.Batch{Final: true}))
+
+	par, parMem := newReplayPipeline(t)
+	stages := par.Start(ctx)
+	b := &pipeline.Batch{}
+	for _, entries := range batches {
+		b.Entries = append(b.Entries, entries...)
+		b, err = stages.Exec(ctx, b)
+		require.NoError(t, err)
+	}
+	b.Final = true
+	_, err = stages.Exec(ctx, b)
+	require.NoError(t, err)
+	require.NoError(t, stages.Close())
+
+	want, err := json.Marshal(seqMem.Events())
+	require.NoError(t, err)
+	got, err := json.Marshal(parMem.Events())
+	require.NoError(t, err)
+	require.Greater(t, len(seqMem.Events()), 20, "the corpus must give incidents")
+	require.True(t, string(want) == string(got), "Staged gives other events than Exec")
+	require.Equal(t, seq.Summary(), stages.Summary(), "the counters differ")
+}
+
+// readBatches reads the corpus in dir, the three files' entries
+// interleaved, into batches of n entries (their bytes copied).
+func readBatches(t *testing.T, dir string, n int) [][]pipeline.Entry {
+	t.Helper()
+	srcs, err := pipeline.OpenPaths([]string{filepath.Join(dir, "exchange.log"), filepath.Join(dir, "engine.log"), filepath.Join(dir, "c4cc.jsonl")}, nil, 0)
+	require.NoError(t, err)
+	var all []pipeline.Entry
+	for live := len(srcs); live > 0; {
+		live = 0
+		for _, s := range srcs {
+			var en pipeline.Entry
+			err := s.ReadEntry(context.Background(), &en)
+			if errors.Is(err, io.EOF) {
+				continue
+			}
+			require.NoError(t, err)
+			en.Raw = append([]byte{}, en.Raw...)
+			all = append(all, en)
+			live++
+		}
+	}
+	for _, s := range srcs {
+		s.Close()
+	}
+	var batches [][]pipeline.Entry
+	for len(all) > 0 {
+		k := min(n, len(all))
+		batches = append(batches, all[:k:k])
+		all = all[k:]
+	}
+	return batches
+}
