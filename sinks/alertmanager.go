@@ -191,13 +191,7 @@ func newAlertmanager(cfg AlertmanagerConfig, now func() time.Time) (*Alertmanage
 	u, _ := url.Parse(cfg.URL) // Validate parsed it
 	u = u.JoinPath(alertmanagerAlertsPath)
 	log := cfg.logger().With("component", "alertmanager_sink", "url", safeURL(u))
-	p := newJSONPoster(u, httpRetry{
-		timeout:     orDefault(cfg.Timeout, DefaultHTTPSinkTimeout),
-		budget:      orDefault(cfg.RetryBudget, DefaultHTTPSinkRetryBudget),
-		initial:     DefaultWebhookRetryInitialInterval,
-		max:         DefaultWebhookRetryMaxInterval,
-		maxAttempts: cfg.MaxAttempts,
-	}, nil, log)
+	p := newJSONPoster(u, httpSinkRetry(cfg.Timeout, cfg.RetryBudget, cfg.MaxAttempts), nil, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Alertmanager{cfg: cfg, log: log, poster: p, now: now, open: map[string]amAlert{}, cancel: cancel, done: make(chan struct{})}
 	go a.resendLoop(ctx)

@@ -21,6 +21,19 @@ type httpRetry struct {
 	maxAttempts                   int
 }
 
+// httpSinkRetry is the policy of the Alertmanager and PagerDuty sinks:
+// their Timeout, RetryBudget (defaults for zero) and MaxAttempts, with the
+// webhook's default backoff intervals.
+func httpSinkRetry(timeout, budget time.Duration, maxAttempts int) httpRetry {
+	return httpRetry{
+		timeout:     orDefault(timeout, DefaultHTTPSinkTimeout),
+		budget:      orDefault(budget, DefaultHTTPSinkRetryBudget),
+		initial:     DefaultWebhookRetryInitialInterval,
+		max:         DefaultWebhookRetryMaxInterval,
+		maxAttempts: maxAttempts,
+	}
+}
+
 // jsonPoster POSTs JSON bodies to one URL, retrying 429, 5xx and network
 // errors with exponential backoff and jitter (honouring Retry-After)
 // within a budget. It names the URL by scheme, host and path only; the

@@ -144,13 +144,7 @@ func NewPagerDuty(cfg PagerDutyConfig) (*PagerDuty, error) {
 		log = slog.Default()
 	}
 	log = log.With("component", "pagerduty_sink", "url", safeURL(u))
-	p := newJSONPoster(u, httpRetry{
-		timeout:     orDefault(cfg.Timeout, DefaultHTTPSinkTimeout),
-		budget:      orDefault(cfg.RetryBudget, DefaultHTTPSinkRetryBudget),
-		initial:     DefaultWebhookRetryInitialInterval,
-		max:         DefaultWebhookRetryMaxInterval,
-		maxAttempts: cfg.MaxAttempts,
-	}, nil, log)
+	p := newJSONPoster(u, httpSinkRetry(cfg.Timeout, cfg.RetryBudget, cfg.MaxAttempts), nil, log)
 	return &PagerDuty{cfg: cfg, log: log, poster: p}, nil
 }
 
