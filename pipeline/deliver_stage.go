@@ -17,9 +17,7 @@ type DeliverStage struct {
 	deadLetters sinks.DeadLetterSink
 	filter      func(*schemas.IncidentEvent) bool
 
-	// counters, read by Staged.Summary while the stage runs
-	delivered    atomic.Int64
-	deadLettered atomic.Int64
+	delivered atomic.Int64 // read by Staged.Summary while the stage runs
 }
 
 // NewDeliverStage returns a stage writing to events and, if not nil,
@@ -56,7 +54,6 @@ func (s *DeliverStage) Exec(ctx context.Context, b *Batch) error {
 			return fmt.Errorf("delivering %d dead letters: %w", len(b.DeadLetters), err)
 		}
 	}
-	s.deadLettered.Add(int64(len(b.DeadLetters)))
 	for _, ack := range b.Acks {
 		if err := ack(ctx, nil); err != nil {
 			return fmt.Errorf("acknowledging input: %w", err)
