@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,37 +11,6 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
 )
-
-var entryTime = regexp.MustCompile(`(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})`)
-
-// rewriteEntries rewrites a generated log file entry by entry: fn gets an
-// entry's first line and event time and returns the new line, or false to
-// drop the entry. Continuation lines (stack traces) stay only with an
-// entry kept unchanged.
-func rewriteEntries(t *testing.T, path string, fn func(line string, at time.Time) (string, bool)) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var out strings.Builder
-	same := false
-	for _, line := range strings.SplitAfter(string(b), "\n") {
-		m := entryTime.FindStringSubmatchIndex(line)
-		if m == nil || m[0] > 20 { // not a first line
-			if same {
-				out.WriteString(line)
-			}
-			continue
-		}
-		at, err := time.Parse("2006-01-02T15:04:05", line[m[2]:m[3]]+"T"+line[m[4]:m[5]])
-		require.NoError(t, err)
-		l, keep := fn(line, at)
-		same = keep && l == line
-		if keep {
-			out.WriteString(l)
-		}
-	}
-	require.NoError(t, os.WriteFile(path, []byte(out.String()), 0o644))
-}
 
 // pipelineEvents replays a corpus and returns its pipeline events as
 // "type class producer HH:MM", after checking every event against the
@@ -128,7 +95,7 @@ func TestReplayPipelineIncidents(t *testing.T) {
 		t.Run(test.scenario, func(t *testing.T) {
 			dir := newCorpus(t, loggen.Config{Seed: 11, Mailboxes: 100, Duration: 6 * time.Hour})
 			if test.rewrite != nil {
-				rewriteEntries(t, filepath.Join(dir, test.file), test.rewrite)
+				require.NoError(t, loggen.RewriteEntries(filepath.Join(dir, test.file), test.rewrite))
 			}
 			got, other := pipelineEvents(t, dir)
 			require.Greater(t, other, 10, "the corpus must give sync incidents too")
