@@ -1,13 +1,8 @@
 package detectors
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,9 +10,8 @@ import (
 )
 
 // FuzzCatalogMatch is seeded with fuzzSeeds (f.Add) and with the corpus
-// files kept at the repository root, testdata/fuzz/FuzzCatalogMatch/ (the
-// Go corpus file format). `go test -fuzz` writes what it finds under
-// detectors/testdata/fuzz/; copy interesting finds to the root directory.
+// files in testdata/fuzz/FuzzCatalogMatch/, which go test reads by itself
+// and where `go test -fuzz` writes what it finds.
 
 // plantForms are the ways a credential is written in connector logs; %s is
 // the secret. FuzzCatalogMatch plants one in every message.
@@ -57,44 +51,6 @@ var fuzzSeeds = []struct {
 	{"Autodiscover https://", "tok3n-val", "?x=1&sig=", 12, 429},
 }
 
-// loadRootCorpus adds the corpus files of testdata/fuzz/<name>/ at the
-// repository root; only string and int values are understood.
-func loadRootCorpus(f *testing.F, name string) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "fuzz", name, "*"))
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatalf("reading seed %s: %v", path, err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(nil, 4<<20)
-		if !sc.Scan() || sc.Text() != "go test fuzz v1" {
-			f.Fatalf("seed %s: not a Go fuzz corpus file", path)
-		}
-		var args []any
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			switch {
-			case strings.HasPrefix(line, "string(") && strings.HasSuffix(line, ")"):
-				s, err := strconv.Unquote(line[len("string(") : len(line)-1])
-				if err != nil {
-					f.Fatalf("seed %s: %v", path, err)
-				}
-				args = append(args, s)
-			case strings.HasPrefix(line, "int(") && strings.HasSuffix(line, ")"):
-				n, err := strconv.Atoi(line[len("int(") : len(line)-1])
-				if err != nil {
-					f.Fatalf("seed %s: %v", path, err)
-				}
-				args = append(args, n)
-			case line != "":
-				f.Fatalf("seed %s: cannot read %q", path, line)
-			}
-		}
-		f.Add(args...)
-	}
-}
-
 // tokenOf keeps the bytes of s that a token is made of, padded to 8: what
 // a credential looks like, and what Redact must remove whole.
 func tokenOf(s string) string {
@@ -120,7 +76,6 @@ func FuzzCatalogMatch(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s.prefix, s.secret, s.suffix, s.form, s.status)
 	}
-	loadRootCorpus(f, "FuzzCatalogMatch")
 	cat, err := DefaultCatalog()
 	if err != nil {
 		f.Fatal(err)

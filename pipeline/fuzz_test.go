@@ -1,14 +1,10 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +13,9 @@ import (
 )
 
 // The fuzz targets are seeded with fuzzSeeds (f.Add) and with the corpus
-// files kept at the repository root, testdata/fuzz/<FuzzName>/ (the Go
-// corpus file format). `go test -fuzz` writes what it finds under
-// pipeline/testdata/fuzz/; copy interesting finds to the root directory.
+// files in testdata/fuzz/<FuzzName>/, which go test reads by itself and
+// where `go test -fuzz` writes what it finds: a find kept there is a
+// regression test from then on.
 
 // fuzzSeeds are the nasty entries of log-formats.md "What real input
 // contains", plus one good entry per format.
@@ -46,51 +42,6 @@ var fuzzSeeds = []string{
 	`{"timestamp":"2026-11-24T12:00:00+02:00","tenant":"t\u002d1","mailbox":"m\/x","message":"\ud83d\ude00 \ud800 ` + "\xff" + `","o":{"a":[1,{"b":null}]},"n":-1.5e3}`,
 	`{"a":` + strings.Repeat("[", 200),
 	strings.Repeat(`{"a":`, 100),
-}
-
-// loadRootCorpus adds the corpus files of testdata/fuzz/<name>/ at the
-// repository root. Only the []byte, string and int values that the targets
-// here take are understood.
-func loadRootCorpus(f *testing.F, name string) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "fuzz", name, "*"))
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatalf("reading seed %s: %v", path, err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(nil, 4<<20)
-		if !sc.Scan() || sc.Text() != "go test fuzz v1" {
-			f.Fatalf("seed %s: not a Go fuzz corpus file", path)
-		}
-		var args []any
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			switch {
-			case strings.HasPrefix(line, "[]byte(") && strings.HasSuffix(line, ")"):
-				s, err := strconv.Unquote(line[len("[]byte(") : len(line)-1])
-				if err != nil {
-					f.Fatalf("seed %s: %v", path, err)
-				}
-				args = append(args, []byte(s))
-			case strings.HasPrefix(line, "string(") && strings.HasSuffix(line, ")"):
-				s, err := strconv.Unquote(line[len("string(") : len(line)-1])
-				if err != nil {
-					f.Fatalf("seed %s: %v", path, err)
-				}
-				args = append(args, s)
-			case strings.HasPrefix(line, "int(") && strings.HasSuffix(line, ")"):
-				n, err := strconv.Atoi(line[len("int(") : len(line)-1])
-				if err != nil {
-					f.Fatalf("seed %s: %v", path, err)
-				}
-				args = append(args, n)
-			case line != "":
-				f.Fatalf("seed %s: cannot read %q", path, line)
-			}
-		}
-		f.Add(args...)
-	}
 }
 
 // checkParsed holds the invariants of every parser's result.
@@ -127,11 +78,10 @@ func checkParsed(t *testing.T, entry []byte, rec *schemas.LogRecord, err error) 
 	}
 }
 
-func fuzzParser(f *testing.F, name string, parse func([]byte, *schemas.LogRecord) error) {
+func fuzzParser(f *testing.F, parse func([]byte, *schemas.LogRecord) error) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
-	loadRootCorpus(f, name)
 	f.Fuzz(func(t *testing.T, entry []byte) {
 		var rec schemas.LogRecord
 		err := parse(entry, &rec)
@@ -147,7 +97,7 @@ func fuzzParser(f *testing.F, name string, parse func([]byte, *schemas.LogRecord
 }
 
 func FuzzNormalize(f *testing.F) {
-	fuzzParser(f, "FuzzNormalize", func(entry []byte, rec *schemas.LogRecord) error {
+	fuzzParser(f, func(entry []byte, rec *schemas.LogRecord) error {
 		err := Normalize(entry, rec)
 		if err == nil {
 			// Normalize is the format's parser
@@ -169,12 +119,12 @@ func FuzzNormalize(f *testing.F) {
 	})
 }
 
-func FuzzParseLogfmt(f *testing.F) { fuzzParser(f, "FuzzParseLogfmt", ParseLogfmt) }
+func FuzzParseLogfmt(f *testing.F) { fuzzParser(f, ParseLogfmt) }
 
-func FuzzParseLog4net(f *testing.F) { fuzzParser(f, "FuzzParseLog4net", ParseLog4net) }
+func FuzzParseLog4net(f *testing.F) { fuzzParser(f, ParseLog4net) }
 
 func FuzzParseC4CCJSON(f *testing.F) {
-	fuzzParser(f, "FuzzParseC4CCJSON", func(entry []byte, rec *schemas.LogRecord) error {
+	fuzzParser(f, func(entry []byte, rec *schemas.LogRecord) error {
 		err := ParseC4CCJSON(entry, rec)
 		// differential check of the syntax against encoding/json, where
 		// the two are meant to agree: no control characters (the parser
@@ -201,7 +151,6 @@ func FuzzParseLogTime(f *testing.F) {
 	for _, s := range []string{"2026-11-24T10:15:30.001Z", "2026-11-24T02:02:02+02:00", "2028-02-29T23:59:59.999999999-11:30", "2026-02-29T00:00:00Z"} {
 		f.Add(s)
 	}
-	loadRootCorpus(f, "FuzzParseLogTime")
 	f.Fuzz(func(t *testing.T, s string) {
 		got, n, ok := parseLogTime([]byte(s))
 		want, err := time.Parse(time.RFC3339Nano, s)
@@ -227,7 +176,6 @@ func FuzzScanner(f *testing.F) {
 	f.Add([]byte(strings.Join(fuzzSeeds, "\n")), 0)
 	f.Add([]byte(strings.Join(fuzzSeeds, "\r\n")), 100)
 	f.Add([]byte("2026-11-24 10:15:32 [1] INFO X - [t/m] a\n   at B\nSystem.X\nMicrosoft.Y\n\n\tat C\n"), 20)
-	loadRootCorpus(f, "FuzzScanner")
 	f.Fuzz(func(t *testing.T, data []byte, maxEntry int) {
 		// keep the limit small so that cutting is exercised
 		maxEntry = 1 + (maxEntry%4096+4096)%4096
