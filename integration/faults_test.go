@@ -123,7 +123,7 @@ func startFaultIngest(t *testing.T, name string, brokers []string, group string,
 	p := &faultProc{name: name, logPath: filepath.Join(t.TempDir(), name+".log"), done: make(chan struct{})}
 	args := []string{"--brokers", strings.Join(brokers, ","), "--group", group, "--log-level", "info", "--metrics-addr", "off"}
 	if withMetrics {
-		p.metrics = faultFreeAddr(t)
+		p.metrics = freeAddr(t)
 		args[len(args)-1] = p.metrics
 	}
 	logf, err := os.Create(p.logPath)
@@ -212,15 +212,6 @@ func procStatusKB(pid int, field string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
-}
-
-func faultFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }
 
 var faultHTTP = &http.Client{Timeout: 2 * time.Second}

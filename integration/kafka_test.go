@@ -138,6 +138,14 @@ func startIngest(t *testing.T, brokers []string, group string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin("ingest"), "--brokers", strings.Join(brokers, ","), "--group", group, "--metrics-addr", "off", "--log-level", "warn")
 	cmd.Stderr = os.Stderr
+	startCmd(t, cmd)
+	return cmd
+}
+
+// startCmd starts cmd and kills it when the test ends, unless the test
+// waited for it.
+func startCmd(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -145,7 +153,6 @@ func startIngest(t *testing.T, brokers []string, group string) *exec.Cmd {
 			cmd.Wait()
 		}
 	})
-	return cmd
 }
 
 // waitFor polls the incidents topic until every expected event id is there.

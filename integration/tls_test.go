@@ -105,13 +105,7 @@ func TestIngestTLSAndSASL(t *testing.T) {
 			cmd.Env = append(os.Environ(), "SYNCWATCH_SASL_PASSWORD="+password)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					cmd.Wait()
-				}
-			})
+			startCmd(t, cmd)
 
 			deadline := time.Now().Add(90 * time.Second)
 			var got []schemas.IncidentEvent

@@ -108,13 +108,7 @@ func TestIngestWebhook(t *testing.T) {
 		"--metrics-addr", "off", "--log-level", "debug", "--webhook-url", srv.URL+"/hooks/syncwatch", "--webhook-ca-file", caFile)
 	cmd.Env = append(os.Environ(), "SYNCWATCH_WEBHOOK_SECRET="+secret)
 	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
+	startCmd(t, cmd)
 
 	deadline := time.Now().Add(90 * time.Second)
 	for {
