@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 //go:embed catalog.yaml
@@ -366,7 +367,7 @@ func (d catalogDetector) Detect(rec *schemas.LogRecord) (Signal, bool) {
 		case "url":
 			if _, has := sig.Details["url"]; !has {
 				if u := rec.Attributes.Get("http.url"); u != "" {
-					sig.Details["url"] = redactURL(u)
+					sig.Details["url"] = redact.URL(u)
 				}
 			}
 		case "http_status":

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // Config configures an Engine. The zero value works.
@@ -368,7 +369,7 @@ func (e *Engine) observe(rec *schemas.LogRecord) *obs {
 		}
 		return &obs{
 			sig: sig, severity: rec.Severity, producer: rec.Producer, time: rec.Time,
-			message: Redact(msg), origin: rec.Origin, recordID: rec.RecordID, count: 1,
+			message: redact.String(msg), origin: rec.Origin, recordID: rec.RecordID, count: 1,
 		}
 	}
 	return nil

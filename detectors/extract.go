@@ -3,6 +3,8 @@ package detectors
 import (
 	"strconv"
 	"strings"
+
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // extractDetails pulls the class-specific facts named by extractors out of
@@ -24,21 +26,21 @@ func extractDetails(extractors []string, status int, msg string) map[string]any 
 			}
 		case "url":
 			if u := firstURL(msg); u != "" {
-				d["url"] = redactURL(u)
+				d["url"] = redact.URL(u)
 			}
 		// text cut out of the message may hold a secret as the evidence
 		// may: it is redacted the same way
 		case "organization":
 			if o := organization(msg); o != "" {
-				d["organization"] = Redact(o)
+				d["organization"] = redact.String(o)
 			}
 		case "server":
 			if s := serverProduct(msg); s != "" {
-				d["server"] = Redact(s)
+				d["server"] = redact.String(s)
 			}
 		case "field":
 			if f := fieldName(msg); f != "" {
-				d["field"] = Redact(f)
+				d["field"] = redact.String(f)
 			}
 		}
 	}
@@ -209,4 +211,25 @@ func fieldName(s string) string {
 		return ""
 	}
 	return w
+}
+
+// lowerASCII lower-cases the ASCII letters of s and leaves every other
+// byte alone, so that an index into the result is one into s (unlike
+// strings.ToLower, which changes the length of "Ⱥ" or "İ"); it allocates
+// only when s has an upper-case ASCII letter.
+func lowerASCII(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

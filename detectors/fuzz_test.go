@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // FuzzCatalogMatch is seeded with fuzzSeeds (f.Add) and with the corpus
@@ -90,20 +91,20 @@ func FuzzCatalogMatch(f *testing.F) {
 		// The secret must be the only way its text gets into msg, and must
 		// not be a piece of what redaction writes.
 		lowSecret := strings.ToLower(secret)
-		for _, s := range []string{prefix, suffix, literal, Redacted} {
+		for _, s := range []string{prefix, suffix, literal, redact.Placeholder} {
 			if strings.Contains(strings.ToLower(s), lowSecret) {
 				t.Skip("the secret's text is also elsewhere")
 			}
 		}
 
-		red := Redact(msg)
+		red := redact.String(msg)
 		if strings.Contains(red, secret) {
-			t.Fatalf("Redact(%q) = %q keeps the secret %q", msg, red, secret)
+			t.Fatalf("redact.String(%q) = %q keeps the secret %q", msg, red, secret)
 		}
-		if again := Redact(red); again != red {
+		if again := redact.String(red); again != red {
 			t.Fatalf("Redact is not idempotent:\n%q\n%q", red, again)
 		}
-		if again := Redact(msg); again != red {
+		if again := redact.String(msg); again != red {
 			t.Fatalf("Redact is not deterministic: %q, then %q", red, again)
 		}
 		for _, in := range []string{msg, red} {

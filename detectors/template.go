@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // Classes for messages that no catalog entry knows.
@@ -171,7 +172,7 @@ func (unknownDetector) Detect(rec *schemas.LogRecord) (Signal, bool) {
 		Class:    ClassUnknown,
 		Scope:    ScopeRun,
 		Title:    "Unknown synchronization error",
-		Template: Template(Redact(msg)),
+		Template: Template(redact.String(msg)),
 		Remediation: "No knowledge-base entry matches this error: investigate, and add it to the catalog " +
 			"(--catalog) once its cause and fix are known.",
 		Specificity: 20,

@@ -14,8 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // leakCase is a secret-bearing failure message; %s is where the planted
@@ -145,7 +145,7 @@ func TestRedactionEndToEnd(t *testing.T) {
 	redactedByMailbox := map[string]bool{}
 	for _, ev := range evs {
 		for _, e := range ev.Data.Evidence {
-			if strings.Contains(e.Message, detectors.Redacted) {
+			if strings.Contains(e.Message, redact.Placeholder) {
 				redactedByMailbox[ev.Data.Mailbox] = true
 			}
 		}
@@ -153,7 +153,7 @@ func TestRedactionEndToEnd(t *testing.T) {
 	for ci, c := range leakCases {
 		for fi, f := range leakFormats {
 			require.True(t, redactedByMailbox[fmt.Sprintf("leak%d.%d@contoso.com", ci, fi)],
-				"%s in %s: no incident evidence with %s", c.name, f.name, detectors.Redacted)
+				"%s in %s: no incident evidence with %s", c.name, f.name, redact.Placeholder)
 		}
 	}
 

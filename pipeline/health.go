@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // Classes of pipeline incidents (kind schemas.KindPipeline): the pipeline
@@ -412,7 +412,7 @@ func (m *HealthMonitor) event(p schemas.Producer, class string, inc *pipelineInc
 	evidence := append([]schemas.Evidence{}, ev[:min(len(ev), maxDriftSamples)]...)
 	for i := range evidence {
 		// redacted only now: most entries counted are never evidence
-		evidence[i].Message = detectors.Redact(evidence[i].Message)
+		evidence[i].Message = redact.String(evidence[i].Message)
 	}
 	return schemas.IncidentEvent{
 		SpecVersion:     schemas.SpecVersion,

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // Format is an entry's shape: which of the three producer formats it is
@@ -104,7 +104,7 @@ func missingField(f Format, name string) *ParseError {
 // cut; only the first KiB is looked at, to bound the cost.
 func quoteSnippet(b []byte) string {
 	const max = 40
-	s := detectors.Redact(string(b[:min(len(b), 1<<10)]))
+	s := redact.String(string(b[:min(len(b), 1<<10)]))
 	if len(s) > max {
 		return strconv.Quote(s[:max]) + "..."
 	}

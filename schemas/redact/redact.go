@@ -1,12 +1,12 @@
-package detectors
+package redact
 
 import (
 	"net/url"
 	"strings"
 )
 
-// Redacted replaces every secret that Redact removes.
-const Redacted = "[REDACTED]"
+// Placeholder replaces every secret that String removes.
+const Placeholder = "[REDACTED]"
 
 // secretKeys are names whose value is a secret, wherever they appear as
 // key=value, key: value or "key":"value" (matched ASCII case-insensitively,
@@ -19,16 +19,16 @@ var secretKeys = []string{
 	"authorization", "cookie", "set-cookie",
 }
 
-// redactedLower is Redacted as lowerASCII writes it.
+// redactedLower is Placeholder as lowerASCII writes it.
 const redactedLower = "[redacted]"
 
-// Redact removes secrets from a log message: Authorization and Bearer/Basic
+// String removes secrets from a log message: Authorization and Bearer/Basic
 // credentials, passwords and tokens written as key=value, key: value or
 // JSON (escaped JSON too), credentials in URLs (user:pass@) and secret
 // query parameters. It is used on everything that leaves syncwatch
-// (evidence, templates, logs, dead-letter reasons). Redact(Redact(s)) ==
-// Redact(s).
-func Redact(s string) string {
+// (evidence, templates, logs, dead-letter reasons). String(String(s)) ==
+// String(s).
+func String(s string) string {
 	if s == "" {
 		return s
 	}
@@ -72,9 +72,9 @@ func lowerASCII(s string) string {
 }
 
 // splice replaces s[i:j], and the same bytes of its lower-cased twin, by
-// Redacted.
+// Placeholder.
 func splice(s, low string, i, j int) (string, string) {
-	return s[:i] + Redacted + s[j:], low[:i] + redactedLower + low[j:]
+	return s[:i] + Placeholder + s[j:], low[:i] + redactedLower + low[j:]
 }
 
 // redactSchemes blanks the credential after "Bearer " / "Basic ".
@@ -96,7 +96,7 @@ func redactSchemes(s, low string) (string, string) {
 				continue
 			}
 			s, low = splice(s, low, i, j)
-			from = i + len(Redacted)
+			from = i + len(Placeholder)
 		}
 	}
 	return s, low
@@ -157,12 +157,12 @@ func redactKeyValues(s, low string) (string, string) {
 					q++
 				}
 			}
-			if q == p || s[p:q] == Redacted {
+			if q == p || s[p:q] == Placeholder {
 				from = q + 1
 				continue
 			}
 			s, low = splice(s, low, p, q)
-			from = p + len(Redacted)
+			from = p + len(Placeholder)
 		}
 	}
 	return s, low
@@ -203,21 +203,22 @@ func redactURLsIn(s string) string {
 		}
 		at := strings.LastIndexByte(s[i:j], '@')
 		if at >= 0 {
-			s = s[:i] + Redacted + s[i+at:]
-			j = i + len(Redacted) + (j - (i + at))
+			s = s[:i] + Placeholder + s[i+at:]
+			j = i + len(Placeholder) + (j - (i + at))
 		}
 		from = j
 	}
 }
 
-// redactURL redacts credentials and secret query parameters of one URL.
-func redactURL(raw string) string {
+// URL redacts the credentials (user:pass@) and secret query parameters
+// of one URL; what does not parse as a URL is redacted as String does.
+func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Redact(raw)
+		return String(raw)
 	}
 	if u.User != nil {
-		u.User = url.User(Redacted)
+		u.User = url.User(Placeholder)
 	}
 	q := u.Query()
 	changed := false
@@ -225,7 +226,7 @@ func redactURL(raw string) string {
 		lk := strings.ToLower(k)
 		for _, s := range secretKeys {
 			if lk == s {
-				q.Set(k, Redacted)
+				q.Set(k, Placeholder)
 				changed = true
 			}
 		}

@@ -1,4 +1,4 @@
-package detectors
+package redact
 
 import (
 	"fmt"
@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/syncwatch/syncwatch/schemas"
 )
 
 // benchMessages are typical failure messages: most hold no secret, some
@@ -26,7 +24,7 @@ var benchMessages = []string{
 	"Autodiscover redirect to https://bob:pw@mail.contoso.com/ews?access_token=abc&sig=def failed",
 }
 
-func BenchmarkRedact(b *testing.B) {
+func BenchmarkString(b *testing.B) {
 	n := 0
 	for _, m := range benchMessages {
 		n += len(m)
@@ -35,7 +33,7 @@ func BenchmarkRedact(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, m := range benchMessages {
-			_ = Redact(m)
+			_ = String(m)
 		}
 	}
 }
@@ -73,11 +71,11 @@ func TestRedactPlantedSecrets(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			in := fmt.Sprintf(test.in, secret)
-			got := Redact(in)
+			got := String(in)
 			require.NotContains(t, got, secret)
 			require.NotContains(t, strings.ToLower(got), strings.ToLower(secret))
-			require.Contains(t, got, Redacted)
-			require.Equal(t, got, Redact(got), "idempotent")
+			require.Contains(t, got, Placeholder)
+			require.Equal(t, got, String(got), "idempotent")
 		})
 	}
 }
@@ -92,40 +90,44 @@ func TestRedactExact(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			require.Equal(t, test.want, Redact(test.in))
+			require.Equal(t, test.want, String(test.in))
 		})
 	}
 }
 
 func TestRedactLeavesOrdinaryMessages(t *testing.T) {
 	for _, m := range benchMessages[:7] {
-		require.Equal(t, m, Redact(m))
+		require.Equal(t, m, String(m))
 	}
 }
 
-// TestExtractNonASCII: the extractors sliced the message with indexes into
-// its strings.ToLower, which is longer than the message when it holds "Ⱥ"
-// or "İ": wrong text, or a panic that stopped the pipeline.
-func TestExtractNonASCII(t *testing.T) {
-	cat, err := DefaultCatalog()
-	require.NoError(t, err)
-	// "Ⱥ" lower-cases to a longer rune, "İ" to a shorter one
-	for _, pad := range []string{strings.Repeat("Ⱥ", 20) + " ", strings.Repeat("İ", 20) + " "} {
-		sig, ok := cat.Match(schemas.ProducerExchange, 0, pad+"The remote server returned an error: (404) Not Found. https://mail.contoso.com/EWS/Exchange.asmx")
-		require.True(t, ok)
-		require.Equal(t, "exchange.ews.not_found", sig.Class)
-		require.Equal(t, "https://mail.contoso.com/EWS/Exchange.asmx", sig.Details["url"])
-
-		require.Equal(t, "Kerio Connect 9.0.3", serverProduct(pad+"Unsupported property. Server: Kerio Connect 9.0.3"))
-		require.Equal(t, "Subject", fieldName(pad+"Mandatory field Subject is missing"))
-		require.Equal(t, "Contoso/EMEA", organization(pad+`Organization "Contoso/EMEA" is marked for removal`))
+func TestStringExamples(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"bearer", "request failed: Authorization: Bearer eyJhbGciOi.x.y", "request failed: Authorization: [REDACTED]"},
+		{"password kv", "login with password=hunter2 failed", "login with password=[REDACTED] failed"},
+		{"json token", `{"access_token":"abc.def","user":"x"}`, `{"access_token":"[REDACTED]","user":"x"}`},
+		{"url userinfo", "GET https://bob:s3cret@mail.contoso.com/ews failed", "GET https://[REDACTED]@mail.contoso.com/ews failed"},
+		{"query token", "GET https://x.io/a?token=abc&b=1", "GET https://x.io/a?token=[REDACTED]&b=1"},
+		{"nothing secret", "Authentication error", "Authentication error"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			got := String(test.in)
+			require.Equal(t, test.want, got)
+		})
 	}
 }
 
-func TestExtractedDetailsRedacted(t *testing.T) {
-	cat, err := DefaultCatalog()
-	require.NoError(t, err)
-	sig, ok := cat.Match(schemas.ProducerExchange, 0, "Organization svc password=Hunter2pw is marked for removal")
-	require.True(t, ok)
-	require.Equal(t, "svc password=[REDACTED]", sig.Details["organization"])
+func TestURL(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"userinfo", "https://bob:pw@mail.contoso.com/EWS/Exchange.asmx", "https://%5BREDACTED%5D@mail.contoso.com/EWS/Exchange.asmx"},
+		{"secret query parameter", "https://x.io/a?b=1&token=abc", "https://x.io/a?b=1&token=%5BREDACTED%5D"},
+		{"nothing secret", "https://mail.contoso.com/EWS/Exchange.asmx", "https://mail.contoso.com/EWS/Exchange.asmx"},
+		{"not a URL", "http://a b password=x", "http://a b password=[REDACTED]"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			require.Equal(t, test.want, URL(test.in))
+		})
+	}
 }
