@@ -1,10 +1,7 @@
 package detectors
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,20 +32,6 @@ const maxRunsListed = 20
 
 // maxRecordsCounted bounds the distinct record ids counted per incident.
 const maxRecordsCounted = 10000
-
-// incidentID derives the deterministic id of an incident from its identity
-// and the event time it opened: the same logs give the same ids, and a
-// retry after a crash cannot duplicate an incident downstream.
-func incidentID(mb mbKey, k incKey, opened time.Time) string {
-	h := sha256.New()
-	for _, s := range []string{mb.tenant, mb.mailbox, k.kind, k.class, k.template} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	h.Write([]byte(strconv.FormatInt(opened.UnixNano(), 10)))
-	sum := h.Sum(nil)
-	return "inc-" + hex.EncodeToString(sum[:6])
-}
 
 // sighting records a sync-error sighting: it opens the incident or, once
 // per run, updates it.
@@ -90,7 +73,7 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 				inc.severity = schemas.SeverityCritical
 			}
 		}
-		inc.id = incidentID(mb.key, k, cause.time)
+		inc.id = schemas.IncidentKey{Tenant: mb.key.tenant, Mailbox: mb.key.mailbox, Kind: k.kind, Class: k.class, Template: k.template}.ID(cause.time)
 		if mb.open == nil {
 			mb.open = map[incKey]*incident{}
 		}
@@ -156,10 +139,6 @@ func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out [
 // event renders the CloudEvent for a change of inc.
 func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev []*obs) schemas.IncidentEvent {
 	inc.seq++
-	status := schemas.StatusOpen
-	if typ == schemas.TypeResolved {
-		status = schemas.StatusResolved
-	}
 	maxEv := intOr(e.cfg.MaxEvidence, 3)
 	evidence := make([]schemas.Evidence, 0, min(len(ev), maxEv))
 	for _, o := range ev {
@@ -177,34 +156,24 @@ func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev 
 	for k, v := range inc.details {
 		details[k] = v
 	}
-	return schemas.IncidentEvent{
-		SpecVersion:     schemas.SpecVersion,
-		ID:              inc.id + "-" + strconv.Itoa(inc.seq),
-		Source:          e.cfg.source(),
-		Type:            typ,
-		Subject:         mb.key.tenant + "/" + mb.key.mailbox,
-		Time:            schemas.Time{Time: at},
-		DataContentType: schemas.DataContentType,
-		Data: schemas.IncidentData{
-			IncidentID:      inc.id,
-			Kind:            inc.key.kind,
-			Class:           inc.key.class,
-			Status:          status,
-			Severity:        inc.severity,
-			Tenant:          mb.key.tenant,
-			Mailbox:         mb.key.mailbox,
-			Producer:        inc.producer.String(),
-			Title:           inc.title,
-			Remediation:     inc.remediation,
-			FirstSeen:       schemas.Time{Time: inc.firstSeen},
-			LastSeen:        schemas.Time{Time: inc.lastSeen},
-			Occurrences:     inc.occurrences,
-			Runs:            append([]string{}, inc.runs...),
-			AffectedRecords: len(inc.records),
-			SampleRecords:   samples,
-			Template:        inc.key.template,
-			Details:         details,
-			Evidence:        evidence,
-		},
-	}
+	return schemas.NewIncidentEvent(e.cfg.source(), typ, inc.seq, at, schemas.IncidentData{
+		IncidentID:      inc.id,
+		Kind:            inc.key.kind,
+		Class:           inc.key.class,
+		Severity:        inc.severity,
+		Tenant:          mb.key.tenant,
+		Mailbox:         mb.key.mailbox,
+		Producer:        inc.producer.String(),
+		Title:           inc.title,
+		Remediation:     inc.remediation,
+		FirstSeen:       schemas.Time{Time: inc.firstSeen},
+		LastSeen:        schemas.Time{Time: inc.lastSeen},
+		Occurrences:     inc.occurrences,
+		Runs:            append([]string{}, inc.runs...),
+		AffectedRecords: len(inc.records),
+		SampleRecords:   samples,
+		Template:        inc.key.template,
+		Details:         details,
+		Evidence:        evidence,
+	})
 }

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
 	"time"
 
@@ -378,27 +376,15 @@ func (w *healthWindow) firstStart(m *HealthMonitor) string {
 	return m.end(w.idx - 1).Format(time.RFC3339)
 }
 
-// pipelineIncidentID is the tracker's recipe (detectors.incidentID) for
-// the identity (PipelineTenant, producer, pipeline, class): the same logs
-// give the same ids.
+// pipelineIncidentID is the id of a pipeline incident: the identity
+// (PipelineTenant, producer, pipeline, class), as every incident's.
 func pipelineIncidentID(p schemas.Producer, class string, opened time.Time) string {
-	h := sha256.New()
-	for _, s := range []string{PipelineTenant, p.String(), schemas.KindPipeline, class, ""} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	h.Write([]byte(strconv.FormatInt(opened.UnixNano(), 10)))
-	sum := h.Sum(nil)
-	return "inc-" + hex.EncodeToString(sum[:6])
+	return schemas.IncidentKey{Tenant: PipelineTenant, Mailbox: p.String(), Kind: schemas.KindPipeline, Class: class}.ID(opened)
 }
 
 // event renders one lifecycle change of a pipeline incident.
 func (m *HealthMonitor) event(p schemas.Producer, class string, inc *pipelineIncident, typ string, at time.Time, title, remediation string, ev []schemas.Evidence) schemas.IncidentEvent {
 	inc.seq++
-	status := schemas.StatusOpen
-	if typ == schemas.TypeResolved {
-		status = schemas.StatusResolved
-	}
 	if at.After(inc.lastSeen) && typ != schemas.TypeResolved {
 		inc.lastSeen = at
 	}
@@ -414,36 +400,22 @@ func (m *HealthMonitor) event(p schemas.Producer, class string, inc *pipelineInc
 		// redacted only now: most entries counted are never evidence
 		evidence[i].Message = redact.String(evidence[i].Message)
 	}
-	return schemas.IncidentEvent{
-		SpecVersion:     schemas.SpecVersion,
-		ID:              inc.id + "-" + strconv.Itoa(inc.seq),
-		Source:          m.source,
-		Type:            typ,
-		Subject:         PipelineTenant + "/" + p.String(),
-		Time:            schemas.Time{Time: at},
-		DataContentType: schemas.DataContentType,
-		Data: schemas.IncidentData{
-			IncidentID:      inc.id,
-			Kind:            schemas.KindPipeline,
-			Class:           class,
-			Status:          status,
-			Severity:        schemas.SeverityWarning,
-			Tenant:          PipelineTenant,
-			Mailbox:         p.String(),
-			Producer:        p.String(),
-			Title:           title,
-			Remediation:     remediation,
-			FirstSeen:       schemas.Time{Time: inc.firstSeen},
-			LastSeen:        schemas.Time{Time: inc.lastSeen},
-			Occurrences:     max(inc.occurrences, 1),
-			Runs:            []string{},
-			AffectedRecords: 0,
-			SampleRecords:   []string{},
-			Template:        "",
-			Details:         details,
-			Evidence:        evidence,
-		},
-	}
+	return schemas.NewIncidentEvent(m.source, typ, inc.seq, at, schemas.IncidentData{
+		IncidentID:  inc.id,
+		Kind:        schemas.KindPipeline,
+		Class:       class,
+		Severity:    schemas.SeverityWarning,
+		Tenant:      PipelineTenant,
+		Mailbox:     p.String(),
+		Producer:    p.String(),
+		Title:       title,
+		Remediation: remediation,
+		FirstSeen:   schemas.Time{Time: inc.firstSeen},
+		LastSeen:    schemas.Time{Time: inc.lastSeen},
+		Occurrences: max(inc.occurrences, 1),
+		Details:     details,
+		Evidence:    evidence,
+	})
 }
 
 // sniffTime finds the first timestamp ("2026-11-24T10:15:32.123Z",
