@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/detectors"
-	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -18,7 +18,7 @@ func BenchmarkEngine(b *testing.B) {
 	var recs []schemas.LogRecord
 	_, _, err := loggen.Generate(loggen.Config{Seed: 4, Mailboxes: 60, Duration: 24 * time.Hour}, func(e loggen.Entry) error {
 		var r schemas.LogRecord
-		if pipeline.Normalize(e.Raw, &r) == nil {
+		if parse.Entry(e.Raw, &r) == nil {
 			recs = append(recs, r)
 		}
 		return nil

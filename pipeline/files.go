@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 )
 
 // FileSource is one file (or stdin) read entry by entry.
@@ -25,7 +27,7 @@ type FileSource struct {
 
 	f       io.Closer
 	counted *countingReader
-	sc      *Scanner
+	sc      *parse.Scanner
 	done    bool
 	obuf    []byte // origin being formatted
 }
@@ -184,9 +186,9 @@ func openOne(name string, stdin io.Reader, maxEntry int) (*FileSource, error) {
 			s.Close()
 			return nil, fmt.Errorf("opening %s: reading gzip header: %w", name, err)
 		}
-		s.sc = NewScanner(zr, maxEntry)
+		s.sc = parse.NewScanner(zr, maxEntry)
 	} else {
-		s.sc = NewScanner(br, maxEntry)
+		s.sc = parse.NewScanner(br, maxEntry)
 	}
 	return s, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -42,10 +43,10 @@ type NormalizeStats struct {
 }
 
 // NewNormalizeStage returns a stage that accepts entries up to maxEntry
-// bytes (<= 0: DefaultMaxEntry).
+// bytes (<= 0: parse.DefaultMaxEntry).
 func NewNormalizeStage(maxEntry int) *NormalizeStage {
 	if maxEntry <= 0 {
-		maxEntry = DefaultMaxEntry
+		maxEntry = parse.DefaultMaxEntry
 	}
 	return &NormalizeStage{maxEntry: maxEntry, stats: NormalizeStats{Reasons: map[string]int64{}}}
 }
@@ -118,20 +119,20 @@ func (s *NormalizeStage) Parse(en *Entry, n *Normalized) {
 	r := &n.Record
 	var err error
 	if en.Oversize || len(en.Raw) > s.maxEntry {
-		err = &ParseError{Format: DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
+		err = &parse.Error{Format: parse.DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
 	} else {
-		err = Normalize(en.Raw, &r.LogRecord)
+		err = parse.Entry(en.Raw, &r.LogRecord)
 	}
 	n.Ack = en.Ack
 	n.Source = en.Source
 	if err != nil {
-		f := FormatUnknown
-		var pe *ParseError
+		f := parse.FormatUnknown
+		var pe *parse.Error
 		if errors.As(err, &pe) {
 			f = pe.Format
 		}
 		n.OK = false
-		n.Producer = f.producer()
+		n.Producer = f.Producer()
 		n.DeadLetter = schemas.DeadLetter{
 			Reason: err.Error(),
 			Origin: en.Origin,

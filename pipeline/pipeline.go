@@ -15,7 +15,7 @@ type Config struct {
 	// Reorder configures event-time ordering across sources.
 	Reorder ReorderConfig
 	// MaxEntry is the largest entry accepted; larger ones are dead-lettered.
-	// Default: DefaultMaxEntry (1 MiB).
+	// Default: parse.DefaultMaxEntry (1 MiB).
 	MaxEntry int
 	// Events receives incident events.
 	Events sinks.Sink

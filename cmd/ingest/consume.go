@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -269,7 +270,7 @@ func (m *restoreMute) observe(msg pipeline.Message, src string) {
 		}
 		return
 	}
-	if err := pipeline.Normalize(msg.Value, &m.rec); err != nil {
+	if err := parse.Entry(msg.Value, &m.rec); err != nil {
 		if _, ok := m.commit[src]; !ok {
 			m.commit[src] = time.Time{}
 		}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -142,7 +143,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "a run with no end line is over after this much event time of silence")
 	fs.DurationVar(&o.reorder, "reorder-window", 2*time.Second, "how far out of order one input may be in event time")
 	fs.IntVar(&o.consecutive, "consecutive-runs", 2, "failed runs in a row that make a run-dependent class a sync error")
-	fs.IntVar(&o.maxEntry, "max-entry", pipeline.DefaultMaxEntry, "largest entry in bytes; larger ones are dead-lettered")
+	fs.IntVar(&o.maxEntry, "max-entry", parse.DefaultMaxEntry, "largest entry in bytes; larger ones are dead-lettered")
 	fs.BoolVar(&o.quiet, "quiet", false, "no summary on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the replay to `FILE`")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (pprof, allocations) at the end to `FILE`")

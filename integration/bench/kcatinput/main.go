@@ -2,7 +2,7 @@
 // integration/bench.sh: one message per log entry (an ExchangeConnector
 // entry keeps its stack-trace lines, as in Kafka), keyed by
 // "tenant/mailbox" as the producers key them. Entries are split by
-// pipeline.Scanner, the same splitter replay uses, so the topics hold
+// parse.Scanner, the same splitter replay uses, so the topics hold
 // exactly the entries replay reads from the files.
 //
 //	kcatinput FILE > FILE.kcat
@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -41,12 +41,12 @@ func convert(path string) (int, error) {
 	}
 	defer f.Close()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	sc := pipeline.NewScanner(f, pipeline.DefaultMaxEntry)
+	sc := parse.NewScanner(f, parse.DefaultMaxEntry)
 	var rec schemas.LogRecord
 	n := 0
 	for sc.Scan() {
 		e := sc.Entry()
-		if err := pipeline.Normalize(e, &rec); err != nil {
+		if err := parse.Entry(e, &rec); err != nil {
 			return n, fmt.Errorf("line %d: keying entry: %w", sc.Line(), err)
 		}
 		w.WriteString(rec.Tenant)

@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"bytes"
@@ -41,18 +41,18 @@ func benchParser(b *testing.B, lines [][]byte, parse func([]byte, *schemas.LogRe
 	}
 }
 
-func BenchmarkParseLog4net(b *testing.B) { benchParser(b, benchLog4netLines, ParseLog4net) }
+func BenchmarkLog4net(b *testing.B) { benchParser(b, benchLog4netLines, Log4net) }
 
-func BenchmarkParseLogfmt(b *testing.B) { benchParser(b, benchLogfmtLines, ParseLogfmt) }
+func BenchmarkLogfmt(b *testing.B) { benchParser(b, benchLogfmtLines, Logfmt) }
 
-func BenchmarkParseC4CCJSON(b *testing.B) { benchParser(b, benchJSONLines, ParseC4CCJSON) }
+func BenchmarkC4CCJSON(b *testing.B) { benchParser(b, benchJSONLines, C4CCJSON) }
 
-func BenchmarkNormalize(b *testing.B) {
+func BenchmarkEntry(b *testing.B) {
 	var all [][]byte
 	all = append(all, benchLog4netLines...)
 	all = append(all, benchLogfmtLines...)
 	all = append(all, benchJSONLines...)
-	benchParser(b, all, Normalize)
+	benchParser(b, all, Entry)
 }
 
 func BenchmarkScanner(b *testing.B) {

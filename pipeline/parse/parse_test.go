@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"bytes"
@@ -59,15 +59,15 @@ func TestDetectFormat(t *testing.T) {
 	}
 }
 
-func TestParseErrorError(t *testing.T) {
+func TestErrorError(t *testing.T) {
 	tests := []struct {
 		name string
-		err  ParseError
+		err  Error
 		want string
 	}{
-		{name: "reason names the format", err: ParseError{Format: FormatLogfmt, Reason: "logfmt: unclosed quote at byte 88"}, want: "logfmt: unclosed quote at byte 88"},
-		{name: "reason without format", err: ParseError{Format: FormatJSON, Reason: "missing field mailbox"}, want: "json: missing field mailbox"},
-		{name: "unknown format", err: ParseError{Reason: "binary data"}, want: "binary data"},
+		{name: "reason names the format", err: Error{Format: FormatLogfmt, Reason: "logfmt: unclosed quote at byte 88"}, want: "logfmt: unclosed quote at byte 88"},
+		{name: "reason without format", err: Error{Format: FormatJSON, Reason: "missing field mailbox"}, want: "json: missing field mailbox"},
+		{name: "unknown format", err: Error{Reason: "binary data"}, want: "binary data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,9 +129,9 @@ func TestParseLogTime(t *testing.T) {
 	}
 }
 
-// TestNormalizeBadEntries covers the garbage of log-formats.md "What real
-// input contains": each must be a *ParseError with the expected reason.
-func TestNormalizeBadEntries(t *testing.T) {
+// TestEntryBadEntries covers the garbage of log-formats.md "What real
+// input contains": each must be a *Error with the expected reason.
+func TestEntryBadEntries(t *testing.T) {
 	twoMB := append([]byte("ts=2026-11-24T10:15:30.001Z tenant=t mailbox=m msg="), bytes.Repeat([]byte("x"), 2<<20)...)
 	tests := []struct {
 		name       string
@@ -155,21 +155,21 @@ func TestNormalizeBadEntries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			err := Normalize(tt.entry, &rec)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "want *ParseError, got %v", err)
+			err := Entry(tt.entry, &rec)
+			var pe *Error
+			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, tt.wantFormat, pe.Format)
 			require.Equal(t, tt.wantReason, pe.Reason)
 			require.Equal(t, tt.wantOffset, pe.Offset)
-			require.Equal(t, tt.wantFormat.producer(), rec.Producer)
+			require.Equal(t, tt.wantFormat.Producer(), rec.Producer)
 			require.Empty(t, rec.Tenant)
 		})
 	}
 }
 
-// TestNormalizeDispatch checks that Normalize picks the parser from the
+// TestEntryDispatch checks that Entry picks the parser from the
 // shape and sets the producer, but not the origin.
-func TestNormalizeDispatch(t *testing.T) {
+func TestEntryDispatch(t *testing.T) {
 	tests := []struct {
 		name  string
 		entry string
@@ -183,7 +183,7 @@ func TestNormalizeDispatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Origin: "stale", Attributes: schemas.AttrsFrom(map[string]string{"stale": "x"})}
-			require.NoError(t, Normalize([]byte(tt.entry), &rec))
+			require.NoError(t, Entry([]byte(tt.entry), &rec))
 			require.Equal(t, tt.want, rec.Producer)
 			require.Equal(t, "t-1042", rec.Tenant)
 			require.Equal(t, "anna.berg@contoso.com", rec.Mailbox)
@@ -194,17 +194,17 @@ func TestNormalizeDispatch(t *testing.T) {
 	}
 }
 
-// TestNormalizeConcurrent runs the parsers from several goroutines over the
+// TestEntryConcurrent runs the parsers from several goroutines over the
 // same entries (run with -race): results must not depend on sharing the
 // intern cache.
-func TestNormalizeConcurrent(t *testing.T) {
+func TestEntryConcurrent(t *testing.T) {
 	var entries [][]byte
 	entries = append(entries, benchLog4netLines...)
 	entries = append(entries, benchLogfmtLines...)
 	entries = append(entries, benchJSONLines...)
 	want := make([]schemas.LogRecord, len(entries))
 	for i, e := range entries {
-		require.NoError(t, Normalize(e, &want[i]))
+		require.NoError(t, Entry(e, &want[i]))
 	}
 	const workers = 4
 	errs := make(chan error, workers)
@@ -216,7 +216,7 @@ func TestNormalizeConcurrent(t *testing.T) {
 			var rec schemas.LogRecord
 			for n := 0; n < 200; n++ {
 				i := (n + w) % len(entries)
-				if err := Normalize(entries[i], &rec); err != nil {
+				if err := Entry(entries[i], &rec); err != nil {
 					errs <- err
 					return
 				}

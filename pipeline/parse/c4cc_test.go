@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-func TestParseC4CCJSON(t *testing.T) {
+func TestC4CCJSON(t *testing.T) {
 	const url = "https://my3310.crm.ondemand.com/sap/c4c/odata/v1/c4codataapi/AppointmentCollection"
 	tests := []struct {
 		name  string
@@ -105,21 +105,21 @@ func TestParseC4CCJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			require.NoError(t, ParseC4CCJSON([]byte(tt.entry), &rec))
+			require.NoError(t, C4CCJSON([]byte(tt.entry), &rec))
 			tt.want.Producer = schemas.ProducerC4CC
 			if tt.want.Attributes == nil {
 				tt.want.Attributes = rec.Attributes
 			}
 			require.Equal(t, tt.want, rec)
 
-			var viaNormalize schemas.LogRecord
-			require.NoError(t, Normalize([]byte(tt.entry), &viaNormalize))
-			require.Equal(t, rec, viaNormalize)
+			var viaEntry schemas.LogRecord
+			require.NoError(t, Entry([]byte(tt.entry), &viaEntry))
+			require.Equal(t, rec, viaEntry)
 		})
 	}
 }
 
-func TestParseC4CCJSONErrors(t *testing.T) {
+func TestC4CCJSONErrors(t *testing.T) {
 	const head = `{"@timestamp":"2026-11-24T10:00:00Z","tenant":"t","mailbox":"m"`
 	tests := []struct {
 		name       string
@@ -156,9 +156,9 @@ func TestParseC4CCJSONErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Tenant: "stale"}
-			err := ParseC4CCJSON([]byte(tt.entry), &rec)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "want *ParseError, got %v", err)
+			err := C4CCJSON([]byte(tt.entry), &rec)
+			var pe *Error
+			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, FormatJSON, pe.Format)
 			require.Equal(t, tt.wantReason, pe.Reason)
 			require.Empty(t, rec.Tenant)

@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"bytes"
@@ -33,8 +33,8 @@ func (f Format) String() string {
 	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
 
-// producer maps a format onto the producer that writes it.
-func (f Format) producer() schemas.Producer {
+// Producer maps a format onto the Producer that writes it.
+func (f Format) Producer() schemas.Producer {
 	switch f {
 	case FormatLog4net:
 		return schemas.ProducerExchange
@@ -47,7 +47,7 @@ func (f Format) producer() schemas.Producer {
 }
 
 // MaxEntrySize is the largest entry the parsers accept; a longer one is a
-// *ParseError ("entry too large") without being looked at. It equals
+// *Error ("entry too large") without being looked at. It equals
 // DefaultMaxEntry, so an entry that a default Scanner cut (Oversize) is
 // still parsed as far as it goes: callers that want oversize entries
 // dead-lettered must check Scanner.Oversize themselves.
@@ -57,9 +57,9 @@ const MaxEntrySize = DefaultMaxEntry
 // characters (NUL is looked for in the whole entry).
 const binaryProbe = 64
 
-// ParseError says why an entry could not be normalized. Callers get it with
+// Error says why an entry could not be normalized. Callers get it with
 // errors.As; Reason is what goes into a dead letter.
-type ParseError struct {
+type Error struct {
 	// Format is the format the entry was recognised as (FormatUnknown when
 	// it was not recognised at all).
 	Format Format
@@ -74,7 +74,7 @@ type ParseError struct {
 
 // Error returns the reason, prefixed by the format when the reason does not
 // already name it.
-func (e *ParseError) Error() string {
+func (e *Error) Error() string {
 	if e.Format == FormatUnknown {
 		return e.Reason
 	}
@@ -85,17 +85,17 @@ func (e *ParseError) Error() string {
 	return name + ": " + e.Reason
 }
 
-func parseErr(f Format, off int, reason string) *ParseError {
-	return &ParseError{Format: f, Reason: reason, Offset: off}
+func parseErr(f Format, off int, reason string) *Error {
+	return &Error{Format: f, Reason: reason, Offset: off}
 }
 
 // syntaxErr builds "<format>: <what> at byte <off>".
-func syntaxErr(f Format, off int, what string) *ParseError {
-	return &ParseError{Format: f, Reason: f.String() + ": " + what + " at byte " + strconv.Itoa(off), Offset: off}
+func syntaxErr(f Format, off int, what string) *Error {
+	return &Error{Format: f, Reason: f.String() + ": " + what + " at byte " + strconv.Itoa(off), Offset: off}
 }
 
-func missingField(f Format, name string) *ParseError {
-	return &ParseError{Format: f, Reason: "missing field " + name, Offset: -1}
+func missingField(f Format, name string) *Error {
+	return &Error{Format: f, Reason: "missing field " + name, Offset: -1}
 }
 
 // quoteSnippet quotes at most 40 bytes of b for an error reason, secrets
@@ -111,8 +111,8 @@ func quoteSnippet(b []byte) string {
 	return strconv.Quote(s)
 }
 
-func invalidTimestamp(f Format, off int, b []byte) *ParseError {
-	return &ParseError{Format: f, Reason: "invalid timestamp " + quoteSnippet(b), Offset: off}
+func invalidTimestamp(f Format, off int, b []byte) *Error {
+	return &Error{Format: f, Reason: "invalid timestamp " + quoteSnippet(b), Offset: off}
 }
 
 // DetectFormat recognises an entry's format from its shape: a JSON object
@@ -180,16 +180,16 @@ func isIdentByte(c byte) bool {
 // isEntrySpace is the whitespace trimmed around an entry.
 func isEntrySpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// Normalize parses one log entry into rec, whatever its format (see
+// Entry parses one log entry into rec, whatever its format (see
 // DetectFormat). An entry is one line, except that an ExchangeConnector
 // entry may carry continuation (stack trace) lines after embedded "\n";
 // a trailing "\r" or "\r\n" is ignored.
 //
-// rec is reset first; Normalize sets rec.Producer from the format but never
-// rec.Origin, which is the caller's. On failure it returns a *ParseError,
+// rec is reset first; Entry sets rec.Producer from the format but never
+// rec.Origin, which is the caller's. On failure it returns an *Error,
 // and rec is reset except for Producer (set when the format was recognised).
 //
-// Normalize and the Parse* functions do not block and are safe for
+// Entry and the per-format functions do not block and are safe for
 // concurrent use. Strings that repeat from entry to entry (tenant, mailbox,
 // run id, logger, record type, attribute keys) come from a small, bounded,
 // process-wide intern cache, so that a typical entry costs a single
@@ -197,7 +197,7 @@ func isEntrySpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c 
 // other strings of rec (Body, RecordID, attribute values) are slices of one
 // copy of the entry, which therefore stays in memory as long as any of them
 // does. The entry itself is not retained.
-func Normalize(entry []byte, rec *schemas.LogRecord) error {
+func Entry(entry []byte, rec *schemas.LogRecord) error {
 	rec.Reset()
 	b, off, err := prepareEntry(entry, FormatUnknown)
 	if err != nil {
@@ -217,23 +217,22 @@ func Normalize(entry []byte, rec *schemas.LogRecord) error {
 	return finish(f, rec, err)
 }
 
-// ParseLog4net parses an ExchangeConnector entry,
+// Log4net parses an ExchangeConnector entry,
 // "timestamp [thread] LEVEL logger - [tenant/mailbox/run:ID] message",
-// possibly followed by "\n" and continuation lines. See Normalize for the
-// contract.
-func ParseLog4net(entry []byte, rec *schemas.LogRecord) error {
+// possibly followed by "\n" and continuation lines. See Entry for the contract.
+func Log4net(entry []byte, rec *schemas.LogRecord) error {
 	return parseAs(FormatLog4net, entry, rec, parseLog4net)
 }
 
-// ParseLogfmt parses a sync engine entry, "key=value ..." in any key order.
-// See Normalize for the contract.
-func ParseLogfmt(entry []byte, rec *schemas.LogRecord) error {
+// Logfmt parses a sync engine entry, "key=value ..." in any key order.
+// See Entry for the contract.
+func Logfmt(entry []byte, rec *schemas.LogRecord) error {
 	return parseAs(FormatLogfmt, entry, rec, parseLogfmt)
 }
 
-// ParseC4CCJSON parses a C4CC Connector entry, one JSON object. See
-// Normalize for the contract.
-func ParseC4CCJSON(entry []byte, rec *schemas.LogRecord) error {
+// C4CCJSON parses a C4CC Connector entry, one JSON object. See Entry for
+// the contract.
+func C4CCJSON(entry []byte, rec *schemas.LogRecord) error {
 	return parseAs(FormatJSON, entry, rec, parseC4CCJSON)
 }
 
@@ -241,7 +240,7 @@ func parseAs(f Format, entry []byte, rec *schemas.LogRecord, parse func([]byte, 
 	rec.Reset()
 	b, off, err := prepareEntry(entry, f)
 	if err != nil {
-		rec.Producer = f.producer()
+		rec.Producer = f.Producer()
 		return err
 	}
 	return finish(f, rec, parse(b, off, rec))
@@ -252,7 +251,7 @@ func finish(f Format, rec *schemas.LogRecord, err error) error {
 	if err != nil {
 		rec.Reset()
 	}
-	rec.Producer = f.producer()
+	rec.Producer = f.Producer()
 	return err
 }
 

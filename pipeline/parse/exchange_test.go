@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ func at(y int, mo time.Month, d, h, mi, s, ms int) time.Time {
 	return time.Date(y, mo, d, h, mi, s, ms*int(time.Millisecond), time.UTC)
 }
 
-func TestParseLog4net(t *testing.T) {
+func TestLog4net(t *testing.T) {
 	const stack = "System.Net.WebException: The remote server returned an error: (404) Not Found.\n" +
 		"   at System.Net.HttpWebRequest.GetResponse()\n" +
 		"   at Microsoft.Exchange.WebServices.Data.EwsHttpWebRequest.GetResponse()"
@@ -149,21 +149,21 @@ func TestParseLog4net(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			require.NoError(t, ParseLog4net([]byte(tt.entry), &rec))
+			require.NoError(t, Log4net([]byte(tt.entry), &rec))
 			tt.want.Producer = schemas.ProducerExchange
 			if tt.want.Attributes == nil {
 				tt.want.Attributes = rec.Attributes // nil or empty
 			}
 			require.Equal(t, tt.want, rec)
 
-			var viaNormalize schemas.LogRecord
-			require.NoError(t, Normalize([]byte(tt.entry), &viaNormalize))
-			require.Equal(t, rec, viaNormalize)
+			var viaEntry schemas.LogRecord
+			require.NoError(t, Entry([]byte(tt.entry), &viaEntry))
+			require.Equal(t, rec, viaEntry)
 		})
 	}
 }
 
-func TestParseLog4netErrors(t *testing.T) {
+func TestLog4netErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		entry      string
@@ -186,9 +186,9 @@ func TestParseLog4netErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Tenant: "stale"}
-			err := ParseLog4net([]byte(tt.entry), &rec)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "want *ParseError, got %v", err)
+			err := Log4net([]byte(tt.entry), &rec)
+			var pe *Error
+			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, FormatLog4net, pe.Format)
 			require.Equal(t, tt.wantReason, pe.Reason)
 			require.Empty(t, rec.Tenant)

@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-func TestParseLogfmt(t *testing.T) {
+func TestLogfmt(t *testing.T) {
 	tests := []struct {
 		name  string
 		entry string
@@ -129,21 +129,21 @@ func TestParseLogfmt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			require.NoError(t, ParseLogfmt([]byte(tt.entry), &rec))
+			require.NoError(t, Logfmt([]byte(tt.entry), &rec))
 			tt.want.Producer = schemas.ProducerEngine
 			if tt.want.Attributes == nil {
 				tt.want.Attributes = rec.Attributes
 			}
 			require.Equal(t, tt.want, rec)
 
-			var viaNormalize schemas.LogRecord
-			require.NoError(t, Normalize([]byte(tt.entry), &viaNormalize))
-			require.Equal(t, rec, viaNormalize)
+			var viaEntry schemas.LogRecord
+			require.NoError(t, Entry([]byte(tt.entry), &viaEntry))
+			require.Equal(t, rec, viaEntry)
 		})
 	}
 }
 
-func TestParseLogfmtErrors(t *testing.T) {
+func TestLogfmtErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		entry      string
@@ -167,9 +167,9 @@ func TestParseLogfmtErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Tenant: "stale"}
-			err := ParseLogfmt([]byte(tt.entry), &rec)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "want *ParseError, got %v", err)
+			err := Logfmt([]byte(tt.entry), &rec)
+			var pe *Error
+			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, FormatLogfmt, pe.Format)
 			require.Equal(t, tt.wantReason, pe.Reason)
 			require.Equal(t, tt.wantOffset, pe.Offset)

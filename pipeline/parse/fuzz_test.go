@@ -1,4 +1,4 @@
-package pipeline
+package parse
 
 import (
 	"bytes"
@@ -48,12 +48,12 @@ var fuzzSeeds = []string{
 func checkParsed(t *testing.T, entry []byte, rec *schemas.LogRecord, err error) {
 	t.Helper()
 	if err != nil {
-		var pe *ParseError
+		var pe *Error
 		if !errors.As(err, &pe) {
-			t.Fatalf("error %v (%T) is not a *ParseError", err, err)
+			t.Fatalf("error %v (%T) is not a *Error", err, err)
 		}
 		if pe.Reason == "" || pe.Offset < -1 || pe.Offset > len(entry) {
-			t.Fatalf("bad ParseError %+v for entry of %d bytes", pe, len(entry))
+			t.Fatalf("bad Error %+v for entry of %d bytes", pe, len(entry))
 		}
 		if rec.Tenant != "" || rec.Mailbox != "" || !rec.Time.IsZero() {
 			t.Fatalf("record not reset after error: %+v", rec)
@@ -96,36 +96,36 @@ func fuzzParser(f *testing.F, parse func([]byte, *schemas.LogRecord) error) {
 	})
 }
 
-func FuzzNormalize(f *testing.F) {
+func FuzzEntry(f *testing.F) {
 	fuzzParser(f, func(entry []byte, rec *schemas.LogRecord) error {
-		err := Normalize(entry, rec)
+		err := Entry(entry, rec)
 		if err == nil {
-			// Normalize is the format's parser
+			// Entry is the format's parser
 			var direct schemas.LogRecord
 			var derr error
 			switch rec.Producer {
 			case schemas.ProducerExchange:
-				derr = ParseLog4net(entry, &direct)
+				derr = Log4net(entry, &direct)
 			case schemas.ProducerEngine:
-				derr = ParseLogfmt(entry, &direct)
+				derr = Logfmt(entry, &direct)
 			case schemas.ProducerC4CC:
-				derr = ParseC4CCJSON(entry, &direct)
+				derr = C4CCJSON(entry, &direct)
 			}
 			if derr != nil || direct.Time != rec.Time || direct.Body != rec.Body || direct.Event != rec.Event {
-				return errors.New("Normalize and the format's parser disagree")
+				return errors.New("Entry and the format's parser disagree")
 			}
 		}
 		return err
 	})
 }
 
-func FuzzParseLogfmt(f *testing.F) { fuzzParser(f, ParseLogfmt) }
+func FuzzLogfmt(f *testing.F) { fuzzParser(f, Logfmt) }
 
-func FuzzParseLog4net(f *testing.F) { fuzzParser(f, ParseLog4net) }
+func FuzzLog4net(f *testing.F) { fuzzParser(f, Log4net) }
 
-func FuzzParseC4CCJSON(f *testing.F) {
+func FuzzC4CCJSON(f *testing.F) {
 	fuzzParser(f, func(entry []byte, rec *schemas.LogRecord) error {
-		err := ParseC4CCJSON(entry, rec)
+		err := C4CCJSON(entry, rec)
 		// differential check of the syntax against encoding/json, where
 		// the two are meant to agree: no control characters (the parser
 		// lets them through in strings, prepareEntry calls some binary),
@@ -136,7 +136,7 @@ func FuzzParseC4CCJSON(f *testing.F) {
 			bytes.Count(trimmed, []byte("["))+bytes.Count(trimmed, []byte("{")) > 60 {
 			return err
 		}
-		var pe *ParseError
+		var pe *Error
 		syntaxBad := errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "json: ") && !strings.Contains(pe.Reason, "is not a scalar")
 		if valid := json.Valid(trimmed); valid == syntaxBad {
 			return fmt.Errorf("encoding/json says valid=%v, parser says %v", valid, err)
