@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/syncwatch/syncwatch/detectors"
+	"github.com/syncwatch/syncwatch/pipeline/health"
 )
 
 // DetectStage runs the released records through the detection engine and
@@ -13,7 +14,7 @@ type DetectStage struct {
 	// health, if not nil, counts the batch's entries and closes its
 	// windows as event time passes them, interleaved with the engine's
 	// decisions.
-	health *HealthMonitor
+	health *health.Monitor
 }
 
 // NewDetectStage returns a stage around engine.
@@ -27,7 +28,7 @@ func NewDetectStage(engine *detectors.Engine) *DetectStage {
 func (s *DetectStage) Exec(_ context.Context, b *Batch) error {
 	if s.health != nil {
 		for i := range b.health {
-			s.health.observe(&b.health[i])
+			s.health.Observe(&b.health[i])
 		}
 	}
 	b.health = b.health[:0]

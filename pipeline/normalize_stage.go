@@ -10,6 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -25,7 +26,7 @@ type NormalizeStage struct {
 	parsed []Normalized // Exec's scratch space
 	// health, if not nil, counts every entry committed (pipeline
 	// incidents), in commit order.
-	health *HealthMonitor
+	health *health.Monitor
 }
 
 // NormalizeStats counts entries by producer (recognised from their format;
@@ -162,7 +163,7 @@ func (s *NormalizeStage) Commit(b *Batch, n *Normalized) (time.Time, bool) {
 
 func (s *NormalizeStage) commit(b *Batch, n *Normalized) (time.Time, bool) {
 	if s.health != nil {
-		b.health = append(b.health, newHealthObs(n))
+		b.health = append(b.health, healthObservation(n))
 	}
 	s.stats.Read[n.Producer]++
 	if !n.OK {
@@ -226,4 +227,12 @@ func contentHash(b []byte) uint64 {
 		b = b[:len(b)-1]
 	}
 	return xxhash.Sum64(b)
+}
+
+// healthObservation is what the health monitor counts of n.
+func healthObservation(n *Normalized) health.Observation {
+	if n.OK {
+		return health.Observation{Source: n.Source, Producer: n.Producer, OK: true, Time: n.Record.Time, Message: n.Record.Body, Origin: n.Record.Origin}
+	}
+	return health.Observation{Source: n.Source, Producer: n.Producer, Message: n.DeadLetter.Reason, Origin: n.DeadLetter.Origin, Raw: n.DeadLetter.RawBase64}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/syncwatch/syncwatch/detectors"
+	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -23,7 +24,7 @@ type Config struct {
 	DeadLetters sinks.DeadLetterSink
 	// Health configures pipeline incidents (format drift, silent
 	// producers). Default: on.
-	Health HealthConfig
+	Health health.Config
 }
 
 // Pipeline is the whole chain: normalize, reorder, detect, deliver.
@@ -53,8 +54,8 @@ func New(cfg Config) (*Pipeline, error) {
 	p.Detect = NewDetectStage(eng)
 	if !cfg.Health.Disabled {
 		// Entries are counted as they are committed and windows closed
-		// as the released records pass them: see HealthMonitor.
-		h := NewHealthMonitor(cfg.Health, cfg.Detection.Source)
+		// as the released records pass them: see health.Monitor.
+		h := health.New(cfg.Health, cfg.Detection.Source)
 		p.Normalize.health, p.Detect.health = h, h
 	}
 	p.stages = MultiStage{p.Normalize, p.Reorder, p.Detect, p.Deliver}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -66,8 +67,9 @@ type Batch struct {
 	// so that runs are decided even when no newer record arrives.
 	Bound time.Time
 
-	// health: the entries committed, for the health monitor (see healthObs)
-	health []healthObs
+	// health: the entries committed, for the health monitor (see
+	// health.Observation)
+	health []health.Observation
 }
 
 // Reset empties b for reuse, keeping its storage.

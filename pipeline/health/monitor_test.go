@@ -1,4 +1,4 @@
-package pipeline
+package health
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// healthEntry is one entry fed to a HealthMonitor: a record of producer p
+// healthEntry is one entry fed to a Monitor: a record of producer p
 // at t, or (dead) an unparseable line whose text carries t.
 type healthEntry struct {
 	p    schemas.Producer
@@ -49,22 +49,20 @@ func during(e *healthEntry, p schemas.Producer, from, to string) bool {
 // feed runs entries through m as the pipeline would: counted in order,
 // windows closed as event time passes them (every advanceEvery entries;
 // 0: only at the end).
-func feed(m *HealthMonitor, entries []healthEntry, advanceEvery int) []schemas.IncidentEvent {
+func feed(m *Monitor, entries []healthEntry, advanceEvery int) []schemas.IncidentEvent {
 	var out []schemas.IncidentEvent
 	var latest time.Time
 	for i, e := range entries {
-		n := Normalized{Source: "src-" + e.p.String()}
-		origin := fmt.Sprintf("%s:%d", n.Source, i+1)
+		o := Observation{Source: "src-" + e.p.String()}
+		o.Origin = fmt.Sprintf("%s:%d", o.Source, i+1)
 		if e.dead {
-			n.Producer = schemas.ProducerUnknown
-			n.DeadLetter = schemas.DeadLetter{Reason: `unrecognised format near "password=hunter2"`, Origin: origin,
-				RawBase64: []byte("[" + e.t.Format(time.RFC3339Nano) + "] <I> worker :: item synced password=hunter2")}
+			o.Producer = schemas.ProducerUnknown
+			o.Message = `unrecognised format near "password=hunter2"`
+			o.Raw = []byte("[" + e.t.Format(time.RFC3339Nano) + "] <I> worker :: item synced password=hunter2")
 		} else {
-			n.OK, n.Producer = true, e.p
-			n.Record.Time, n.Record.Producer, n.Record.Origin, n.Record.Body = e.t, e.p, origin, "item synced"
+			o.OK, o.Producer, o.Time, o.Message = true, e.p, e.t, "item synced"
 		}
-		o := newHealthObs(&n)
-		m.observe(&o)
+		m.Observe(&o)
 		if e.t.After(latest) {
 			latest = e.t
 		}
@@ -141,7 +139,7 @@ func TestHealthMonitor(t *testing.T) {
 			entries := healthTraffic(test.mod)
 			var first []schemas.IncidentEvent
 			for _, every := range []int{0, 1, 7, 500} {
-				evs := feed(NewHealthMonitor(HealthConfig{}, "test"), entries, every)
+				evs := feed(New(Config{}, "test"), entries, every)
 				if every == 0 {
 					first = evs
 				} else {
@@ -152,7 +150,7 @@ func TestHealthMonitor(t *testing.T) {
 			for i, ev := range first {
 				require.NoError(t, schemas.ValidateEvent(ev), "event %d", i)
 				require.Equal(t, schemas.KindPipeline, ev.Data.Kind)
-				require.Equal(t, PipelineTenant+"/"+ev.Data.Producer, ev.Subject)
+				require.Equal(t, Tenant+"/"+ev.Data.Producer, ev.Subject)
 				require.NotEmpty(t, ev.Data.Remediation)
 				require.NotEmpty(t, ev.Data.Evidence)
 				for _, e := range ev.Data.Evidence {
@@ -178,8 +176,8 @@ func TestHealthMonitor(t *testing.T) {
 
 func TestHealthMonitorDisabled(t *testing.T) {
 	entries := healthTraffic(func(e *healthEntry) bool { return !during(e, schemas.ProducerEngine, "10:00", "11:00") })
-	require.NotEmpty(t, feed(NewHealthMonitor(HealthConfig{}, ""), entries, 0))
-	require.Empty(t, feed(NewHealthMonitor(HealthConfig{Disabled: true}, ""), entries, 0))
+	require.NotEmpty(t, feed(New(Config{}, ""), entries, 0))
+	require.Empty(t, feed(New(Config{Disabled: true}, ""), entries, 0))
 }
 
 func TestSniffTime(t *testing.T) {
@@ -211,10 +209,39 @@ func TestHealthMonitorFirstEntryAhead(t *testing.T) {
 	entries := healthTraffic(func(e *healthEntry) bool { return !during(e, schemas.ProducerEngine, "09:05", "09:25") })
 	ahead := append([]healthEntry{{p: schemas.ProducerC4CC, t: healthStart.Add(30 * time.Minute)}}, entries...)
 	for _, in := range [][]healthEntry{entries, ahead} {
-		evs := feed(NewHealthMonitor(HealthConfig{}, ""), in, 0)
+		evs := feed(New(Config{}, ""), in, 0)
 		require.Len(t, evs, 2)
 		require.Equal(t, ClassProducerSilent, evs[0].Data.Class)
 		require.Equal(t, "09:20:00", evs[0].Time.UTC().Format("15:04:05"))
 		require.Equal(t, "09:25:00", evs[1].Time.UTC().Format("15:04:05"))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string // substrings of the error, nil: valid
+	}{
+		{name: "zero value", cfg: Config{}},
+		{name: "all set", cfg: Config{Window: time.Minute, DriftShare: 1, DriftMinEntries: 1, SilentAfter: time.Hour, MaxAhead: time.Hour}},
+		{name: "negative durations", cfg: Config{Window: -1, SilentAfter: -time.Second, MaxAhead: -time.Hour},
+			want: []string{"Window -1ns: must not be negative", "SilentAfter -1s", "MaxAhead -1h0m0s"}},
+		{name: "share over 1", cfg: Config{DriftShare: 1.5}, want: []string{"DriftShare 1.5: must be a share between 0 and 1"}},
+		{name: "negative share", cfg: Config{DriftShare: -0.1}, want: []string{"DriftShare -0.1"}},
+		{name: "negative min entries", cfg: Config{DriftMinEntries: -5}, want: []string{"DriftMinEntries -5: must not be negative"}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			err := test.cfg.Validate()
+			if test.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, w := range test.want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
 	}
 }

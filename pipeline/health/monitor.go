@@ -1,9 +1,13 @@
-package pipeline
+package health
 
 import (
+	"cmp"
+	"fmt"
+	"math"
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
@@ -12,67 +16,93 @@ import (
 // reporting on its own inputs rather than on a mailbox.
 const (
 	// ClassFormatDrift: a producer's share of unparseable entries jumped
-	// over HealthConfig.DriftShare (a new version changed its log format).
+	// over Config.DriftShare (a new version changed its log format).
 	ClassFormatDrift = "pipeline.format_drift"
 	// ClassProducerSilent: a producer that logged before wrote nothing for
-	// HealthConfig.SilentAfter of event time while the others kept logging.
+	// Config.SilentAfter of event time while the others kept logging.
 	ClassProducerSilent = "pipeline.producer_silent"
 )
 
-// PipelineTenant is the tenant of pipeline incidents, which belong to no
+// Tenant is the tenant of pipeline incidents, which belong to no
 // tenant; their mailbox is the producer's name, so the subject reads
 // "-/SyncEngine". No real tenant id is "-".
-const PipelineTenant = "-"
+const Tenant = "-"
 
-// HealthConfig configures the pipeline's self-monitoring. The zero value
+// Defaults of Config.
+const (
+	DefaultWindow          = 5 * time.Minute
+	DefaultDriftShare      = 0.2
+	DefaultDriftMinEntries = 50
+	DefaultSilentAfter     = 15 * time.Minute
+	DefaultMaxAhead        = 24 * time.Hour
+)
+
+// Config configures the pipeline's self-monitoring. The zero value
 // works: both classes on, with the defaults below. Every decision is taken
 // on event time, at window boundaries, so a replay gives the same pipeline
 // incidents as the live consumer did for the same logs.
-type HealthConfig struct {
+type Config struct {
 	// Disabled turns pipeline incidents off.
 	Disabled bool
+
 	// Window is the event-time window over which entries are counted;
 	// windows are aligned to multiples of it since the Unix epoch.
-	// Default: 5m.
+	//
+	// Default: DefaultWindow (5m)
 	Window time.Duration
+
 	// DriftShare is the share of a producer's entries in a window that,
-	// when dead-lettered, is format drift. Default: 0.2 (20%).
+	// when dead-lettered, is format drift. At most 1.
+	//
+	// Default: DefaultDriftShare (0.2, 20%)
 	DriftShare float64
+
 	// DriftMinEntries is the fewest entries of a producer in a window for
-	// its share to count. Default: 50.
+	// its share to count.
+	//
+	// Default: DefaultDriftMinEntries (50)
 	DriftMinEntries int
+
 	// SilentAfter is how long a producer that logged before may write
 	// nothing while others log before it is silent. Rounded up to a window
-	// boundary. Default: 15m.
+	// boundary.
+	//
+	// Default: DefaultSilentAfter (15m)
 	SilentAfter time.Duration
+
 	// MaxAhead bounds how far past its source's latest record a dead
-	// letter's own timestamp may be and still be believed. Default: 24h.
+	// letter's own timestamp may be and still be believed.
+	//
+	// Default: DefaultMaxAhead (24h)
 	MaxAhead time.Duration
 }
 
-func (c *HealthConfig) window() time.Duration      { return durOr(c.Window, 5*time.Minute) }
-func (c *HealthConfig) silentAfter() time.Duration { return durOr(c.SilentAfter, 15*time.Minute) }
-func (c *HealthConfig) maxAhead() time.Duration    { return durOr(c.MaxAhead, 24*time.Hour) }
+func (c *Config) window() time.Duration      { return cmp.Or(c.Window, DefaultWindow) }
+func (c *Config) driftShare() float64        { return cmp.Or(c.DriftShare, DefaultDriftShare) }
+func (c *Config) driftMin() int              { return cmp.Or(c.DriftMinEntries, DefaultDriftMinEntries) }
+func (c *Config) silentAfter() time.Duration { return cmp.Or(c.SilentAfter, DefaultSilentAfter) }
+func (c *Config) maxAhead() time.Duration    { return cmp.Or(c.MaxAhead, DefaultMaxAhead) }
 
-func (c *HealthConfig) driftShare() float64 {
-	if c.DriftShare <= 0 {
-		return 0.2
+// Validate reports every problem of the configuration at once, each
+// naming its field. Zero values are defaults; c is not changed.
+func (c *Config) Validate() error {
+	var errs *multierror.Error
+	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Window", c.Window}, {"SilentAfter", c.SilentAfter}, {"MaxAhead", c.MaxAhead}} {
+		if d.v < 0 {
+			add("%s %v: must not be negative", d.name, d.v)
+		}
 	}
-	return c.DriftShare
-}
-
-func (c *HealthConfig) driftMin() int {
-	if c.DriftMinEntries <= 0 {
-		return 50
+	if c.DriftShare < 0 || c.DriftShare > 1 || math.IsNaN(c.DriftShare) {
+		add("DriftShare %v: must be a share between 0 and 1", c.DriftShare)
 	}
-	return c.DriftMinEntries
-}
-
-func durOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
+	if c.DriftMinEntries < 0 {
+		add("DriftMinEntries %d: must not be negative", c.DriftMinEntries)
 	}
-	return d
+	return errs.ErrorOrNil()
 }
 
 // Remediation texts of pipeline incidents.
@@ -88,8 +118,8 @@ const (
 // evidence.
 const maxDriftSamples = 3
 
-// healthWindow is what one window of event time saw, per producer.
-type healthWindow struct {
+// windowCounts is what one window of event time saw, per producer.
+type windowCounts struct {
 	idx   int64
 	total [schemas.NumProducers]int
 	dead  [schemas.NumProducers]int
@@ -99,15 +129,15 @@ type healthWindow struct {
 	dls   [schemas.NumProducers][]schemas.Evidence
 }
 
-// healthSource is what the monitor knows of one source: the producer of
+// sourceState is what the monitor knows of one source: the producer of
 // its latest record, and the latest event time of its records.
-type healthSource struct {
+type sourceState struct {
 	producer schemas.Producer
 	latest   time.Time
 }
 
-// pipelineIncident is an open pipeline incident.
-type pipelineIncident struct {
+// incident is an open pipeline incident.
+type incident struct {
 	id          string
 	seq         int
 	firstSeen   time.Time
@@ -116,45 +146,46 @@ type pipelineIncident struct {
 	details     map[string]any
 }
 
-// HealthMonitor counts every entry the pipeline reads by producer and
+// Monitor counts every entry the pipeline reads by producer and
 // event-time window, and raises pipeline incidents when a window closes:
 // format drift and silent producers. Its decisions are pure functions of
 // the entries and of the event time up to which windows are closed, so
 // they do not depend on batch boundaries. Not safe for concurrent use (the
 // stages call it under their own serialization).
-type HealthMonitor struct {
-	cfg    HealthConfig
+type Monitor struct {
+	cfg    Config
 	source string
 
-	windows map[int64]*healthWindow
+	windows map[int64]*windowCounts
 	next    int64 // index of the first window not yet closed
 	started bool  // an entry was counted
 	closed  bool  // a window was closed
 
-	sources map[string]*healthSource
-	cur     *healthWindow // the window last counted in (most entries go there)
+	sources map[string]*sourceState
+	cur     *windowCounts // the window last counted in (most entries go there)
 
 	// per producer
 	logged   [schemas.NumProducers]bool
 	lastSeen [schemas.NumProducers]schemas.Evidence // latest entry in a closed window
 	wasBelow [schemas.NumProducers]bool             // last window with entries was under the drift share
-	drift    [schemas.NumProducers]*pipelineIncident
-	silent   [schemas.NumProducers]*pipelineIncident
+	drift    [schemas.NumProducers]*incident
+	silent   [schemas.NumProducers]*incident
 }
 
-// NewHealthMonitor returns a monitor; source is the CloudEvents source of
-// its events ("" : syncwatch/ingest, as the detection engine's).
-func NewHealthMonitor(cfg HealthConfig, source string) *HealthMonitor {
+// New returns a monitor for a valid cfg (see Config.Validate); source is
+// the CloudEvents source of its events ("": syncwatch/ingest, as the
+// detection engine's).
+func New(cfg Config, source string) *Monitor {
 	if source == "" {
 		source = "syncwatch/ingest"
 	}
-	return &HealthMonitor{
-		cfg: cfg, source: source, windows: map[int64]*healthWindow{},
-		sources: map[string]*healthSource{},
+	return &Monitor{
+		cfg: cfg, source: source, windows: map[int64]*windowCounts{},
+		sources: map[string]*sourceState{},
 	}
 }
 
-func (m *HealthMonitor) index(t time.Time) int64 {
+func (m *Monitor) index(t time.Time) int64 {
 	w := int64(m.cfg.window())
 	n := unixNano(t)
 	if n < 0 {
@@ -163,34 +194,36 @@ func (m *HealthMonitor) index(t time.Time) int64 {
 	return n / w
 }
 
-func (m *HealthMonitor) end(idx int64) time.Time {
+func (m *Monitor) end(idx int64) time.Time {
 	return time.Unix(0, (idx+1)*int64(m.cfg.window())).UTC()
 }
 
-// healthObs is what the monitor counts of one entry. The normalize stage
-// makes one per entry it commits, in commit order, and leaves them in the
-// batch; the detect stage counts them before it runs the batch's records.
-// The counting happens where the windows are closed, so the two can run on
-// different goroutines (Replay runs reorder and detection side by side)
-// and still see the same sequence as one goroutine doing both.
-type healthObs struct {
-	source   string
-	producer schemas.Producer
-	ok       bool
-	time     time.Time // record: its event time
-	message  string    // record: its body; dead letter: the reason
-	origin   string
-	raw      []byte // dead letter: the entry, to find a timestamp in
+// Observation is what the monitor counts of one entry. The pipeline's
+// normalize stage makes one per entry it commits, in commit order, and
+// leaves them in the batch; the detect stage counts them before it runs
+// the batch's records. The counting happens where the windows are closed,
+// so the two can run on different goroutines (replay runs reorder and
+// detection side by side) and still see the same sequence as one
+// goroutine doing both.
+type Observation struct {
+	// Source names the stream the entry came from (a file, a partition).
+	Source string
+	// Producer is the record's producer, or for a dead letter the one its
+	// format was recognised as (ProducerUnknown if none).
+	Producer schemas.Producer
+	// OK is true for a record, false for a dead letter.
+	OK bool
+	// Time is a record's event time.
+	Time time.Time
+	// Message is a record's body, or a dead letter's reason.
+	Message string
+	// Origin is where the entry came from ("file:line", "topic/partition/offset").
+	Origin string
+	// Raw is a dead letter's entry, in which a timestamp is looked for.
+	Raw []byte
 }
 
-func newHealthObs(n *Normalized) healthObs {
-	if n.OK {
-		return healthObs{source: n.Source, producer: n.Producer, ok: true, time: n.Record.Time, message: n.Record.Body, origin: n.Record.Origin}
-	}
-	return healthObs{source: n.Source, producer: n.Producer, message: n.DeadLetter.Reason, origin: n.DeadLetter.Origin, raw: n.DeadLetter.RawBase64}
-}
-
-// observe counts one entry, in the order the pipeline read it: a record
+// Observe counts one entry, in the order the pipeline read it: a record
 // (ok) at its event time, or a dead letter. A dead letter belongs to the
 // producer of its source's latest record (a topic or file is one
 // producer's, and a drifted line may look like another producer's format)
@@ -198,21 +231,21 @@ func newHealthObs(n *Normalized) healthObs {
 // placed at the timestamp found in it or, failing that, at its source's
 // latest record. A dead letter of a source that never gave a record cannot
 // be placed and is not counted.
-func (m *HealthMonitor) observe(n *healthObs) {
-	src := m.sources[n.source]
+func (m *Monitor) Observe(n *Observation) {
+	src := m.sources[n.Source]
 	if src == nil {
-		src = &healthSource{}
-		m.sources[n.source] = src
+		src = &sourceState{}
+		m.sources[n.Source] = src
 	}
-	p, t := n.producer, time.Time{}
+	p, t := n.Producer, time.Time{}
 	var ev schemas.Evidence
-	if n.ok {
-		t = n.time
+	if n.OK {
+		t = n.Time
 		if t.After(src.latest) {
 			src.latest = t
 		}
 		src.producer = p
-		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.message, Origin: n.origin}
+		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.Message, Origin: n.Origin}
 	} else {
 		if src.producer != schemas.ProducerUnknown {
 			p = src.producer
@@ -222,10 +255,10 @@ func (m *HealthMonitor) observe(n *healthObs) {
 			return
 		}
 		t = latest
-		if ts, ok := sniffTime(n.raw); ok && !ts.Before(latest.Add(-m.cfg.maxAhead())) && !ts.After(latest.Add(m.cfg.maxAhead())) {
+		if ts, ok := sniffTime(n.Raw); ok && !ts.Before(latest.Add(-m.cfg.maxAhead())) && !ts.After(latest.Add(m.cfg.maxAhead())) {
 			t = ts
 		}
-		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.message, Origin: n.origin}
+		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.Message, Origin: n.Origin}
 	}
 	if p == schemas.ProducerUnknown || int(p) >= schemas.NumProducers {
 		return
@@ -241,7 +274,7 @@ func (m *HealthMonitor) observe(n *healthObs) {
 	w := m.cur
 	if w == nil || w.idx != idx {
 		if w = m.windows[idx]; w == nil {
-			w = &healthWindow{idx: idx}
+			w = &windowCounts{idx: idx}
 			m.windows[idx] = w
 		}
 		m.cur = w
@@ -253,10 +286,10 @@ func (m *HealthMonitor) observe(n *healthObs) {
 		w.last[p] = ev
 	}
 	w.total[p]++
-	if n.ok && !t.Before(w.ok[p].Time.Time) {
+	if n.OK && !t.Before(w.ok[p].Time.Time) {
 		w.ok[p] = ev
 	}
-	if !n.ok {
+	if !n.OK {
 		w.dead[p]++
 		if len(w.dls[p]) < maxDriftSamples {
 			w.dls[p] = append(w.dls[p], ev)
@@ -270,7 +303,7 @@ func (m *HealthMonitor) observe(n *healthObs) {
 // window's end before it is closed, so that a caller can first emit what
 // else was due by then (the detection engine's decisions): the events then
 // come in event-time order whatever the batch boundaries.
-func (m *HealthMonitor) Advance(t time.Time, out []schemas.IncidentEvent, tick func(end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent) []schemas.IncidentEvent {
+func (m *Monitor) Advance(t time.Time, out []schemas.IncidentEvent, tick func(end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent) []schemas.IncidentEvent {
 	if m.cfg.Disabled || !m.started || t.Before(m.end(m.next)) {
 		return out // no window can end by t: the common case, per record
 	}
@@ -300,7 +333,7 @@ func (m *HealthMonitor) Advance(t time.Time, out []schemas.IncidentEvent, tick f
 }
 
 // close decides on window w, which ended at end.
-func (m *HealthMonitor) close(w *healthWindow, end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+func (m *Monitor) close(w *windowCounts, end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	share, minN := m.cfg.driftShare(), m.cfg.driftMin()
 	others := func(p int) int {
 		n := 0
@@ -328,7 +361,7 @@ func (m *HealthMonitor) close(w *healthWindow, end time.Time, out []schemas.Inci
 			details := map[string]any{"window_start": w.firstStart(m), "window_end": end.Format(time.RFC3339), "entries": total, "dead_letters": dead}
 			switch inc := m.drift[p]; {
 			case inc == nil && over && m.wasBelow[p]:
-				inc = &pipelineIncident{firstSeen: w.dls[p][0].Time.Time, lastSeen: w.last[p].Time.Time, occurrences: dead, details: details}
+				inc = &incident{firstSeen: w.dls[p][0].Time.Time, lastSeen: w.last[p].Time.Time, occurrences: dead, details: details}
 				inc.id = pipelineIncidentID(prod, ClassFormatDrift, end)
 				m.drift[p] = inc
 				out = append(out, m.event(prod, ClassFormatDrift, inc, schemas.TypeOpened, end,
@@ -362,7 +395,7 @@ func (m *HealthMonitor) close(w *healthWindow, end time.Time, out []schemas.Inci
 		if end.Sub(last.Time.Time) < m.cfg.silentAfter() {
 			continue
 		}
-		inc := &pipelineIncident{firstSeen: last.Time.Time, lastSeen: last.Time.Time, occurrences: 1,
+		inc := &incident{firstSeen: last.Time.Time, lastSeen: last.Time.Time, occurrences: 1,
 			details: map[string]any{"last_entry": last.Time.Time.Format(time.RFC3339Nano), "silent_for": end.Sub(last.Time.Time).String(), "others_entries": others(p)}}
 		inc.id = pipelineIncidentID(prod, ClassProducerSilent, end)
 		m.silent[p] = inc
@@ -372,18 +405,18 @@ func (m *HealthMonitor) close(w *healthWindow, end time.Time, out []schemas.Inci
 	return out
 }
 
-func (w *healthWindow) firstStart(m *HealthMonitor) string {
+func (w *windowCounts) firstStart(m *Monitor) string {
 	return m.end(w.idx - 1).Format(time.RFC3339)
 }
 
 // pipelineIncidentID is the id of a pipeline incident: the identity
-// (PipelineTenant, producer, pipeline, class), as every incident's.
+// (Tenant, producer, pipeline, class), as every incident's.
 func pipelineIncidentID(p schemas.Producer, class string, opened time.Time) string {
-	return schemas.IncidentKey{Tenant: PipelineTenant, Mailbox: p.String(), Kind: schemas.KindPipeline, Class: class}.ID(opened)
+	return schemas.IncidentKey{Tenant: Tenant, Mailbox: p.String(), Kind: schemas.KindPipeline, Class: class}.ID(opened)
 }
 
 // event renders one lifecycle change of a pipeline incident.
-func (m *HealthMonitor) event(p schemas.Producer, class string, inc *pipelineIncident, typ string, at time.Time, title, remediation string, ev []schemas.Evidence) schemas.IncidentEvent {
+func (m *Monitor) event(p schemas.Producer, class string, inc *incident, typ string, at time.Time, title, remediation string, ev []schemas.Evidence) schemas.IncidentEvent {
 	inc.seq++
 	if at.After(inc.lastSeen) && typ != schemas.TypeResolved {
 		inc.lastSeen = at
@@ -405,7 +438,7 @@ func (m *HealthMonitor) event(p schemas.Producer, class string, inc *pipelineInc
 		Kind:        schemas.KindPipeline,
 		Class:       class,
 		Severity:    schemas.SeverityWarning,
-		Tenant:      PipelineTenant,
+		Tenant:      Tenant,
 		Mailbox:     p.String(),
 		Producer:    p.String(),
 		Title:       title,
@@ -477,3 +510,20 @@ func isDigits(b []byte) bool {
 	}
 	return len(b) > 0
 }
+
+// unixNano is t in nanoseconds since the epoch, saturated outside the
+// years 1678-2262 that an int64 holds.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(minNanoTime):
+		return math.MinInt64
+	case t.After(maxNanoTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minNanoTime = time.Unix(0, math.MinInt64)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
