@@ -27,6 +27,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/sinks"
@@ -72,8 +73,8 @@ Flags:
 `
 
 func main() {
-	// A small live heap and a string per message: see pipeline.TuneGC.
-	pipeline.TuneGC(0)
+	// A small live heap and a string per message: see gctune.Start.
+	gctune.Start(0)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
@@ -41,8 +42,8 @@ const (
 )
 
 func main() {
-	// A small live heap and a string per line: see pipeline.TuneGC.
-	pipeline.TuneGC(0)
+	// A small live heap and a string per line: see gctune.Start.
+	gctune.Start(0)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -1,4 +1,4 @@
-package pipeline
+package gctune
 
 import (
 	"os"
@@ -8,23 +8,8 @@ import (
 	"sync/atomic"
 )
 
-// GC tuning. The pipeline's live heap is small (tens of MB: open runs and
-// the reorder window), while it allocates about one short-lived string per
-// log line. With the default GOGC=100 the collector then runs every few MB
-// of allocation and takes a quarter to a third of the CPU of a replay.
-//
-// TuneGC raises GOGC while the live heap is small, so that the heap goal
-// (live × (1 + GOGC/100)) grows towards budget, and lowers it back towards
-// the default as the live heap grows, so that the goal never exceeds
-// budget because of the tuning. It re-computes GOGC after every collection
-// from the live heap that collection measured. It does nothing when the
-// user set GOGC or GOMEMLIMIT: they asked for their own policy.
-//
-// This is the technique of Uber's "GC tuner" for services with a small
-// live heap and a high allocation rate.
-
-// GCTuner adjusts GOGC after every garbage collection; see TuneGC.
-type GCTuner struct {
+// Tuner adjusts GOGC after every garbage collection; see Start.
+type Tuner struct {
 	budget  uint64
 	min     int
 	max     int
@@ -33,25 +18,25 @@ type GCTuner struct {
 	sample  []metrics.Sample
 }
 
-// Defaults of TuneGC.
+// Defaults of Start.
 const (
-	DefaultGCBudget  = 128 << 20 // heap goal the tuning may grow to
+	DefaultBudget  = 128 << 20 // heap goal the tuning may grow to
 	defaultGCPercent = 100
 	maxGCPercent     = 400
 )
 
-// TuneGC starts tuning GOGC for a heap goal of at most budget bytes (0:
-// DefaultGCBudget). It returns nil, and changes nothing, when GOGC or
+// Start starts tuning GOGC for a heap goal of at most budget bytes (0:
+// DefaultBudget). It returns nil, and changes nothing, when GOGC or
 // GOMEMLIMIT is set in the environment. Stop ends the tuning and restores
 // the default GOGC (100).
-func TuneGC(budget uint64) *GCTuner {
+func Start(budget uint64) *Tuner {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return nil
 	}
 	if budget == 0 {
-		budget = DefaultGCBudget
+		budget = DefaultBudget
 	}
-	t := &GCTuner{
+	t := &Tuner{
 		budget: budget,
 		min:    defaultGCPercent,
 		max:    maxGCPercent,
@@ -64,7 +49,7 @@ func TuneGC(budget uint64) *GCTuner {
 
 // gcPercent is the GOGC that makes the heap goal budget for a live heap of
 // live bytes, clamped to [min, max].
-func (t *GCTuner) gcPercent(live uint64) int {
+func (t *Tuner) gcPercent(live uint64) int {
 	if live == 0 {
 		return t.max
 	}
@@ -75,7 +60,7 @@ func (t *GCTuner) gcPercent(live uint64) int {
 	return max(t.min, min(t.max, p))
 }
 
-func (t *GCTuner) adjust() {
+func (t *Tuner) adjust() {
 	metrics.Read(t.sample)
 	var live uint64
 	if t.sample[0].Value.Kind() == metrics.KindUint64 {
@@ -92,9 +77,9 @@ func (t *GCTuner) adjust() {
 // the next collection, adjusts GOGC and allocates the next one.
 type sentinel struct{ _ [16]byte }
 
-func (t *GCTuner) arm() {
+func (t *Tuner) arm() {
 	s := &sentinel{}
-	runtime.AddCleanup(s, func(t *GCTuner) {
+	runtime.AddCleanup(s, func(t *Tuner) {
 		if t.stopped.Load() {
 			return
 		}
@@ -103,8 +88,8 @@ func (t *GCTuner) arm() {
 	}, t)
 }
 
-// GCPercent is the GOGC the tuner set last.
-func (t *GCTuner) GCPercent() int {
+// Percent is the GOGC the tuner set last.
+func (t *Tuner) Percent() int {
 	if t == nil {
 		return -1
 	}
@@ -113,7 +98,7 @@ func (t *GCTuner) GCPercent() int {
 
 // Stop ends the tuning and restores the default GOGC. It is safe on a nil
 // tuner.
-func (t *GCTuner) Stop() {
+func (t *Tuner) Stop() {
 	if t == nil || t.stopped.Swap(true) {
 		return
 	}

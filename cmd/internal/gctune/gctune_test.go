@@ -1,4 +1,4 @@
-package pipeline
+package gctune
 
 import (
 	"runtime"
@@ -11,7 +11,7 @@ import (
 )
 
 func TestGCTunerPercent(t *testing.T) {
-	tu := &GCTuner{budget: 128 << 20, min: 100, max: 400}
+	tu := &Tuner{budget: 128 << 20, min: 100, max: 400}
 	assert.Equal(t, 400, tu.gcPercent(0), "no live heap measured yet")
 	assert.Equal(t, 400, tu.gcPercent(10<<20), "small heap: goal capped by max, not budget")
 	assert.Equal(t, 300, tu.gcPercent(32<<20), "goal = budget")
@@ -28,14 +28,14 @@ func TestTuneGCFollowsCollections(t *testing.T) {
 
 	// A budget far below the test binary's live heap: after a collection
 	// the tuner must settle on the default; a huge one: on the maximum.
-	tu := TuneGC(1)
+	tu := Start(1)
 	require.NotNil(t, tu)
-	require.Eventually(t, func() bool { runtime.GC(); return tu.GCPercent() == defaultGCPercent }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { runtime.GC(); return tu.Percent() == defaultGCPercent }, 5*time.Second, 10*time.Millisecond)
 	tu.Stop()
 
-	tu = TuneGC(1 << 40)
+	tu = Start(1 << 40)
 	require.NotNil(t, tu)
-	require.Eventually(t, func() bool { runtime.GC(); return tu.GCPercent() == maxGCPercent }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { runtime.GC(); return tu.Percent() == maxGCPercent }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, maxGCPercent, debug.SetGCPercent(maxGCPercent), "the runtime's GOGC is the tuner's")
 	tu.Stop()
 	assert.Equal(t, defaultGCPercent, debug.SetGCPercent(defaultGCPercent), "Stop restores the default")
@@ -43,8 +43,8 @@ func TestTuneGCFollowsCollections(t *testing.T) {
 
 func TestTuneGCLeavesUserSettingsAlone(t *testing.T) {
 	t.Setenv("GOGC", "50")
-	assert.Nil(t, TuneGC(0))
+	assert.Nil(t, Start(0))
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	assert.Nil(t, TuneGC(0))
+	assert.Nil(t, Start(0))
 }
