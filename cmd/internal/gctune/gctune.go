@@ -20,7 +20,7 @@ type Tuner struct {
 
 // Defaults of Start.
 const (
-	DefaultBudget  = 128 << 20 // heap goal the tuning may grow to
+	DefaultBudget    = 128 << 20 // heap goal the tuning may grow to
 	defaultGCPercent = 100
 	maxGCPercent     = 400
 )
