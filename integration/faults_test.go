@@ -27,7 +27,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
@@ -76,7 +76,7 @@ func startFaultBroker(t *testing.T, advertisedPort int, configs map[string]strin
 	for k, v := range configs {
 		bc[k] = v
 	}
-	topics := append([]string{"sync.incidents", "sync.deadletter"}, pipeline.DefaultTopics...)
+	topics := append([]string{"sync.incidents", "sync.deadletter"}, kafkasource.DefaultTopics...)
 	b, err := kfakebroker.Start(kfakebroker.Config{Topics: topics, Partitions: partitions, AdvertisedPort: advertisedPort, BrokerConfigs: bc})
 	require.NoError(t, err)
 	t.Cleanup(b.Close)
@@ -650,7 +650,7 @@ func committedAndEnd(t *testing.T, brokers []string, group string) (committed, e
 	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 15 * time.Second}
 	parts := map[string][]int{}
 	ends := map[string][]kafka.OffsetRequest{}
-	for _, tp := range pipeline.DefaultTopics {
+	for _, tp := range kafkasource.DefaultTopics {
 		for p := range partitions {
 			parts[tp] = append(parts[tp], p)
 			ends[tp] = append(ends[tp], kafka.LastOffsetOf(p))

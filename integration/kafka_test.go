@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
@@ -127,7 +127,7 @@ func readIncidents(t *testing.T, kcat string, brokers []string) []schemas.Incide
 
 func startBroker(t *testing.T) *kfakebroker.Broker {
 	t.Helper()
-	topics := append([]string{"sync.incidents", "sync.deadletter"}, pipeline.DefaultTopics...)
+	topics := append([]string{"sync.incidents", "sync.deadletter"}, kafkasource.DefaultTopics...)
 	b, err := kfakebroker.Start(kfakebroker.Config{Topics: topics, Partitions: partitions})
 	require.NoError(t, err)
 	t.Cleanup(b.Close)

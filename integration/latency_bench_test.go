@@ -15,7 +15,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkIngestLatency(b *testing.B) {
 }
 
 func benchLatency(b *testing.B, window string) {
-	topics := append([]string{"sync.incidents", "sync.deadletter"}, pipeline.DefaultTopics...)
+	topics := append([]string{"sync.incidents", "sync.deadletter"}, kafkasource.DefaultTopics...)
 	br, err := kfakebroker.Start(kfakebroker.Config{Topics: topics, Partitions: partitions})
 	if err != nil {
 		b.Fatal(err)

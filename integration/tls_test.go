@@ -26,7 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
@@ -75,7 +75,7 @@ func TestIngestTLSAndSASL(t *testing.T) {
 	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"} {
 		t.Run(mech, func(t *testing.T) {
 			serverTLS, caFile := testCA(t)
-			topics := append([]string{"sync.incidents", "sync.deadletter"}, pipeline.DefaultTopics...)
+			topics := append([]string{"sync.incidents", "sync.deadletter"}, kafkasource.DefaultTopics...)
 			br, err := kfakebroker.Start(kfakebroker.Config{Topics: topics, Partitions: partitions, Opts: []kfake.Opt{
 				kfake.TLS(serverTLS), kfake.EnableSASL(), kfake.Superuser(mech, user, password),
 			}})

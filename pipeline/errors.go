@@ -5,7 +5,7 @@ import "errors"
 // Sentinel errors that drive the control flow of sources. Test for them
 // with errors.Is.
 var (
-	// ErrGenerationEnded is returned by KafkaSource.Read when the
+	// ErrGenerationEnded is returned by MessageSource.Read when the
 	// consumer-group generation the caller was reading in has ended: a
 	// rebalance moved partitions, the broker connection was lost, or a
 	// message was nacked. The caller drops every piece of state built from

@@ -77,8 +77,13 @@ func (p *Pipeline) execFront(ctx context.Context, b *Batch) error {
 type Summary struct {
 	Normalize NormalizeStats
 	Detection detectors.Stats
-	Events    int64
-	Late      int64
+	// Events is the number of events delivered.
+	Events int64
+	// Late counts records that came after the watermark had passed them.
+	Late int64
+	// Held is the number of records the reorder stage holds back now:
+	// the main memory the pipeline holds.
+	Held int
 }
 
 // Summary returns the counters so far.
@@ -91,7 +96,8 @@ func (p *Pipeline) summary(detection detectors.Stats) Summary {
 		Normalize: p.Normalize.Stats(),
 		Detection: detection,
 		Events:    p.Deliver.Delivered(),
-		Late:      p.Reorder.Late(),
+		Late:      p.Reorder.numLate(),
+		Held:      p.Reorder.numHeld(),
 	}
 }
 

@@ -70,46 +70,40 @@ func (s *ReorderStage) maxBuffered() int {
 	return s.cfg.MaxBuffered
 }
 
-// AddSource declares a source before it delivers anything, so that it
+// addSource declares a source before it delivers anything, so that it
 // holds the watermark back from the start (replay declares every file, the
 // consumer every assigned partition). now is the wall-clock time of the
 // declaration, from which a source that never delivers becomes idle; zero
 // means never idle.
-func (s *ReorderStage) AddSource(name string, now time.Time) {
+func (s *ReorderStage) addSource(name string, now time.Time) {
 	if s.sources[name] == nil {
 		s.sources[name] = &sourceState{lastWall: now}
 	}
 }
 
-// SourceDone says a source will deliver nothing more (end of a file).
-func (s *ReorderStage) SourceDone(name string) {
+// sourceDone says a source will deliver nothing more (end of a file).
+func (s *ReorderStage) sourceDone(name string) {
 	if st := s.sources[name]; st != nil {
 		st.done = true
 	}
 }
 
-// RemoveSource forgets a source (a partition revoked in a rebalance).
-func (s *ReorderStage) RemoveSource(name string) { delete(s.sources, name) }
-
-// Bound is the event time up to which records have been released.
-func (s *ReorderStage) Bound() time.Time { return s.bound }
-
-// Latest returns the latest event time seen from source name (zero if none
+// latest returns the latest event time seen from source name (zero if none
 // or unknown).
-func (s *ReorderStage) Latest(name string) time.Time {
+func (s *ReorderStage) latest(name string) time.Time {
 	if st := s.sources[name]; st != nil {
 		return st.latest
 	}
 	return time.Time{}
 }
 
-// Stalled tells the stage that its caller read nothing for d, being busy
+// stalled tells the stage that its caller read nothing for d, being busy
 // with a batch (a slow sink): no source could deliver meanwhile, so d does
 // not count toward any source's idle timeout. Without it, one delivery
 // longer than IdleTimeout made every source that was not in the next batch
 // idle; the watermark then passed records still on their way, which came
 // late and were decided out of order.
-func (s *ReorderStage) Stalled(d time.Duration) {
+func (s *ReorderStage) stalled(d time.Duration) {
 	if d <= 0 {
 		return
 	}
@@ -120,11 +114,11 @@ func (s *ReorderStage) Stalled(d time.Duration) {
 	}
 }
 
-// Held is the number of records held back.
-func (s *ReorderStage) Held() int { return s.held.len() }
+// numHeld is the number of records held back.
+func (s *ReorderStage) numHeld() int { return s.held.len() }
 
-// Late counts records that arrived after the watermark had passed them.
-func (s *ReorderStage) Late() int64 { return s.late }
+// numLate counts records that arrived after the watermark had passed them.
+func (s *ReorderStage) numLate() int64 { return s.late }
 
 // Exec takes b.Records (in arrival order) and replaces them with the
 // records now released, in event-time order, whose acks join b.Acks.

@@ -33,17 +33,17 @@ func TestReorderStalledIsNotIdle(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewReorderStage(ReorderConfig{})
-			s.AddSource("a", wall)
-			s.AddSource("b", wall)
+			s.addSource("a", wall)
+			s.addSource("b", wall)
 			b := Batch{Now: wall, Records: []Record{rec("a", 0), rec("b", 0)}}
 			require.NoError(t, s.Exec(context.Background(), &b))
-			s.Stalled(tt.stalled) // the deliver stage took 15s
+			s.stalled(tt.stalled) // the deliver stage took 15s
 			b = Batch{Now: wall.Add(15 * time.Second), Records: []Record{rec("a", time.Minute)}}
 			require.NoError(t, s.Exec(context.Background(), &b))
 			// b's next record, 30s after its last one
 			b = Batch{Now: wall.Add(15 * time.Second), Records: []Record{rec("b", 30*time.Second)}}
 			require.NoError(t, s.Exec(context.Background(), &b))
-			require.Equal(t, tt.late, s.Late(), "records of b that came after the watermark passed them")
+			require.Equal(t, tt.late, s.numLate(), "records of b that came after the watermark passed them")
 		})
 	}
 }

@@ -36,7 +36,7 @@ func (o *ReplayOptions) inWindow(t time.Time) bool {
 
 // EntryReader is one input of ReplayEntries: a stream of entries in the
 // order they were written, each read and parsed on a goroutine of its
-// own. *FileSource and *KafkaRangeSource are EntryReaders.
+// own. *FileSource and *kafkasource.RangeSource are EntryReaders.
 type EntryReader interface {
 	// ReadEntry reads the next entry into en (Source, Raw, Origin,
 	// Oversize; Ack stays nil, a replay acknowledges nothing). en.Raw may
@@ -54,10 +54,7 @@ type EntryReader interface {
 	Close() error
 }
 
-var (
-	_ EntryReader = (*FileSource)(nil)
-	_ EntryReader = (*KafkaRangeSource)(nil)
-)
+var _ EntryReader = (*FileSource)(nil)
 
 // chunkSize is how many entries a source's reader parses before handing
 // them to the merge; chunksAhead how many chunks it may be ahead.
@@ -313,7 +310,7 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 	}
 	srcs := make([]*replaySource, len(sources))
 	for i, s := range sources {
-		p.Reorder.AddSource(s.SourceName(), time.Time{})
+		p.Reorder.addSource(s.SourceName(), time.Time{})
 		srcs[i] = &replaySource{EntryReader: s, chunks: make(chan chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
 		readers.Add(1)
 		go func() {
@@ -374,7 +371,7 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			if s.err != nil {
 				return fmt.Errorf("reading %s: %w", s.SourceName(), s.err)
 			}
-			p.Reorder.SourceDone(s.SourceName())
+			p.Reorder.sourceDone(s.SourceName())
 			continue
 		}
 		entries++

@@ -162,8 +162,9 @@ func (s *Staged) deliver() {
 	}
 }
 
-// Summary returns the counters so far. Unlike Pipeline.Summary it is safe
-// while batches are in flight; the detection counters are at most
+// Summary returns the counters so far. Unlike Pipeline.Summary it may be
+// called while batches are in flight, from the goroutine that calls Exec
+// (which runs the reorder stage); the detection counters are at most
 // statsEvery older than the last batch detected.
 func (s *Staged) Summary() Summary { return s.p.summary(*s.detection.Load()) }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 	"gopkg.in/yaml.v3"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -114,7 +114,7 @@ type TLSConfig struct {
 func defaultConfig() Config {
 	return Config{
 		Group:           "syncwatch",
-		Topics:          append([]string(nil), pipeline.DefaultTopics...),
+		Topics:          append([]string(nil), kafkasource.DefaultTopics...),
 		IncidentsTopic:  "sync.incidents",
 		DLQTopic:        "sync.deadletter",
 		MetricsAddr:     "127.0.0.1:9108",
@@ -126,9 +126,9 @@ func defaultConfig() Config {
 		RestoreWindow:   6 * time.Hour,
 		ShutdownTimeout: 30 * time.Second,
 
-		SessionTimeout:    pipeline.DefaultSessionTimeout,
-		HeartbeatInterval: pipeline.DefaultHeartbeatInterval,
-		RebalanceTimeout:  pipeline.DefaultRebalanceTimeout,
+		SessionTimeout:    kafkasource.DefaultSessionTimeout,
+		HeartbeatInterval: kafkasource.DefaultHeartbeatInterval,
+		RebalanceTimeout:  kafkasource.DefaultRebalanceTimeout,
 
 		Webhook: WebhookConfig{Timeout: sinks.DefaultWebhookTimeout},
 

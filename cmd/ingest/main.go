@@ -30,6 +30,7 @@ import (
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -402,7 +403,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		outs = append(outs, extra)
 	}
 	events := sinks.NewFanout(outs...)
-	src, err := pipeline.NewKafkaSource(pipeline.KafkaSourceConfig{
+	src, err := kafkasource.New(kafkasource.Config{
 		Brokers: cfg.Brokers, GroupID: cfg.Group, Topics: cfg.Topics, Dialer: dialer,
 		RestoreWindow: cfg.RestoreWindow, Logger: log,
 		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval, RebalanceTimeout: cfg.RebalanceTimeout,
@@ -411,7 +412,27 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		events.Close(context.Background())
 		return fmt.Errorf("creating kafka source: %w", err)
 	}
+	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
+		StopAfter: stopAfter, Logger: log,
+		NewPipeline: func() (*pipeline.Pipeline, error) {
+			return pipeline.New(pipeline.Config{
+				Detection: detectors.Config{
+					Source: "syncwatch/ingest", Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
+					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets,
+				},
+				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
+				Events:      events,
+				DeadLetters: kafkaSink,
+			})
+		},
+	})
+	if err != nil {
+		src.Close(context.Background())
+		events.Close(context.Background())
+		return err
+	}
 	m := newMetrics()
+	m.summary = c.Summary
 	m.ready = src.Ready
 	m.lag = src.Lag
 	if notify != nil {
@@ -429,22 +450,8 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		go srv.Serve(ln)
 		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
-	c := &consumer{
-		src: src, log: log, metrics: m, batchSize: 2000, batchWait: 10 * time.Millisecond, stopAfter: stopAfter,
-		newPipe: func() (*pipeline.Pipeline, error) {
-			return pipeline.New(pipeline.Config{
-				Detection: detectors.Config{
-					Source: "syncwatch/ingest", Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
-					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets,
-				},
-				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
-				Events:      events,
-				DeadLetters: kafkaSink,
-			})
-		},
-	}
 	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics, "incidents_topic", cfg.IncidentsTopic)
-	runErr := c.run(ctx)
+	runErr := c.Run(ctx)
 
 	// graceful stop: commit what was delivered, leave the group, close sinks
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -460,8 +467,8 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if srv != nil {
 		srv.Shutdown(sctx)
 	}
-	s := c.pipe.Summary()
-	log.Info("stopped", "processed", c.processed.Load(), "events", s.Events, "dead_letters", sum(s.Normalize.DeadLettered[:]))
+	s := c.Summary()
+	log.Info("stopped", "processed", c.Processed(), "events", s.Events, "dead_letters", sum(s.Normalize.DeadLettered[:]))
 	return errs.ErrorOrNil()
 }
 

@@ -18,14 +18,14 @@ import (
 
 // metrics exports the pipeline's counters. Counters are read at scrape
 // time (a collector) from the copy of the pipeline's summary that the
-// consumer publishes between batches, so the hot path pays one copy every
-// publishEvery and a scrape never reads the pipeline while it runs.
+// consumer makes between batches (pipeline.Consumer.Summary), so the hot
+// path pays one copy every 100ms and a scrape never reads the pipeline
+// while it runs.
 type metrics struct {
 	mu      sync.Mutex
 	summary func() pipeline.Summary
 	lag     func() map[string]int64
 	ready   func() bool
-	held    int // records the reorder stage holds, as published
 	// routes reads the notification router's decisions; nil without one.
 	routes func() []sinks.RouteCount
 
@@ -67,7 +67,6 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	s := m.summary()
 	lag := m.lag()
 	ready := m.ready()
-	held := m.held
 	routes := m.routes
 	m.mu.Unlock()
 	if routes != nil {
@@ -100,7 +99,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		readyV = 1
 	}
 	ch <- prometheus.MustNewConstMetric(m.readyG, prometheus.GaugeValue, readyV)
-	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(held))
+	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(s.Held))
 	for p, n := range lag {
 		ch <- prometheus.MustNewConstMetric(m.commitLag, prometheus.GaugeValue, float64(n), p)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 )
 
 // openInputs opens what a replay reads: the Kafka time range when
@@ -39,7 +40,7 @@ func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader)
 		// 0 would mean KafkaRangeConfig's default).
 		margin = time.Millisecond
 	}
-	srcs, err := pipeline.OpenKafkaRange(ctx, pipeline.KafkaRangeConfig{
+	srcs, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
 		Brokers: o.brokers, Topics: o.topics, From: o.from, To: o.to, Margin: margin,
 	})
 	if err != nil {
@@ -62,7 +63,7 @@ func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader)
 func kafkaNote(o options, partitions int, msgs int64) string {
 	topics := o.topics
 	if len(topics) == 0 {
-		topics = pipeline.DefaultTopics
+		topics = kafkasource.DefaultTopics
 	}
 	window := "whole partitions"
 	if o.margin >= 0 && (!o.from.IsZero() || !o.to.IsZero()) {

@@ -14,7 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
@@ -22,9 +22,9 @@ import (
 
 // topicOf is the topic each producer logs to.
 var topicOf = map[schemas.Producer]string{
-	schemas.ProducerExchange: pipeline.DefaultTopics[0],
-	schemas.ProducerEngine:   pipeline.DefaultTopics[1],
-	schemas.ProducerC4CC:     pipeline.DefaultTopics[2],
+	schemas.ProducerExchange: kafkasource.DefaultTopics[0],
+	schemas.ProducerEngine:   kafkasource.DefaultTopics[1],
+	schemas.ProducerC4CC:     kafkasource.DefaultTopics[2],
 }
 
 // produceCorpus generates a corpus, writes its three log files into a
@@ -74,7 +74,7 @@ var originRE = regexp.MustCompile(`"origin":"(sync\.[a-z-]+)/(\d+)/(\d+)"`)
 // of a file replay cut to that window, reading only part of the topics;
 // and the broker has no consumer group afterwards.
 func TestKafkaRange(t *testing.T) {
-	b, err := kfakebroker.Start(kfakebroker.Config{Topics: pipeline.DefaultTopics, Partitions: 3})
+	b, err := kfakebroker.Start(kfakebroker.Config{Topics: kafkasource.DefaultTopics, Partitions: 3})
 	require.NoError(t, err)
 	defer b.Close()
 	cfg := loggen.Config{Seed: 21, Mailboxes: 30, Duration: 12 * time.Hour, Dirty: true}

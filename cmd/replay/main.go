@@ -28,6 +28,7 @@ import (
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
@@ -157,8 +158,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Var(timeFlag{&o.from}, "from", "replay only the entries whose event time is at or after `TIME` (RFC 3339; files and Kafka)")
 	fs.Var(timeFlag{&o.to}, "to", "replay only the entries whose event time is before `TIME` (RFC 3339; files and Kafka)")
 	fs.Var(listFlag{&o.brokers}, "brokers", "read a time range of Kafka topics from these `HOST:PORT`s instead of files")
-	fs.Var(listFlag{&o.topics}, "topics", "the `TOPICS` to read with --brokers (default "+strings.Join(pipeline.DefaultTopics, ",")+")")
-	fs.DurationVar(&o.margin, "time-margin", pipeline.DefaultRangeMargin, "with --brokers: how far message timestamps may be from the logs' event time (negative: read whole partitions)")
+	fs.Var(listFlag{&o.topics}, "topics", "the `TOPICS` to read with --brokers (default "+strings.Join(kafkasource.DefaultTopics, ",")+")")
+	fs.DurationVar(&o.margin, "time-margin", kafkasource.DefaultRangeMargin, "with --brokers: how far message timestamps may be from the logs' event time (negative: read whole partitions)")
 	fs.StringVar(&o.diff, "diff", "", "compare the events with the golden `FILE` (JSON lines) and report the differences instead of writing the events")
 	fs.StringVar(&o.report, "report", "", "also write an HTML report (summary, timelines, incidents, dead letters) to `FILE`")
 	fs.BoolVar(&o.diffIgnoreOrigins, "diff-ignore-origins", false, "with --diff: do not compare evidence origins (a Kafka replay against a golden file from files)")

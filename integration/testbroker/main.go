@@ -22,12 +22,12 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 )
 
 // defaultTopics are syncwatch's topics: the producers' and ingest's outputs.
-var defaultTopics = append(append([]string(nil), pipeline.DefaultTopics...), "sync.incidents", "sync.deadletter")
+var defaultTopics = append(append([]string(nil), kafkasource.DefaultTopics...), "sync.incidents", "sync.deadletter")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -18,7 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 )
 
@@ -26,7 +26,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "`host:port` to listen on")
 	parts := flag.Int("partitions", 3, "partitions of every topic")
 	flag.Parse()
-	topics := append(append([]string(nil), pipeline.DefaultTopics...), "sync.incidents", "sync.deadletter")
+	topics := append(append([]string(nil), kafkasource.DefaultTopics...), "sync.incidents", "sync.deadletter")
 	b, err := kfakebroker.Start(kfakebroker.Config{Addr: *addr, Partitions: *parts, Topics: topics})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "broker: %v\n", err)

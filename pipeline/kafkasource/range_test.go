@@ -1,4 +1,4 @@
-package pipeline_test
+package kafkasource_test
 
 import (
 	"context"
@@ -13,12 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
+	"github.com/syncwatch/syncwatch/sinks"
 )
 
 func TestKafkaRangeConfigValidate(t *testing.T) {
 	from := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
-	cfg := pipeline.KafkaRangeConfig{
+	cfg := kafkasource.RangeConfig{
 		Brokers: []string{"nohost"}, Topics: []string{"a", "", "a"},
 		From: from, To: from, MaxBytes: -1, MaxWait: -time.Second,
 	}
@@ -30,7 +32,7 @@ func TestKafkaRangeConfigValidate(t *testing.T) {
 	} {
 		require.Contains(t, err.Error(), want)
 	}
-	require.NoError(t, (&pipeline.KafkaRangeConfig{Brokers: []string{"127.0.0.1:9092"}}).Validate())
+	require.NoError(t, (&kafkasource.RangeConfig{Brokers: []string{"127.0.0.1:9092"}}).Validate())
 }
 
 // TestKafkaRangeOffsets: a partition is read from the first message
@@ -52,7 +54,7 @@ func TestKafkaRangeOffsets(t *testing.T) {
 	}
 	produce(0, 20) // m0..m19, stamped t0 + i minutes
 
-	read := func(s *pipeline.KafkaRangeSource) []string {
+	read := func(s *kafkasource.RangeSource) []string {
 		var got []string
 		for {
 			var en pipeline.Entry
@@ -81,11 +83,11 @@ func TestKafkaRangeOffsets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
-			cfg := pipeline.KafkaRangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}, Margin: tt.margin}
+			cfg := kafkasource.RangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}, Margin: tt.margin}
 			if tt.from != 0 {
 				cfg.From, cfg.To = t0.Add(tt.from), t0.Add(tt.to)
 			}
-			srcs, err := pipeline.OpenKafkaRange(context.Background(), cfg)
+			srcs, err := kafkasource.OpenRange(context.Background(), cfg)
 			require.NoError(t, err)
 			if tt.start == tt.end {
 				require.Empty(t, srcs, "an empty range has no source")
@@ -99,7 +101,7 @@ func TestKafkaRangeOffsets(t *testing.T) {
 	}
 
 	t.Run("end offset as of the open", func(t *testing.T) {
-		srcs, err := pipeline.OpenKafkaRange(context.Background(), pipeline.KafkaRangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}})
+		srcs, err := kafkasource.OpenRange(context.Background(), kafkasource.RangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}})
 		require.NoError(t, err)
 		require.Len(t, srcs, 1)
 		defer srcs[0].Close()
@@ -115,28 +117,28 @@ func TestKafkaRangeOffsets(t *testing.T) {
 // replay after a few attempts, naming the partition; cancelling ends the
 // retries at once.
 func TestKafkaRangeBrokerGone(t *testing.T) {
-	open := func(t *testing.T) *pipeline.KafkaRangeSource {
+	open := func(t *testing.T) *kafkasource.RangeSource {
 		b, err := kfakebroker.Start(kfakebroker.Config{Topics: []string{"logs"}, Partitions: 1})
 		require.NoError(t, err)
 		defer b.Close()
 		w := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), Topic: "logs", BatchTimeout: time.Millisecond}
 		require.NoError(t, w.WriteMessages(context.Background(), kafka.Message{Value: []byte("x")}))
 		require.NoError(t, w.Close())
-		srcs, err := pipeline.OpenKafkaRange(context.Background(), pipeline.KafkaRangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}})
+		srcs, err := kafkasource.OpenRange(context.Background(), kafkasource.RangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}})
 		require.NoError(t, err)
 		require.Len(t, srcs, 1)
 		return srcs[0] // the broker closes on return
 	}
 	t.Run("fails after retries", func(t *testing.T) {
 		src := open(t)
-		p, _ := newReplayPipeline(t)
+		p := newPipeline(t)
 		err := pipeline.ReplayEntries(context.Background(), p, []pipeline.EntryReader{src}, pipeline.ReplayOptions{})
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "reading logs/0: fetching logs/0 at offset 0 (5 attempts)")
 	})
 	t.Run("cancel ends the retries", func(t *testing.T) {
 		src := open(t)
-		p, _ := newReplayPipeline(t)
+		p := newPipeline(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -144,4 +146,12 @@ func TestKafkaRangeBrokerGone(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.Less(t, time.Since(start), time.Second, "the retries take longer than that")
 	})
+}
+
+// newPipeline is a pipeline with the default detectors and no output.
+func newPipeline(t *testing.T) *pipeline.Pipeline {
+	t.Helper()
+	p, err := pipeline.New(pipeline.Config{Events: sinks.NewMemory()})
+	require.NoError(t, err)
+	return p
 }

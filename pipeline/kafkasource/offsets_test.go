@@ -1,4 +1,4 @@
-package pipeline
+package kafkasource
 
 import (
 	"math/rand/v2"

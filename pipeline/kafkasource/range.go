@@ -1,6 +1,7 @@
-package pipeline
+package kafkasource
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/syncwatch/syncwatch/pipeline"
 )
 
-// DefaultRangeMargin is KafkaRangeConfig.Margin's default.
+// DefaultRangeMargin is RangeConfig.Margin's default.
 const DefaultRangeMargin = 15 * time.Minute
 
 // Tuning of a range read.
@@ -30,9 +33,9 @@ const (
 	rangeEmptyFetches = 20
 )
 
-// KafkaRangeConfig configures OpenKafkaRange. Its zero value with Brokers
+// RangeConfig configures OpenRange. Its zero value with Brokers
 // set reads the three topics whole, up to their end as of the call.
-type KafkaRangeConfig struct {
+type RangeConfig struct {
 	// Brokers are the bootstrap addresses ("host:port"). Required.
 	Brokers []string
 
@@ -49,7 +52,7 @@ type KafkaRangeConfig struct {
 	// From and To bound the read by Kafka message timestamp: each
 	// partition is read from its first message stamped at or after
 	// From-Margin, until a message stamped after To+Margin or the
-	// partition's end offset at the time of OpenKafkaRange, whichever
+	// partition's end offset at the time of OpenRange, whichever
 	// comes first. A zero From reads from the partition's start, a zero
 	// To up to its end offset. Message timestamps are the producer's (or
 	// the broker's) clock, not the logs' event time: the caller cuts the
@@ -67,27 +70,23 @@ type KafkaRangeConfig struct {
 
 	// MaxBytes is the most one fetch of a partition returns.
 	//
-	// Default: 1 MiB
+	// Default: DefaultMaxBytes (1 MiB)
 	MaxBytes int
 
 	// MaxWait is how long the broker may hold a fetch that has nothing.
 	//
-	// Default: 500ms
+	// Default: DefaultMaxWait (500ms)
 	MaxWait time.Duration
 }
 
-func (c *KafkaRangeConfig) topics() []string { return topicsOrDefault(c.Topics) }
-
-func (c *KafkaRangeConfig) dialer() *kafka.Dialer { return dialerOrDefault(c.Dialer) }
-
-func (c *KafkaRangeConfig) margin() time.Duration { return orDefault(c.Margin, DefaultRangeMargin) }
-func (c *KafkaRangeConfig) maxBytes() int         { return orDefault(c.MaxBytes, DefaultMaxBytes) }
-func (c *KafkaRangeConfig) maxWait() time.Duration {
-	return orDefault(c.MaxWait, DefaultMaxWait)
-}
+func (c *RangeConfig) topics() []string       { return topicsOrDefault(c.Topics) }
+func (c *RangeConfig) dialer() *kafka.Dialer  { return dialerOrDefault(c.Dialer) }
+func (c *RangeConfig) margin() time.Duration  { return cmp.Or(c.Margin, DefaultRangeMargin) }
+func (c *RangeConfig) maxBytes() int          { return cmp.Or(c.MaxBytes, DefaultMaxBytes) }
+func (c *RangeConfig) maxWait() time.Duration { return cmp.Or(c.MaxWait, DefaultMaxWait) }
 
 // startTime is the message time reading starts at (zero: the start).
-func (c *KafkaRangeConfig) startTime() time.Time {
+func (c *RangeConfig) startTime() time.Time {
 	if c.From.IsZero() || c.margin() < 0 {
 		return time.Time{}
 	}
@@ -95,7 +94,7 @@ func (c *KafkaRangeConfig) startTime() time.Time {
 }
 
 // stopTime is the message time past which reading stops (zero: never).
-func (c *KafkaRangeConfig) stopTime() time.Time {
+func (c *RangeConfig) stopTime() time.Time {
 	if c.To.IsZero() || c.margin() < 0 {
 		return time.Time{}
 	}
@@ -103,8 +102,9 @@ func (c *KafkaRangeConfig) stopTime() time.Time {
 }
 
 // Validate reports every problem of the configuration at once, each naming
-// its field. c is not changed.
-func (c *KafkaRangeConfig) Validate() error {
+// its field. c is not changed. Dialer and Margin take any value (a negative
+// Margin reads whole partitions).
+func (c *RangeConfig) Validate() error {
 	var errs *multierror.Error
 	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
 	validateBrokersTopics(c.Brokers, c.Topics, add)
@@ -120,13 +120,13 @@ func (c *KafkaRangeConfig) Validate() error {
 	return errs.ErrorOrNil()
 }
 
-// KafkaRangeSource is one partition read from a start offset to an end
+// RangeSource is one partition read from a start offset to an end
 // offset, without a consumer group: nothing is committed and no group is
 // joined, so a range read never disturbs the live consumers. It is an
 // EntryReader: one message is one entry (an ExchangeConnector entry with
 // a stack trace is one multi-line message), named "topic/partition" with
 // origins "topic/partition/offset", as the live consumer names them.
-type KafkaRangeSource struct {
+type RangeSource struct {
 	// Topic and Partition name the partition.
 	Topic     string
 	Partition int
@@ -134,7 +134,7 @@ type KafkaRangeSource struct {
 	// partition's end offset when the range was opened.
 	Start, End int64
 
-	cfg    *KafkaRangeConfig
+	cfg    *RangeConfig
 	name   string
 	stop   time.Time // message time past which reading stops; zero: none
 	offset int64     // next offset to fetch
@@ -151,7 +151,9 @@ type KafkaRangeSource struct {
 	closed bool
 }
 
-// OpenKafkaRange looks up, for every partition of cfg's topics, the
+var _ pipeline.EntryReader = (*RangeSource)(nil)
+
+// OpenRange looks up, for every partition of cfg's topics, the
 // offsets to read: from the first message stamped at or after
 // From-Margin to the partition's end offset now. It returns one source
 // per partition that has something to read, in topic and partition order
@@ -159,7 +161,7 @@ type KafkaRangeSource struct {
 // creates no topic, joins no group and commits nothing. It blocks until
 // every lookup is done or ctx ends; a topic that does not exist is an
 // error naming it.
-func OpenKafkaRange(ctx context.Context, cfg KafkaRangeConfig) ([]*KafkaRangeSource, error) {
+func OpenRange(ctx context.Context, cfg RangeConfig) ([]*RangeSource, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating Kafka range: %w", err)
 	}
@@ -168,7 +170,7 @@ func OpenKafkaRange(ctx context.Context, cfg KafkaRangeConfig) ([]*KafkaRangeSou
 	if err != nil {
 		return nil, err
 	}
-	var out []*KafkaRangeSource
+	var out []*RangeSource
 	closeAll := func() {
 		for _, s := range out {
 			s.Close()
@@ -192,7 +194,7 @@ func OpenKafkaRange(ctx context.Context, cfg KafkaRangeConfig) ([]*KafkaRangeSou
 // partitions lists the partitions of the topics, in the topics' order.
 // It asks for every topic's metadata rather than the named ones: naming
 // a missing topic would create it on a broker that auto-creates topics.
-func (c *KafkaRangeConfig) partitions(ctx context.Context) ([]kafka.Partition, error) {
+func (c *RangeConfig) partitions(ctx context.Context) ([]kafka.Partition, error) {
 	var (
 		conn *kafka.Conn
 		errs *multierror.Error
@@ -234,10 +236,10 @@ func (c *KafkaRangeConfig) partitions(ctx context.Context) ([]kafka.Partition, e
 }
 
 // open connects to a partition's leader and looks up its offsets.
-func (c *KafkaRangeConfig) open(ctx context.Context, topic string, partition int) (*KafkaRangeSource, error) {
-	s := &KafkaRangeSource{
+func (c *RangeConfig) open(ctx context.Context, topic string, partition int) (*RangeSource, error) {
+	s := &RangeSource{
 		Topic: topic, Partition: partition, cfg: c,
-		name: topic + "/" + strconv.Itoa(partition), stop: c.stopTime(),
+		name: partitionName(topic, partition), stop: c.stopTime(),
 	}
 	conn, err := s.connection(ctx)
 	if err != nil {
@@ -272,11 +274,11 @@ func (c *KafkaRangeConfig) open(ctx context.Context, topic string, partition int
 
 // connection returns the connection to the partition's leader, dialing
 // it (through the first broker that answers) if there is none.
-func (s *KafkaRangeSource) connection(ctx context.Context) (*kafka.Conn, error) {
+func (s *RangeSource) connection(ctx context.Context) (*kafka.Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, ErrSourceClosed
+		return nil, pipeline.ErrSourceClosed
 	}
 	if s.conn != nil {
 		return s.conn, nil
@@ -294,7 +296,7 @@ func (s *KafkaRangeSource) connection(ctx context.Context) (*kafka.Conn, error) 
 }
 
 // dropConn closes conn, after a failure on it: the next fetch dials again.
-func (s *KafkaRangeSource) dropConn(conn *kafka.Conn) {
+func (s *RangeSource) dropConn(conn *kafka.Conn) {
 	s.mu.Lock()
 	if s.conn == conn {
 		s.conn = nil
@@ -304,19 +306,19 @@ func (s *KafkaRangeSource) dropConn(conn *kafka.Conn) {
 }
 
 // SourceName is "topic/partition".
-func (s *KafkaRangeSource) SourceName() string { return s.name }
+func (s *RangeSource) SourceName() string { return s.name }
 
 // BytesRead is the size of the message values read so far. It is safe to
 // call while another goroutine reads the source.
-func (s *KafkaRangeSource) BytesRead() int64 { return s.bytes.Load() }
+func (s *RangeSource) BytesRead() int64 { return s.bytes.Load() }
 
 // Messages is the number of messages read so far. It is safe to call
 // while another goroutine reads the source.
-func (s *KafkaRangeSource) Messages() int64 { return s.read.Load() }
+func (s *RangeSource) Messages() int64 { return s.read.Load() }
 
 // Close closes the connection; a fetch in flight fails. It is safe to
 // call more than once, and concurrently with ReadEntry.
-func (s *KafkaRangeSource) Close() error {
+func (s *RangeSource) Close() error {
 	s.mu.Lock()
 	conn := s.conn
 	s.conn, s.closed = nil, true
@@ -332,7 +334,7 @@ func (s *KafkaRangeSource) Close() error {
 // reached or a message is stamped after the range's stop time. It blocks
 // while fetching, retrying a failed fetch a few times with backoff;
 // ctx ends the wait.
-func (s *KafkaRangeSource) ReadEntry(ctx context.Context, en *Entry) error {
+func (s *RangeSource) ReadEntry(ctx context.Context, en *pipeline.Entry) error {
 	for s.pos >= len(s.buf) {
 		if s.done || s.offset >= s.End {
 			s.done = true
@@ -350,7 +352,7 @@ func (s *KafkaRangeSource) ReadEntry(ctx context.Context, en *Entry) error {
 	}
 	s.bytes.Add(int64(len(m.Value)))
 	s.read.Add(1)
-	*en = Entry{
+	*en = pipeline.Entry{
 		Source: s.name,
 		Raw:    m.Value,
 		Origin: s.name + "/" + strconv.FormatInt(m.Offset, 10),
@@ -360,7 +362,7 @@ func (s *KafkaRangeSource) ReadEntry(ctx context.Context, en *Entry) error {
 
 // fetch reads the next batch into s.buf, reconnecting and retrying with
 // backoff when it fails.
-func (s *KafkaRangeSource) fetch(ctx context.Context) error {
+func (s *RangeSource) fetch(ctx context.Context) error {
 	bo := newBackoff()
 	empty := 0
 	for attempt := 1; ; {
@@ -383,7 +385,7 @@ func (s *KafkaRangeSource) fetch(ctx context.Context) error {
 			}
 			continue
 		}
-		if errors.Is(err, ErrSourceClosed) {
+		if errors.Is(err, pipeline.ErrSourceClosed) {
 			return err
 		}
 		if attempt >= rangeFetchAttempts {
@@ -398,7 +400,7 @@ func (s *KafkaRangeSource) fetch(ctx context.Context) error {
 
 // fetchOnce reads one batch at s.offset into s.buf and returns how many
 // messages it holds.
-func (s *KafkaRangeSource) fetchOnce(ctx context.Context) (int, error) {
+func (s *RangeSource) fetchOnce(ctx context.Context) (int, error) {
 	conn, err := s.connection(ctx)
 	if err != nil {
 		return 0, err

@@ -1,4 +1,4 @@
-package pipeline_test
+package kafkasource_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 )
 
@@ -55,8 +56,8 @@ func produceMinutes(t testing.TB, b *kfakebroker.Broker, topic string, partition
 }
 
 // testSourceConfig is a source config tuned for fast tests.
-func testSourceConfig(b *kfakebroker.Broker, group string, topics ...string) pipeline.KafkaSourceConfig {
-	return pipeline.KafkaSourceConfig{
+func testSourceConfig(b *kfakebroker.Broker, group string, topics ...string) kafkasource.Config {
+	return kafkasource.Config{
 		Brokers:           b.Addrs(),
 		GroupID:           group,
 		Topics:            topics,
@@ -70,9 +71,9 @@ func testSourceConfig(b *kfakebroker.Broker, group string, topics ...string) pip
 	}
 }
 
-func newTestSource(t testing.TB, cfg pipeline.KafkaSourceConfig) *pipeline.KafkaSource {
+func newTestSource(t testing.TB, cfg kafkasource.Config) *kafkasource.Source {
 	t.Helper()
-	s, err := pipeline.NewKafkaSource(cfg)
+	s, err := kafkasource.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -82,7 +83,7 @@ func newTestSource(t testing.TB, cfg pipeline.KafkaSourceConfig) *pipeline.Kafka
 	return s
 }
 
-func closeSource(t testing.TB, s *pipeline.KafkaSource) {
+func closeSource(t testing.TB, s *kafkasource.Source) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -96,7 +97,7 @@ type readResult struct {
 
 // readN reads until n messages came, failing on any error but
 // ErrGenerationEnded, which is counted.
-func readN(ctx context.Context, t testing.TB, s *pipeline.KafkaSource, n int) (got []readResult, genEnds int) {
+func readN(ctx context.Context, t testing.TB, s *kafkasource.Source, n int) (got []readResult, genEnds int) {
 	t.Helper()
 	for len(got) < n {
 		m, ack, err := s.Read(ctx)
@@ -140,22 +141,22 @@ func committedOffsets(t testing.TB, b *kfakebroker.Broker, group string, topics 
 func TestKafkaSourceConfigValidate(t *testing.T) {
 	tests := []struct {
 		name    string
-		cfg     pipeline.KafkaSourceConfig
+		cfg     kafkasource.Config
 		wantErr []string
 	}{
-		{name: "brokers only", cfg: pipeline.KafkaSourceConfig{Brokers: []string{"localhost:9092"}}},
+		{name: "brokers only", cfg: kafkasource.Config{Brokers: []string{"localhost:9092"}}},
 		{
 			name: "everything set",
-			cfg: pipeline.KafkaSourceConfig{
+			cfg: kafkasource.Config{
 				Brokers: []string{"a:1", "b:2"}, GroupID: "g", Topics: []string{"x"}, RestoreWindow: -1,
 				MinBytes: 10, MaxBytes: 100, MaxWait: time.Second, CommitInterval: time.Second,
 				HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second, QueueCapacity: 5,
 			},
 		},
-		{name: "no brokers", cfg: pipeline.KafkaSourceConfig{}, wantErr: []string{"Brokers"}},
+		{name: "no brokers", cfg: kafkasource.Config{}, wantErr: []string{"Brokers"}},
 		{
 			name: "every problem at once",
-			cfg: pipeline.KafkaSourceConfig{
+			cfg: kafkasource.Config{
 				Brokers: []string{"nohost"}, Topics: []string{"x", "", "x"}, MinBytes: 200, MaxBytes: 100,
 				MaxWait: -1, CommitInterval: -time.Second, HeartbeatInterval: time.Minute, QueueCapacity: -1,
 			},
@@ -173,7 +174,7 @@ func TestKafkaSourceConfigValidate(t *testing.T) {
 			for _, w := range tt.wantErr {
 				require.Contains(t, err.Error(), w)
 			}
-			_, err = pipeline.NewKafkaSource(tt.cfg)
+			_, err = kafkasource.New(tt.cfg)
 			require.Error(t, err)
 		})
 	}
@@ -367,7 +368,7 @@ func TestKafkaSourceNack(t *testing.T) {
 
 // pump reads s into a channel until ctx ends or s closes, acking every
 // message.
-func pump(ctx context.Context, s *pipeline.KafkaSource) <-chan pipeline.Message {
+func pump(ctx context.Context, s *kafkasource.Source) <-chan pipeline.Message {
 	ch := make(chan pipeline.Message, 1000)
 	go func() {
 		defer close(ch)
@@ -598,7 +599,7 @@ func BenchmarkKafkaSource(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cfg := testSourceConfig(br, fmt.Sprintf("bench-%d", i), topics...)
 		cfg.MaxWait = 0 // default
-		s, err := pipeline.NewKafkaSource(cfg)
+		s, err := kafkasource.New(cfg)
 		require.NoError(b, err)
 		for n := 0; n < total; {
 			_, ack, err := s.Read(ctx)

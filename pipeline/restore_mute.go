@@ -1,0 +1,72 @@
+package pipeline
+
+import (
+	"sync"
+	"time"
+
+	"github.com/syncwatch/syncwatch/pipeline/parse"
+	"github.com/syncwatch/syncwatch/schemas"
+)
+
+// restoreMargin is the longest a decision can wait after its evidence:
+// the run timeout, the lateness and the reorder window, with room.
+const restoreMargin = 15 * time.Minute
+
+// restoreMute keeps the events that the replay of a restore window would
+// repeat from being sent again. An event is muted only when it was
+// certainly delivered before: its evidence is older, by more than
+// restoreMargin, than the last restored (committed) message of every
+// partition. If a partition starts with new messages (no commit), nothing
+// is muted in this generation: duplicates, with identical ids, are the
+// safe side.
+type restoreMute struct {
+	// mu: observe runs in the read loop, keep in the delivery stage
+	mu       sync.Mutex
+	margin   time.Duration
+	commit   map[string]time.Time
+	disabled bool
+	rec      schemas.LogRecord
+}
+
+func newRestoreMute() *restoreMute {
+	return &restoreMute{margin: restoreMargin, commit: map[string]time.Time{}}
+}
+
+// observe notes msg's event time if it is restored.
+func (m *restoreMute) observe(msg Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	src := msg.Source
+	if !msg.Restored {
+		if _, ok := m.commit[src]; !ok {
+			m.disabled = true
+		}
+		return
+	}
+	if err := parse.Entry(msg.Value, &m.rec); err != nil {
+		if _, ok := m.commit[src]; !ok {
+			m.commit[src] = time.Time{}
+		}
+		return
+	}
+	if m.rec.Time.After(m.commit[src]) {
+		m.commit[src] = m.rec.Time
+	}
+}
+
+// keep reports whether ev must be delivered (the delivery stage's filter).
+func (m *restoreMute) keep(ev *schemas.IncidentEvent) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.disabled || len(m.commit) == 0 {
+		return true
+	}
+	var horizon time.Time
+	first := true
+	for _, t := range m.commit {
+		if first || t.Before(horizon) {
+			horizon, first = t, false
+		}
+	}
+	return !ev.Time.Add(m.margin).Before(horizon)
+}
