@@ -144,7 +144,7 @@ func (c *ConsumerConfig) Validate() error {
 // Consumer runs the pipeline over a MessageSource: the live consumer's
 // loop. It reads messages into batches, normalizes and reorders each on
 // the calling goroutine while detection and delivery run behind it on the
-// batches before (Staged), and acknowledges each message once everything
+// batches before (staged), and acknowledges each message once everything
 // it caused was delivered.
 //
 // On the end of a generation it drops the batch being read and rebuilds
@@ -157,7 +157,7 @@ type Consumer struct {
 	log *slog.Logger
 
 	pipe      *Pipeline
-	stages    *Staged         // pipe's detection and delivery, behind the read loop
+	stages    *staged         // pipe's detection and delivery, behind the read loop
 	dctx      context.Context // the stages' context (deliveries)
 	gen       int
 	parts     []string // the partitions of generation gen
@@ -334,7 +334,7 @@ func (c *Consumer) reset() error {
 		return err
 	}
 	c.pipe = p
-	c.stages = p.Start(c.dctx)
+	c.stages = p.start(c.dctx)
 	c.gen = -1
 	c.mute = newRestoreMute()
 	p.Deliver.SetFilter(c.mute.keep)

@@ -17,7 +17,7 @@ type DeliverStage struct {
 	deadLetters sinks.DeadLetterSink
 	filter      func(*schemas.IncidentEvent) bool
 
-	delivered atomic.Int64 // read by Staged.Summary while the stage runs
+	delivered atomic.Int64 // read by staged.Summary while the stage runs
 }
 
 // NewDeliverStage returns a stage writing to events and, if not nil,
@@ -63,5 +63,5 @@ func (s *DeliverStage) Exec(ctx context.Context, b *Batch) error {
 	return nil
 }
 
-// Delivered is the number of events written.
-func (s *DeliverStage) Delivered() int64 { return s.delivered.Load() }
+// numDelivered is the number of events written.
+func (s *DeliverStage) numDelivered() int64 { return s.delivered.Load() }

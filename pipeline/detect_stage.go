@@ -48,6 +48,3 @@ func (s *DetectStage) Exec(_ context.Context, b *Batch) error {
 	}
 	return nil
 }
-
-// Engine returns the stage's engine.
-func (s *DetectStage) Engine() *detectors.Engine { return s.engine }

@@ -87,8 +87,8 @@ func (s *FileSource) Close() error {
 	return nil
 }
 
-// ErrNoInput is returned by OpenPaths when the paths hold no file.
-var ErrNoInput = errors.New("no input files")
+// errNoInput is returned by OpenPaths when the paths hold no file.
+var errNoInput = errors.New("no input files")
 
 // corpusMetadata are the files a corpus directory holds beside its logs
 // (replay generate's and the samples' truth and manifest): a directory walk
@@ -139,7 +139,7 @@ func OpenPaths(paths []string, stdin io.Reader, maxEntry int) ([]*FileSource, er
 		files = append(files, found...)
 	}
 	if len(files) == 0 {
-		return nil, ErrNoInput
+		return nil, errNoInput
 	}
 	var out []*FileSource
 	closeAll := func() {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"runtime"
@@ -23,7 +24,7 @@ type NormalizeStage struct {
 
 	mu     sync.Mutex
 	stats  NormalizeStats
-	parsed []Normalized // Exec's scratch space
+	parsed []normalized // Exec's scratch space
 	// health, if not nil, counts every entry committed (pipeline
 	// incidents), in commit order.
 	health *health.Monitor
@@ -44,12 +45,9 @@ type NormalizeStats struct {
 }
 
 // NewNormalizeStage returns a stage that accepts entries up to maxEntry
-// bytes (<= 0: parse.DefaultMaxEntry).
+// bytes (0: parse.DefaultMaxEntry).
 func NewNormalizeStage(maxEntry int) *NormalizeStage {
-	if maxEntry <= 0 {
-		maxEntry = parse.DefaultMaxEntry
-	}
-	return &NormalizeStage{maxEntry: maxEntry, stats: NormalizeStats{Reasons: map[string]int64{}}}
+	return &NormalizeStage{maxEntry: cmp.Or(maxEntry, parse.DefaultMaxEntry), stats: NormalizeStats{Reasons: map[string]int64{}}}
 }
 
 // parallelMin is the smallest batch Exec parses on several goroutines.
@@ -64,16 +62,16 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	defer s.mu.Unlock()
 	workers := min(runtime.GOMAXPROCS(0), len(b.Entries)/(parallelMin/2))
 	if workers < 2 {
-		var n Normalized
+		var n normalized
 		for i := range b.Entries {
-			s.Parse(&b.Entries[i], &n)
+			s.normalize(&b.Entries[i], &n)
 			s.commit(b, &n)
 		}
 		b.Entries = b.Entries[:0]
 		return nil
 	}
 	if cap(s.parsed) < len(b.Entries) {
-		s.parsed = make([]Normalized, len(b.Entries))
+		s.parsed = make([]normalized, len(b.Entries))
 	}
 	parsed := s.parsed[:len(b.Entries)]
 	var wg sync.WaitGroup
@@ -81,22 +79,22 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 		lo, hi := w*len(parsed)/workers, (w+1)*len(parsed)/workers
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				s.Parse(&b.Entries[i], &parsed[i])
+				s.normalize(&b.Entries[i], &parsed[i])
 			}
 		})
 	}
 	wg.Wait()
 	for i := range parsed {
 		s.commit(b, &parsed[i])
-		parsed[i] = Normalized{} // the records are the batch's now
+		parsed[i] = normalized{} // the records are the batch's now
 	}
 	b.Entries = b.Entries[:0]
 	return nil
 }
 
-// Normalized is an entry parsed by NormalizeStage.Parse, not yet counted
-// nor added to a batch (NormalizeStage.Commit does both).
-type Normalized struct {
+// normalized is an entry parsed by NormalizeStage.normalize, not yet counted
+// nor added to a batch (NormalizeStage.commitOne does both).
+type normalized struct {
 	// Record is the record when OK.
 	Record Record
 	// DeadLetter is the dead letter when !OK, from producer Producer (by
@@ -109,11 +107,11 @@ type Normalized struct {
 	OK     bool
 }
 
-// Parse normalizes en into n. It only reads the stage's configuration, so
+// normalize parses en into n. It only reads the stage's configuration, so
 // it may run concurrently (Replay parses each source on its own
-// goroutine); Commit then counts n and adds it to a batch, in the order
+// goroutine); commitOne then counts n and adds it to a batch, in the order
 // the caller chooses. en.Raw is not retained.
-func (s *NormalizeStage) Parse(en *Entry, n *Normalized) {
+func (s *NormalizeStage) normalize(en *Entry, n *normalized) {
 	// A fresh record: Commit copies the record into a batch, Attributes
 	// map included, so n's storage must not be reused.
 	n.Record = Record{}
@@ -152,16 +150,16 @@ func (s *NormalizeStage) Parse(en *Entry, n *Normalized) {
 	r.tie = contentHash(en.Raw)
 }
 
-// Commit counts n and adds it to b: the record to b.Records, or the dead
+// commitOne counts n and adds it to b: the record to b.Records, or the dead
 // letter (received at b.Now) to b.DeadLetters with its ack to b.Acks. It
 // returns the record's event time, or false for a dead letter.
-func (s *NormalizeStage) Commit(b *Batch, n *Normalized) (time.Time, bool) {
+func (s *NormalizeStage) commitOne(b *Batch, n *normalized) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.commit(b, n)
 }
 
-func (s *NormalizeStage) commit(b *Batch, n *Normalized) (time.Time, bool) {
+func (s *NormalizeStage) commit(b *Batch, n *normalized) (time.Time, bool) {
 	if s.health != nil {
 		b.health = append(b.health, healthObservation(n))
 	}
@@ -230,7 +228,7 @@ func contentHash(b []byte) uint64 {
 }
 
 // healthObservation is what the health monitor counts of n.
-func healthObservation(n *Normalized) health.Observation {
+func healthObservation(n *normalized) health.Observation {
 	if n.OK {
 		return health.Observation{Source: n.Source, Producer: n.Producer, OK: true, Time: n.Record.Time, Message: n.Record.Body, Origin: n.Record.Origin}
 	}

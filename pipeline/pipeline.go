@@ -2,29 +2,76 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
-// Config configures a Pipeline. Events is required.
+// Config configures a Pipeline. Events is required; the other fields
+// work at their zero value.
 type Config struct {
 	// Detection configures the detection engine.
 	Detection detectors.Config
+
 	// Reorder configures event-time ordering across sources.
 	Reorder ReorderConfig
-	// MaxEntry is the largest entry accepted; larger ones are dead-lettered.
-	// Default: parse.DefaultMaxEntry (1 MiB).
+
+	// MaxEntry is the largest entry accepted; larger ones are
+	// dead-lettered.
+	//
+	// Default: parse.DefaultMaxEntry (1 MiB)
 	MaxEntry int
-	// Events receives incident events.
+
+	// Events receives incident events. Required.
 	Events sinks.Sink
-	// DeadLetters receives unparseable entries; nil drops them (counted).
+
+	// DeadLetters receives unparseable entries.
+	//
+	// Default: nil, dead letters are counted and dropped
 	DeadLetters sinks.DeadLetterSink
+
 	// Health configures pipeline incidents (format drift, silent
-	// producers). Default: on.
+	// producers).
+	//
+	// Default: on, with health's defaults
 	Health health.Config
+}
+
+// Validate reports every problem of the configuration at once, each
+// naming its field (and, within Detection, Reorder and Health, theirs).
+// c is not changed.
+func (c *Config) Validate() error {
+	var errs *multierror.Error
+	errs = appendFieldErrors(errs, "Detection", c.Detection.Validate())
+	errs = appendFieldErrors(errs, "Reorder", c.Reorder.Validate())
+	if c.MaxEntry < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("MaxEntry %d: must not be negative", c.MaxEntry))
+	}
+	if c.Events == nil {
+		errs = multierror.Append(errs, fmt.Errorf("Events: required"))
+	}
+	errs = appendFieldErrors(errs, "Health", c.Health.Validate())
+	return errs.ErrorOrNil()
+}
+
+// appendFieldErrors adds the problems of a nested configuration to errs,
+// each prefixed with the field that holds it ("Reorder.Window -1s: ...").
+func appendFieldErrors(errs *multierror.Error, field string, err error) *multierror.Error {
+	var nested *multierror.Error
+	switch {
+	case err == nil:
+		return errs
+	case errors.As(err, &nested):
+		for _, e := range nested.Errors {
+			errs = multierror.Append(errs, fmt.Errorf("%s.%w", field, e))
+		}
+		return errs
+	}
+	return multierror.Append(errs, fmt.Errorf("%s: %w", field, err))
 }
 
 // Pipeline is the whole chain: normalize, reorder, detect, deliver.
@@ -39,8 +86,8 @@ type Pipeline struct {
 // New wires the pipeline. This is the one place where the stages are put
 // together.
 func New(cfg Config) (*Pipeline, error) {
-	if cfg.Events == nil {
-		return nil, fmt.Errorf("building pipeline: no events sink")
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("building pipeline: %w", err)
 	}
 	eng, err := detectors.NewEngine(cfg.Detection)
 	if err != nil {
@@ -62,13 +109,14 @@ func New(cfg Config) (*Pipeline, error) {
 	return p, nil
 }
 
-// Exec runs one batch through every stage. Not safe for concurrent use.
-func (p *Pipeline) Exec(ctx context.Context, b *Batch) error { return p.stages.Exec(ctx, b) }
+// exec runs one batch through every stage, each in turn: the semantics
+// staged must keep (TestStagedMatchesExec). Not safe for concurrent use.
+func (p *Pipeline) exec(ctx context.Context, b *Batch) error { return p.stages.Exec(ctx, b) }
 
 // execFront runs the stages before detection. They hand detection only
 // what is in the batch, the health monitor's counts and the reorder bound
 // included, so that detection and delivery may run on an earlier batch
-// meanwhile (Staged).
+// meanwhile (staged).
 func (p *Pipeline) execFront(ctx context.Context, b *Batch) error {
 	return MultiStage{p.Normalize, p.Reorder}.Exec(ctx, b)
 }
@@ -87,15 +135,15 @@ type Summary struct {
 }
 
 // Summary returns the counters so far.
-func (p *Pipeline) Summary() Summary { return p.summary(p.Detect.Engine().Stats()) }
+func (p *Pipeline) Summary() Summary { return p.summary(p.Detect.engine.Stats()) }
 
-// summary is Summary with the detection counters given (Staged passes a
+// summary is Summary with the detection counters given (staged passes a
 // copy its detection stage made).
 func (p *Pipeline) summary(detection detectors.Stats) Summary {
 	return Summary{
 		Normalize: p.Normalize.Stats(),
 		Detection: detection,
-		Events:    p.Deliver.Delivered(),
+		Events:    p.Deliver.numDelivered(),
 		Late:      p.Reorder.numLate(),
 		Held:      p.Reorder.numHeld(),
 	}

@@ -1,27 +1,65 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Defaults of ReorderConfig.
+const (
+	DefaultReorderWindow = 2 * time.Second
+	DefaultIdleTimeout   = 10 * time.Second
+	DefaultMaxBuffered   = 1_000_000
 )
 
 // ReorderConfig configures a ReorderStage. The zero value works.
 type ReorderConfig struct {
 	// Window is how far out of event-time order one source may deliver
 	// records; records are held until the watermark has passed them by
-	// this much. Default: 2s.
+	// this much.
+	//
+	// Default: DefaultReorderWindow (2s)
 	Window time.Duration
+
 	// IdleTimeout excludes a source from the watermark once it delivered
 	// nothing for this long (wall clock), so that a quiet partition does
 	// not hold the others back. Only used when the batch has a Now.
-	// Default: 10s.
+	//
+	// Default: DefaultIdleTimeout (10s)
 	IdleTimeout time.Duration
+
 	// MaxBuffered bounds the records held; past it the oldest are
 	// released early (a source far behind the others then no longer holds
-	// them back). Default: 1,000,000.
+	// them back).
+	//
+	// Default: DefaultMaxBuffered (1,000,000)
 	MaxBuffered int
+}
+
+func (c *ReorderConfig) window() time.Duration { return cmp.Or(c.Window, DefaultReorderWindow) }
+func (c *ReorderConfig) idle() time.Duration   { return cmp.Or(c.IdleTimeout, DefaultIdleTimeout) }
+func (c *ReorderConfig) maxBuffered() int      { return cmp.Or(c.MaxBuffered, DefaultMaxBuffered) }
+
+// Validate reports every problem of the configuration at once, each
+// naming its field. c is not changed.
+func (c *ReorderConfig) Validate() error {
+	var errs *multierror.Error
+	if c.Window < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("Window %v: must not be negative", c.Window))
+	}
+	if c.IdleTimeout < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("IdleTimeout %v: must not be negative", c.IdleTimeout))
+	}
+	if c.MaxBuffered < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("MaxBuffered %d: must not be negative", c.MaxBuffered))
+	}
+	return errs.ErrorOrNil()
 }
 
 // ReorderStage orders records by event time across sources. The watermark
@@ -44,30 +82,10 @@ type sourceState struct {
 	done     bool
 }
 
-// NewReorderStage returns a reorder stage.
+// NewReorderStage returns a reorder stage for a valid cfg (see
+// ReorderConfig.Validate).
 func NewReorderStage(cfg ReorderConfig) *ReorderStage {
 	return &ReorderStage{cfg: cfg, sources: map[string]*sourceState{}}
-}
-
-func (s *ReorderStage) window() time.Duration {
-	if s.cfg.Window <= 0 {
-		return 2 * time.Second
-	}
-	return s.cfg.Window
-}
-
-func (s *ReorderStage) idle() time.Duration {
-	if s.cfg.IdleTimeout <= 0 {
-		return 10 * time.Second
-	}
-	return s.cfg.IdleTimeout
-}
-
-func (s *ReorderStage) maxBuffered() int {
-	if s.cfg.MaxBuffered <= 0 {
-		return 1_000_000
-	}
-	return s.cfg.MaxBuffered
 }
 
 // addSource declares a source before it delivers anything, so that it
@@ -155,9 +173,9 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 
 	bound, all := s.watermark(b)
 	if !all {
-		bound = bound.Add(-s.window())
+		bound = bound.Add(-s.cfg.window())
 	}
-	over := s.held.len() - s.maxBuffered()
+	over := s.held.len() - s.cfg.maxBuffered()
 	for s.held.len() > 0 {
 		if !all && s.held.minTime() > unixNano(bound) && over <= 0 {
 			break
@@ -198,7 +216,7 @@ func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 		if st.done {
 			continue
 		}
-		if !b.Now.IsZero() && !st.lastWall.IsZero() && b.Now.Sub(st.lastWall) > s.idle() {
+		if !b.Now.IsZero() && !st.lastWall.IsZero() && b.Now.Sub(st.lastWall) > s.cfg.idle() {
 			continue // idle: does not hold the others back
 		}
 		if st.latest.IsZero() {

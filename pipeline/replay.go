@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,12 +10,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
+// DefaultReplayBatchSize is ReplayOptions.BatchSize's default.
+const DefaultReplayBatchSize = 4096
+
 // ReplayOptions tunes Replay. The zero value works.
 type ReplayOptions struct {
-	// BatchSize is the number of entries per batch. Default: 4096.
+	// BatchSize is the number of entries per batch.
+	//
+	// Default: DefaultReplayBatchSize (4096)
 	BatchSize int
 	// Progress, if set, is called after every batch with the bytes read
 	// so far (on disk, over all sources) and the entries read.
@@ -29,12 +36,27 @@ type ReplayOptions struct {
 	From, To time.Time
 }
 
+func (o *ReplayOptions) batchSize() int { return cmp.Or(o.BatchSize, DefaultReplayBatchSize) }
+
+// Validate reports every problem of the options at once, each naming its
+// field. Progress may be nil.
+func (o *ReplayOptions) Validate() error {
+	var errs *multierror.Error
+	if o.BatchSize < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("BatchSize %d: must not be negative", o.BatchSize))
+	}
+	if !o.From.IsZero() && !o.To.IsZero() && !o.To.After(o.From) {
+		errs = multierror.Append(errs, fmt.Errorf("To %s: must be after From %s", o.To.Format(time.RFC3339), o.From.Format(time.RFC3339)))
+	}
+	return errs.ErrorOrNil()
+}
+
 // inWindow reports whether event time t is in [From, To).
 func (o *ReplayOptions) inWindow(t time.Time) bool {
 	return (o.From.IsZero() || !t.Before(o.From)) && (o.To.IsZero() || t.Before(o.To))
 }
 
-// EntryReader is one input of ReplayEntries: a stream of entries in the
+// EntryReader is one input of Replay: a stream of entries in the
 // order they were written, each read and parsed on a goroutine of its
 // own. *FileSource and *kafkasource.RangeSource are EntryReaders.
 type EntryReader interface {
@@ -50,7 +72,7 @@ type EntryReader interface {
 	// BytesRead is how many bytes were read so far, for progress. It is
 	// called from another goroutine than ReadEntry.
 	BytesRead() int64
-	// Close releases the input. ReplayEntries calls it.
+	// Close releases the input. Replay calls it.
 	Close() error
 }
 
@@ -65,7 +87,7 @@ const (
 
 // chunk is a run of one source's entries, parsed by its reader.
 type chunk struct {
-	items []Normalized
+	items []normalized
 	err   error // reading failed after items
 	done  bool  // the source ends after items
 }
@@ -74,8 +96,8 @@ type chunk struct {
 type replaySource struct {
 	EntryReader
 	chunks chan chan chunk // in the source's order; each is filled once
-	free   chan []Normalized
-	cur    []Normalized // the chunk being merged
+	free   chan []normalized
+	cur    []normalized // the chunk being merged
 	pos    int
 	last   bool // cur is the source's last chunk
 	done   bool // every entry merged
@@ -108,8 +130,8 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 			for j := range jobs {
 				items := rs.items()
 				for k := range j.raw.entries {
-					items = append(items, Normalized{})
-					norm.Parse(&j.raw.entries[k], &items[len(items)-1])
+					items = append(items, normalized{})
+					norm.normalize(&j.raw.entries[k], &items[len(items)-1])
 				}
 				j.out <- chunk{items: items, err: j.raw.err, done: j.raw.done}
 				select {
@@ -158,8 +180,8 @@ func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
 				c.done = true
 				break
 			}
-			items = append(items, Normalized{})
-			norm.Parse(&en, &items[len(items)-1])
+			items = append(items, normalized{})
+			norm.normalize(&en, &items[len(items)-1])
 		}
 		c.items = items
 		out := make(chan chunk, 1)
@@ -177,12 +199,12 @@ func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
 
 // items returns an empty slice for a chunk's parsed entries, reusing one
 // the merge is done with when there is one.
-func (rs *replaySource) items() []Normalized {
+func (rs *replaySource) items() []normalized {
 	select {
 	case items := <-rs.free:
 		return items[:0]
 	default:
-		return make([]Normalized, 0, chunkSize)
+		return make([]normalized, 0, chunkSize)
 	}
 }
 
@@ -223,7 +245,7 @@ func (rc *rawChunk) read(ctx context.Context, r EntryReader) {
 
 // next returns the source's next parsed entry, or nil at its end (with
 // rs.err set if reading failed) or when ctx ends.
-func (rs *replaySource) next(ctx context.Context) *Normalized {
+func (rs *replaySource) next(ctx context.Context) *normalized {
 	for rs.pos >= len(rs.cur) {
 		if rs.cur != nil {
 			select {
@@ -260,30 +282,20 @@ func (rs *replaySource) next(ctx context.Context) *Normalized {
 	return n
 }
 
-// Replay runs sources through p to the end and flushes it. Sources are
-// merged by event time: the next entry is always taken from the source
-// that is furthest behind, so the reorder stage holds little. Each source
-// is read and parsed on its own goroutine, a few chunks ahead of the
-// merge; the merge order, and so the output, is the same as reading them
-// one entry at a time. The received time of dead letters is the latest
-// event time read by the end of their batch, so the same input gives the
-// same output every run. Replay closes the sources.
-func Replay(ctx context.Context, p *Pipeline, sources []*FileSource, opt ReplayOptions) error {
-	inputs := make([]EntryReader, len(sources))
-	for i, s := range sources {
-		inputs[i] = s
-	}
-	return ReplayEntries(ctx, p, inputs, opt)
-}
-
-// ReplayEntries is Replay over any inputs (files, Kafka partitions): the
-// same merge, so the same entries give the same events whichever way
-// they come in. It closes the inputs.
+// Replay runs sources (files, Kafka partitions) through p to the end and
+// flushes it: the same entries give the same events whichever way they
+// come in. Sources are merged by event time: the next entry is always
+// taken from the source that is furthest behind, so the reorder stage
+// holds little. Each source is read and parsed on its own goroutine, a few
+// chunks ahead of the merge; the merge order, and so the output, is the
+// same as reading them one entry at a time. The received time of dead
+// letters is the latest event time read by the end of their batch, so the
+// same input gives the same output every run. Replay closes the sources.
 //
 // The work runs side by side: each input is read and parsed on its own
 // goroutine; this one merges, commits and reorders; detection and delivery
-// run on consecutive batches behind it (see Staged).
-func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayOptions) (err error) {
+// run on consecutive batches behind it (see staged).
+func Replay(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayOptions) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var readers sync.WaitGroup
 	finished := false
@@ -298,20 +310,20 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			s.Close()
 		}
 	}()
-	stages := p.Start(ctx)
+	stages := p.start(ctx)
 	defer func() { // runs first: the last batches go through before cancel
 		if serr := stages.Close(); serr != nil {
 			err = serr // a stage's error is the cause
 		}
 	}()
-	bs := opt.BatchSize
-	if bs <= 0 {
-		bs = 4096
+	if err := opt.Validate(); err != nil {
+		return fmt.Errorf("validating replay options: %w", err)
 	}
+	bs := opt.batchSize()
 	srcs := make([]*replaySource, len(sources))
 	for i, s := range sources {
 		p.Reorder.addSource(s.SourceName(), time.Time{})
-		srcs[i] = &replaySource{EntryReader: s, chunks: make(chan chan chunk, chunksAhead), free: make(chan []Normalized, chunksAhead+2)}
+		srcs[i] = &replaySource{EntryReader: s, chunks: make(chan chan chunk, chunksAhead), free: make(chan []normalized, chunksAhead+2)}
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -387,7 +399,7 @@ func ReplayEntries(ctx context.Context, p *Pipeline, sources []EntryReader, opt 
 			}
 			continue
 		}
-		t, ok := p.Normalize.Commit(b, n)
+		t, ok := p.Normalize.commitOne(b, n)
 		pending++
 		if ok {
 			if t.After(s.latest) {

@@ -58,7 +58,7 @@ func BenchmarkReplay(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := pipeline.Replay(context.Background(), p, srcs, pipeline.ReplayOptions{}); err != nil {
+		if err := pipeline.Replay(context.Background(), p, entryReaders(srcs), pipeline.ReplayOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		if err := events.Close(context.Background()); err != nil {

@@ -37,7 +37,7 @@ func replayDir(t *testing.T, paths []string, opt pipeline.ReplayOptions) []byte 
 	p, mem := newReplayPipeline(t)
 	srcs, err := pipeline.OpenPaths(paths, nil, 0)
 	require.NoError(t, err)
-	require.NoError(t, pipeline.Replay(context.Background(), p, srcs, opt))
+	require.NoError(t, pipeline.Replay(context.Background(), p, entryReaders(srcs), opt))
 	out, err := json.Marshal(mem.Events())
 	require.NoError(t, err)
 	return out
@@ -78,7 +78,7 @@ func TestReplayCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
 	done := make(chan error, 1)
-	go func() { done <- pipeline.Replay(ctx, p, srcs, pipeline.ReplayOptions{BatchSize: 64}) }()
+	go func() { done <- pipeline.Replay(ctx, p, entryReaders(srcs), pipeline.ReplayOptions{BatchSize: 64}) }()
 	select {
 	case err := <-done:
 		require.ErrorIs(t, err, context.Canceled)
@@ -100,7 +100,7 @@ func TestReplayReadError(t *testing.T) {
 	p, _ := newReplayPipeline(t)
 	srcs, err := pipeline.OpenPaths([]string{bad}, nil, 0)
 	require.NoError(t, err)
-	err = pipeline.Replay(context.Background(), p, srcs, pipeline.ReplayOptions{})
+	err = pipeline.Replay(context.Background(), p, entryReaders(srcs), pipeline.ReplayOptions{})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "reading "+bad)
 	require.False(t, errors.Is(err, context.Canceled))
@@ -125,4 +125,13 @@ func TestOpenPathsSkipsCorpusMetadata(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, srcs, 1)
 	srcs[0].Close()
+}
+
+// entryReaders is files as Replay's inputs.
+func entryReaders(files []*pipeline.FileSource) []pipeline.EntryReader {
+	out := make([]pipeline.EntryReader, len(files))
+	for i, f := range files {
+		out[i] = f
+	}
+	return out
 }

@@ -90,12 +90,6 @@ type Stage interface {
 	Exec(ctx context.Context, b *Batch) error
 }
 
-// StageFunc adapts a function to Stage.
-type StageFunc func(ctx context.Context, b *Batch) error
-
-// Exec calls f.
-func (f StageFunc) Exec(ctx context.Context, b *Batch) error { return f(ctx, b) }
-
 // MultiStage runs stages in sequence, stopping at the first error.
 type MultiStage []Stage
 

@@ -10,7 +10,7 @@ import (
 	"github.com/syncwatch/syncwatch/detectors"
 )
 
-// Staged runs a Pipeline on three goroutines in a row, each on a later
+// staged runs a Pipeline on three goroutines in a row, each on a later
 // batch than the next: the caller's (Exec: normalize, reorder), detection,
 // and delivery. Run one batch at a time, the stages left cores idle: the
 // reorder waited for detection, and everything waited for the sinks'
@@ -22,7 +22,7 @@ import (
 // batch's acks are called by the delivery stage once its events and dead
 // letters are written: an input is still acknowledged only after
 // everything it caused is delivered.
-type Staged struct {
+type staged struct {
 	p         *Pipeline
 	ctx       context.Context
 	toDetect  chan *Batch
@@ -45,11 +45,11 @@ const stagedBatches = 5
 // statsEvery bounds how often the detection stage copies its counters.
 const statsEvery = 50 * time.Millisecond
 
-// Start starts the detection and delivery goroutines of p; the stages run
+// start starts the detection and delivery goroutines of p; the stages run
 // on ctx (deliveries: the sinks' writes and the acks). Exec is then the
 // only way to run batches through p until Close.
-func (p *Pipeline) Start(ctx context.Context) *Staged {
-	s := &Staged{
+func (p *Pipeline) start(ctx context.Context) *staged {
+	s := &staged{
 		p:         p,
 		ctx:       ctx,
 		toDetect:  make(chan *Batch, 1),
@@ -59,7 +59,7 @@ func (p *Pipeline) Start(ctx context.Context) *Staged {
 	for range stagedBatches - 1 {
 		s.free <- &Batch{}
 	}
-	st := p.Detect.Engine().Stats()
+	st := p.Detect.engine.Stats()
 	s.detection.Store(&st)
 	s.done.Add(2)
 	go s.detect()
@@ -71,7 +71,7 @@ func (p *Pipeline) Start(ctx context.Context) *Staged {
 // returns an empty batch to fill next; b belongs to the stages now. It
 // blocks while every batch is in flight. It returns the first error of
 // any stage: once a stage failed, the batches after it are dropped.
-func (s *Staged) Exec(ctx context.Context, b *Batch) (*Batch, error) {
+func (s *staged) Exec(ctx context.Context, b *Batch) (*Batch, error) {
 	if s.closed {
 		return b, errStagedClosed
 	}
@@ -92,22 +92,9 @@ func (s *Staged) Exec(ctx context.Context, b *Batch) (*Batch, error) {
 	}
 }
 
-// Wait blocks until every batch handed over so far is delivered and
-// acknowledged, and returns the first error of any stage.
-func (s *Staged) Wait() error {
-	held := make([]*Batch, 0, stagedBatches-1)
-	for range stagedBatches - 1 { // the caller holds the other one
-		held = append(held, <-s.free)
-	}
-	for _, b := range held {
-		s.free <- b
-	}
-	return s.Err()
-}
-
 // Close waits for the batches in flight and ends the stages. It returns
 // the first error of any stage.
-func (s *Staged) Close() error {
+func (s *staged) Close() error {
 	if !s.closed {
 		s.closed = true
 		close(s.toDetect)
@@ -117,13 +104,13 @@ func (s *Staged) Close() error {
 }
 
 // Err is the first error of any stage, nil if none.
-func (s *Staged) Err() error {
+func (s *staged) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
 }
 
-func (s *Staged) fail(err error) {
+func (s *staged) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil {
@@ -131,7 +118,7 @@ func (s *Staged) fail(err error) {
 	}
 }
 
-func (s *Staged) detect() {
+func (s *staged) detect() {
 	defer s.done.Done()
 	defer close(s.toDeliver)
 	for b := range s.toDetect {
@@ -140,7 +127,7 @@ func (s *Staged) detect() {
 				s.fail(err)
 			}
 			if b.Final || time.Since(s.statsAt) >= statsEvery {
-				st := s.p.Detect.Engine().Stats()
+				st := s.p.Detect.engine.Stats()
 				s.detection.Store(&st)
 				s.statsAt = time.Now()
 			}
@@ -149,7 +136,7 @@ func (s *Staged) detect() {
 	}
 }
 
-func (s *Staged) deliver() {
+func (s *staged) deliver() {
 	defer s.done.Done()
 	for b := range s.toDeliver {
 		if s.Err() == nil {
@@ -166,7 +153,7 @@ func (s *Staged) deliver() {
 // called while batches are in flight, from the goroutine that calls Exec
 // (which runs the reorder stage); the detection counters are at most
 // statsEvery older than the last batch detected.
-func (s *Staged) Summary() Summary { return s.p.summary(*s.detection.Load()) }
+func (s *staged) Summary() Summary { return s.p.summary(*s.detection.Load()) }
 
 // errStagedClosed is returned by Exec after Close.
 var errStagedClosed = errors.New("pipeline stages closed")

@@ -1,4 +1,4 @@
-package pipeline_test
+package pipeline
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/sinks"
 )
 
 // TestStagedMatchesExec: the same batches give the same events, in the
-// same order, whether each runs through every stage in turn (Exec) or the
-// stages run side by side on consecutive batches (Staged), health
+// same order, whether each runs through every stage in turn (exec) or the
+// stages run side by side on consecutive batches (staged), health
 // monitor's pipeline incidents and dead letters included.
 func TestStagedMatchesExec(t *testing.T) {
 	dir := t.TempDir()
@@ -26,16 +27,16 @@ func TestStagedMatchesExec(t *testing.T) {
 	batches := readBatches(t, dir, 333)
 	ctx := context.Background()
 
-	seq, seqMem := newReplayPipeline(t)
+	seq, seqMem := newTestPipeline(t)
 	for _, entries := range batches {
-		b := &pipeline.Batch{Entries: entries}
-		require.NoError(t, seq.Exec(ctx, b))
+		b := &Batch{Entries: entries}
+		require.NoError(t, seq.exec(ctx, b))
 	}
-	require.NoError(t, seq.Exec(ctx, &pipeline.Batch{Final: true}))
+	require.NoError(t, seq.exec(ctx, &Batch{Final: true}))
 
-	par, parMem := newReplayPipeline(t)
-	stages := par.Start(ctx)
-	b := &pipeline.Batch{}
+	par, parMem := newTestPipeline(t)
+	stages := par.start(ctx)
+	b := &Batch{}
 	for _, entries := range batches {
 		b.Entries = append(b.Entries, entries...)
 		b, err = stages.Exec(ctx, b)
@@ -51,21 +52,21 @@ func TestStagedMatchesExec(t *testing.T) {
 	got, err := json.Marshal(parMem.Events())
 	require.NoError(t, err)
 	require.Greater(t, len(seqMem.Events()), 20, "the corpus must give incidents")
-	require.True(t, string(want) == string(got), "Staged gives other events than Exec")
+	require.True(t, string(want) == string(got), "staged gives other events than exec")
 	require.Equal(t, seq.Summary(), stages.Summary(), "the counters differ")
 }
 
 // readBatches reads the corpus in dir, the three files' entries
 // interleaved, into batches of n entries (their bytes copied).
-func readBatches(t *testing.T, dir string, n int) [][]pipeline.Entry {
+func readBatches(t *testing.T, dir string, n int) [][]Entry {
 	t.Helper()
-	srcs, err := pipeline.OpenPaths([]string{filepath.Join(dir, "exchange.log"), filepath.Join(dir, "engine.log"), filepath.Join(dir, "c4cc.jsonl")}, nil, 0)
+	srcs, err := OpenPaths([]string{filepath.Join(dir, "exchange.log"), filepath.Join(dir, "engine.log"), filepath.Join(dir, "c4cc.jsonl")}, nil, 0)
 	require.NoError(t, err)
-	var all []pipeline.Entry
+	var all []Entry
 	for live := len(srcs); live > 0; {
 		live = 0
 		for _, s := range srcs {
-			var en pipeline.Entry
+			var en Entry
 			err := s.ReadEntry(context.Background(), &en)
 			if errors.Is(err, io.EOF) {
 				continue
@@ -79,11 +80,21 @@ func readBatches(t *testing.T, dir string, n int) [][]pipeline.Entry {
 	for _, s := range srcs {
 		s.Close()
 	}
-	var batches [][]pipeline.Entry
+	var batches [][]Entry
 	for len(all) > 0 {
 		k := min(n, len(all))
 		batches = append(batches, all[:k:k])
 		all = all[k:]
 	}
 	return batches
+}
+
+// newTestPipeline is a pipeline with the default detectors, writing its
+// events to memory.
+func newTestPipeline(t *testing.T) (*Pipeline, *sinks.Memory) {
+	t.Helper()
+	mem := sinks.NewMemory()
+	p, err := New(Config{Detection: detectors.Config{Source: "test"}, Events: mem})
+	require.NoError(t, err)
+	return p, mem
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 	"gopkg.in/yaml.v3"
 
+	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -113,7 +114,7 @@ type TLSConfig struct {
 
 func defaultConfig() Config {
 	return Config{
-		Group:           "syncwatch",
+		Group:           kafkasource.DefaultGroupID,
 		Topics:          append([]string(nil), kafkasource.DefaultTopics...),
 		IncidentsTopic:  "sync.incidents",
 		DLQTopic:        "sync.deadletter",
@@ -121,9 +122,9 @@ func defaultConfig() Config {
 		Lateness:        5 * time.Second,
 		RunTimeout:      10 * time.Minute,
 		ConsecutiveRuns: 2,
-		ReorderWindow:   2 * time.Second,
-		IdleTimeout:     10 * time.Second,
-		RestoreWindow:   6 * time.Hour,
+		ReorderWindow:   pipeline.DefaultReorderWindow,
+		IdleTimeout:     pipeline.DefaultIdleTimeout,
+		RestoreWindow:   kafkasource.DefaultRestoreWindow,
 		ShutdownTimeout: 30 * time.Second,
 
 		SessionTimeout:    kafkasource.DefaultSessionTimeout,

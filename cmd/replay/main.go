@@ -143,7 +143,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.source, "source", "syncwatch/ingest", "CloudEvents source of the events (the same as the live consumer's, so outputs compare)")
 	fs.DurationVar(&o.lateness, "lateness", 5*time.Second, "how long after a run's end its lines still count (producer clock skew)")
 	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "a run with no end line is over after this much event time of silence")
-	fs.DurationVar(&o.reorder, "reorder-window", 2*time.Second, "how far out of order one input may be in event time")
+	fs.DurationVar(&o.reorder, "reorder-window", pipeline.DefaultReorderWindow, "how far out of order one input may be in event time")
 	fs.IntVar(&o.consecutive, "consecutive-runs", 2, "failed runs in a row that make a run-dependent class a sync error")
 	fs.IntVar(&o.maxEntry, "max-entry", parse.DefaultMaxEntry, "largest entry in bytes; larger ones are dead-lettered")
 	fs.BoolVar(&o.quiet, "quiet", false, "no summary on stderr")
@@ -327,7 +327,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		}
 	}
 	start := time.Now()
-	runErr := pipeline.ReplayEntries(ctx, p, sources, ropt)
+	runErr := pipeline.Replay(ctx, p, sources, ropt)
 	bar.finish()
 	var closeErr *multierror.Error
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

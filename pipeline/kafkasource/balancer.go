@@ -7,7 +7,7 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// CoPartitionBalancer is the consumer group balancer of syncwatch's
+// coPartitionBalancer is the consumer group balancer of syncwatch's
 // members: it gives partition number p of every log topic to the same
 // member. Detection needs all three producers' entries of a mailbox in one
 // place; producers key their messages by tenant/mailbox with the same
@@ -24,16 +24,16 @@ import (
 // gets the numbers in [i*P/n, (i+1)*P/n), as a range assignor does. A
 // partition number a member's subscription lacks goes to a subscribed
 // member instead (members normally share one subscription).
-type CoPartitionBalancer struct{}
+type coPartitionBalancer struct{}
 
 // ProtocolName implements kafka.GroupBalancer.
-func (CoPartitionBalancer) ProtocolName() string { return "syncwatch-copartition" }
+func (coPartitionBalancer) ProtocolName() string { return "syncwatch-copartition" }
 
 // UserData implements kafka.GroupBalancer.
-func (CoPartitionBalancer) UserData() ([]byte, error) { return nil, nil }
+func (coPartitionBalancer) UserData() ([]byte, error) { return nil, nil }
 
 // AssignGroups implements kafka.GroupBalancer.
-func (CoPartitionBalancer) AssignGroups(members []kafka.GroupMember, partitions []kafka.Partition) kafka.GroupMemberAssignments {
+func (coPartitionBalancer) AssignGroups(members []kafka.GroupMember, partitions []kafka.Partition) kafka.GroupMemberAssignments {
 	out := kafka.GroupMemberAssignments{}
 	if len(members) == 0 {
 		return out

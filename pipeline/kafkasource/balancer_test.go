@@ -1,4 +1,4 @@
-package kafkasource_test
+package kafkasource
 
 import (
 	"fmt"
@@ -7,8 +7,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
-
-	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 )
 
 // TestCoPartitionBalancer feeds the balancer partitions in a different
@@ -30,7 +28,7 @@ func TestCoPartitionBalancer(t *testing.T) {
 			for _, i := range r.Perm(tc.members) {
 				members = append(members, kafka.GroupMember{ID: fmt.Sprintf("member-%d", i), Topics: topics})
 			}
-			got := kafkasource.CoPartitionBalancer{}.AssignGroups(members, parts)
+			got := coPartitionBalancer{}.AssignGroups(members, parts)
 			owned := map[string]int{}
 			counts := map[int]bool{}
 			for id, byTopic := range got {
@@ -66,7 +64,7 @@ func TestCoPartitionBalancerMixedSubscriptions(t *testing.T) {
 		{ID: "b", Topics: []string{"x"}},
 	}
 	parts := []kafka.Partition{{Topic: "x", ID: 0}, {Topic: "x", ID: 1}, {Topic: "y", ID: 1}, {Topic: "y", ID: 0}}
-	got := kafkasource.CoPartitionBalancer{}.AssignGroups(members, parts)
+	got := coPartitionBalancer{}.AssignGroups(members, parts)
 	require.Equal(t, map[string][]int{"x": {0}, "y": {0, 1}}, got["a"])
 	require.Equal(t, map[string][]int{"x": {1}}, got["b"])
 }

@@ -125,7 +125,7 @@ type Config struct {
 	// fetch meanwhile piles up in memory: catching up after downtime, a
 	// consumer held over a gigabyte of records. Event times come from
 	// ObserveEventTime; a partition that is caught up, or has delivered
-	// nothing for AlignIdle, does not hold the others back.
+	// nothing for alignIdle, does not hold the others back.
 	//
 	// Default: DefaultMaxAhead (30s); negative: no alignment
 	MaxAhead time.Duration

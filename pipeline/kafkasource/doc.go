@@ -7,7 +7,7 @@
 // on every assignment so that detector state survives rebalances,
 // event-time alignment of partitions (generation.go), and a group balancer
 // that gives partition p of every topic to one member, so that each member
-// sees all of a mailbox's logs (CoPartitionBalancer). It implements
+// sees all of a mailbox's logs (coPartitionBalancer). It implements
 // pipeline.MessageSource; pipeline.Consumer is the loop that drives it.
 //
 // RangeSource reads one partition between two points in time, with no

@@ -45,9 +45,9 @@ type partitionState struct {
 	delivered atomic.Int64 // wall time of the last delivery (Unix ns)
 }
 
-// AlignIdle is how long a partition that delivers nothing still holds the
+// alignIdle is how long a partition that delivers nothing still holds the
 // others back (alignment), like the reorder stage's idle timeout.
-const AlignIdle = 10 * time.Second
+const alignIdle = 10 * time.Second
 
 // caughtUp reports whether every message the partition had at the last
 // fetch was fetched.
@@ -64,7 +64,7 @@ func (g *generation) ahead(p *partitionState, maxAhead time.Duration, now time.T
 	if t == 0 || maxAhead < 0 {
 		return false
 	}
-	idle := now.Add(-AlignIdle).UnixNano()
+	idle := now.Add(-alignIdle).UnixNano()
 	for _, q := range g.parts {
 		if q == p || q.caughtUp() || q.delivered.Load() < idle {
 			continue

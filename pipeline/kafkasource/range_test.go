@@ -44,7 +44,7 @@ func TestKafkaRangeOffsets(t *testing.T) {
 	defer b.Close()
 	t0 := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	produce := func(from, n int) {
-		w := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), Topic: "logs", BatchTimeout: time.Millisecond}
+		w := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), Topic: "logs", BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
 		defer w.Close()
 		var msgs []kafka.Message
 		for i := from; i < from+n; i++ {
@@ -121,7 +121,7 @@ func TestKafkaRangeBrokerGone(t *testing.T) {
 		b, err := kfakebroker.Start(kfakebroker.Config{Topics: []string{"logs"}, Partitions: 1})
 		require.NoError(t, err)
 		defer b.Close()
-		w := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), Topic: "logs", BatchTimeout: time.Millisecond}
+		w := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), Topic: "logs", BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
 		require.NoError(t, w.WriteMessages(context.Background(), kafka.Message{Value: []byte("x")}))
 		require.NoError(t, w.Close())
 		srcs, err := kafkasource.OpenRange(context.Background(), kafkasource.RangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}})
@@ -132,7 +132,7 @@ func TestKafkaRangeBrokerGone(t *testing.T) {
 	t.Run("fails after retries", func(t *testing.T) {
 		src := open(t)
 		p := newPipeline(t)
-		err := pipeline.ReplayEntries(context.Background(), p, []pipeline.EntryReader{src}, pipeline.ReplayOptions{})
+		err := pipeline.Replay(context.Background(), p, []pipeline.EntryReader{src}, pipeline.ReplayOptions{})
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "reading logs/0: fetching logs/0 at offset 0 (5 attempts)")
 	})
@@ -142,7 +142,7 @@ func TestKafkaRangeBrokerGone(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		err := pipeline.ReplayEntries(ctx, p, []pipeline.EntryReader{src}, pipeline.ReplayOptions{})
+		err := pipeline.Replay(ctx, p, []pipeline.EntryReader{src}, pipeline.ReplayOptions{})
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.Less(t, time.Since(start), time.Second, "the retries take longer than that")
 	})

@@ -116,7 +116,7 @@ func New(cfg Config) (*Source, error) {
 		WatchPartitionChanges: true,
 		// Range stays as a fallback so that a group mixing versions still
 		// agrees on a protocol during a rolling upgrade.
-		GroupBalancers: []kafka.GroupBalancer{CoPartitionBalancer{}, kafka.RangeGroupBalancer{}},
+		GroupBalancers: []kafka.GroupBalancer{coPartitionBalancer{}, kafka.RangeGroupBalancer{}},
 		StartOffset:    kafka.FirstOffset,
 		Logger:         debug,
 		ErrorLogger:    debug, // errors also come out of Next, logged there

@@ -254,7 +254,7 @@ func TestAdvertisedPortRoutesThroughForwarder(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	w := &kafka.Writer{Addr: kafka.TCP(listen[0]), Topic: "t", BatchTimeout: 5 * time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(listen[0]), Topic: "t", BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	require.NoError(t, w.WriteMessages(ctx, kafka.Message{Value: []byte("via the forwarder")}))
 	require.Positive(t, forwarded.Load(), "the writer must have dialed the advertised (forwarder) address")

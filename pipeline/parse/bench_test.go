@@ -41,11 +41,11 @@ func benchParser(b *testing.B, lines [][]byte, parse func([]byte, *schemas.LogRe
 	}
 }
 
-func BenchmarkLog4net(b *testing.B) { benchParser(b, benchLog4netLines, Log4net) }
+func BenchmarkLog4net(b *testing.B) { benchParser(b, benchLog4netLines, as(FormatLog4net)) }
 
-func BenchmarkLogfmt(b *testing.B) { benchParser(b, benchLogfmtLines, Logfmt) }
+func BenchmarkLogfmt(b *testing.B) { benchParser(b, benchLogfmtLines, as(FormatLogfmt)) }
 
-func BenchmarkC4CCJSON(b *testing.B) { benchParser(b, benchJSONLines, C4CCJSON) }
+func BenchmarkC4CCJSON(b *testing.B) { benchParser(b, benchJSONLines, as(FormatJSON)) }
 
 func BenchmarkEntry(b *testing.B) {
 	var all [][]byte

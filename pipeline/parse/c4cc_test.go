@@ -105,7 +105,7 @@ func TestC4CCJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			require.NoError(t, C4CCJSON([]byte(tt.entry), &rec))
+			require.NoError(t, entryAs(FormatJSON, []byte(tt.entry), &rec))
 			tt.want.Producer = schemas.ProducerC4CC
 			if tt.want.Attributes == nil {
 				tt.want.Attributes = rec.Attributes
@@ -156,7 +156,7 @@ func TestC4CCJSONErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Tenant: "stale"}
-			err := C4CCJSON([]byte(tt.entry), &rec)
+			err := entryAs(FormatJSON, []byte(tt.entry), &rec)
 			var pe *Error
 			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, FormatJSON, pe.Format)

@@ -149,7 +149,7 @@ func TestLog4net(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			require.NoError(t, Log4net([]byte(tt.entry), &rec))
+			require.NoError(t, entryAs(FormatLog4net, []byte(tt.entry), &rec))
 			tt.want.Producer = schemas.ProducerExchange
 			if tt.want.Attributes == nil {
 				tt.want.Attributes = rec.Attributes // nil or empty
@@ -186,7 +186,7 @@ func TestLog4netErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Tenant: "stale"}
-			err := Log4net([]byte(tt.entry), &rec)
+			err := entryAs(FormatLog4net, []byte(tt.entry), &rec)
 			var pe *Error
 			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, FormatLog4net, pe.Format)

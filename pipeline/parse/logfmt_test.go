@@ -129,7 +129,7 @@ func TestLogfmt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec schemas.LogRecord
-			require.NoError(t, Logfmt([]byte(tt.entry), &rec))
+			require.NoError(t, entryAs(FormatLogfmt, []byte(tt.entry), &rec))
 			tt.want.Producer = schemas.ProducerEngine
 			if tt.want.Attributes == nil {
 				tt.want.Attributes = rec.Attributes
@@ -167,7 +167,7 @@ func TestLogfmtErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := schemas.LogRecord{Tenant: "stale"}
-			err := Logfmt([]byte(tt.entry), &rec)
+			err := entryAs(FormatLogfmt, []byte(tt.entry), &rec)
 			var pe *Error
 			require.True(t, errors.As(err, &pe), "want *Error, got %v", err)
 			require.Equal(t, FormatLogfmt, pe.Format)

@@ -146,7 +146,7 @@ func TestEntryBadEntries(t *testing.T) {
 		{name: "NUL deep inside", entry: append(append([]byte("ts=2026-11-24T10:15:30.001Z tenant=t mailbox=m msg="), bytes.Repeat([]byte("a"), 100)...), 0), wantReason: "binary data", wantOffset: 151},
 		{name: "control char", entry: []byte("ts=2026\x1b[31m"), wantReason: "binary data", wantOffset: 7},
 		{name: "unrecognized", entry: []byte("hello world"), wantReason: "unrecognized format"},
-		{name: "2 MB line", entry: twoMB, wantReason: fmt.Sprintf("entry too large: %d bytes (limit 1048576)", len(twoMB)), wantOffset: MaxEntrySize},
+		{name: "2 MB line", entry: twoMB, wantReason: fmt.Sprintf("entry too large: %d bytes (limit 1048576)", len(twoMB)), wantOffset: maxEntrySize},
 		{name: "json cut in half", entry: []byte(`{"@timestamp":"2026-11-24T10:00:00Z","level":` + "\r\n"), wantFormat: FormatJSON, wantReason: "json: unexpected end of input at byte 45", wantOffset: 45},
 		{name: "logfmt unclosed quote", entry: []byte(`ts=2026-11-24T10:00:00Z level=info msg="unclosed` + "\r\n"), wantFormat: FormatLogfmt, wantReason: "logfmt: unclosed quote at byte 39", wantOffset: 39},
 		{name: "truncated log4net", entry: []byte("2026-11-24 05:38:53,418 [4] INFO  ExchangeConnector.SyncWorker -"), wantFormat: FormatLog4net, wantReason: "log4net: missing [tenant/mailbox/run:ID] context", wantOffset: 64},
