@@ -15,19 +15,26 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
+// Defaults of the Timeout and RetryBudget fields of AlertmanagerConfig and
+// PagerDutyConfig.
+const (
+	DefaultHTTPSinkTimeout     = 10 * time.Second
+	DefaultHTTPSinkRetryBudget = time.Minute
+)
+
 // httpRetry is the retry policy of the HTTP sinks (retryHTTP).
 type httpRetry struct {
 	timeout, budget, initial, max time.Duration
-	maxAttempts                   int
+	maxAttempts                   int // 0: no bound but budget
 }
 
 // httpSinkRetry is the policy of the Alertmanager and PagerDuty sinks:
-// their Timeout, RetryBudget (defaults for zero) and MaxAttempts, with the
+// their resolved Timeout and RetryBudget and their MaxAttempts, with the
 // webhook's default backoff intervals.
 func httpSinkRetry(timeout, budget time.Duration, maxAttempts int) httpRetry {
 	return httpRetry{
-		timeout:     orDefault(timeout, DefaultHTTPSinkTimeout),
-		budget:      orDefault(budget, DefaultHTTPSinkRetryBudget),
+		timeout:     timeout,
+		budget:      budget,
 		initial:     DefaultWebhookRetryInitialInterval,
 		max:         DefaultWebhookRetryMaxInterval,
 		maxAttempts: maxAttempts,

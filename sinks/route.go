@@ -19,12 +19,15 @@ import (
 // every event to every sink.
 const DefaultRouteName = "default"
 
-// DefaultRatePeriod is the period of Route.RateLimit.
+// DefaultRatePeriod is the default of Route.RatePeriod, the period of
+// Route.RateLimit.
 const DefaultRatePeriod = time.Minute
 
 // RouterConfig configures a Router: where events go and what is held
-// back. Its zero value sends every event to every sink. It is read from
-// the YAML config (the keys are given), so every sink shares it.
+// back. Its zero value sends every event to every sink: a zero field means
+// its default, and a negative number or duration is rejected by Validate.
+// It is read from the YAML config (the keys are given), so every sink
+// shares it.
 type RouterConfig struct {
 	// Routes are tried in order; an event goes to the sinks of the first
 	// route that matches it and, while the matched routes say continue,
@@ -54,14 +57,20 @@ type RouterConfig struct {
 type Route struct {
 	// Name names the route in metrics. Required, unique.
 	Name string `yaml:"name"`
-	// Match selects the events; its zero value matches all.
+
+	// Match selects the events.
+	//
+	// Default: the zero RouteMatch (every event)
 	Match RouteMatch `yaml:"match"`
+
 	// Sinks are the names of the sinks the route delivers to. Required.
 	Sinks []string `yaml:"sinks"`
+
 	// Continue goes on to the next routes after this one matched.
 	//
 	// Default: false (first match wins)
 	Continue bool `yaml:"continue"`
+
 	// RateLimit bounds the opened and updated events the route delivers
 	// to RateLimit per RatePeriod of event time (a token bucket that
 	// holds RateLimit tokens), so an outage that opens a thousand
@@ -69,35 +78,77 @@ type Route struct {
 	// times at once. Event time, not the wall clock, so that a replay
 	// decides as the live run did. Resolves are never limited.
 	//
-	// Default: 0 (no limit) per 1m
-	RateLimit  int           `yaml:"rate_limit"`
+	// Default: 0 (no limit)
+	RateLimit int `yaml:"rate_limit"`
+
+	// RatePeriod is the period of RateLimit. Only used when RateLimit is
+	// set.
+	//
+	// Default: 1m (DefaultRatePeriod)
 	RatePeriod time.Duration `yaml:"rate_period"`
 }
 
+// ratePeriod resolves RatePeriod.
+func (r *Route) ratePeriod() time.Duration {
+	if r.RatePeriod == 0 {
+		return DefaultRatePeriod
+	}
+	return r.RatePeriod
+}
+
 // RouteMatch selects events: every non-empty list must hold the event's
-// value (lists AND, entries OR). Classes are path.Match globs, so
-// "exchange.auth.*" matches every Exchange authentication class.
+// value (lists AND, entries OR).
 type RouteMatch struct {
-	Kinds      []string `yaml:"kinds"`
-	Classes    []string `yaml:"classes"`
-	Tenants    []string `yaml:"tenants"`
+	// Kinds are incident kinds: sync_error, sync_issue or pipeline.
+	//
+	// Default: none (every kind)
+	Kinds []string `yaml:"kinds"`
+
+	// Classes are path.Match globs of incident classes, so
+	// "exchange.auth.*" matches every Exchange authentication class.
+	//
+	// Default: none (every class)
+	Classes []string `yaml:"classes"`
+
+	// Tenants are tenant ids, matched exactly.
+	//
+	// Default: none (every tenant)
+	Tenants []string `yaml:"tenants"`
+
+	// Severities are incident severities: critical or warning.
+	//
+	// Default: none (every severity)
 	Severities []string `yaml:"severities"`
 }
 
 // Mute holds back the events of the classes (globs) or tenants it names
 // whose event time lies in [Start, End). Both lists given: an event must
-// match both.
+// match both. At least one of them is required.
 type Mute struct {
+	// Classes are path.Match globs of the incident classes to mute.
+	//
+	// Default: none (every class of the Tenants)
 	Classes []string `yaml:"classes"`
+
+	// Tenants are the tenant ids to mute, matched exactly.
+	//
+	// Default: none (every tenant, for the Classes)
 	Tenants []string `yaml:"tenants"`
-	// Start and End bound the window; a zero Start is "always was", a
-	// zero End "until the mute is removed from the config".
+
+	// Start is the beginning of the window, in event time.
+	//
+	// Default: zero (the mute always was)
 	Start time.Time `yaml:"start"`
-	End   time.Time `yaml:"end"`
+
+	// End is the end of the window, in event time, after Start.
+	//
+	// Default: zero (until the mute is removed from the config)
+	End time.Time `yaml:"end"`
 }
 
-// Validate reports every problem of the configuration at once, naming the
-// route or mute. known, if not nil, lists the sink names routes may use.
+// Validate reports every problem of the configuration at once, each naming
+// its field by its YAML key (routes[1].sinks), combined into one error; nil
+// means valid. known, if not nil, lists the sink names routes may use.
 func (c *RouterConfig) Validate(known []string) error {
 	var errs *multierror.Error
 	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
@@ -347,7 +398,7 @@ func NewRouter(cfg RouterConfig, sinks map[string]Sink) (*Router, error) {
 	for _, rt := range routes {
 		st := &routeState{Route: rt, sent: map[string]bool{}, held: map[string]Verdict{}}
 		if rt.RateLimit > 0 {
-			st.bucket = newTokenBucket(rt.RateLimit, orDefault(rt.RatePeriod, DefaultRatePeriod))
+			st.bucket = newTokenBucket(rt.RateLimit, rt.ratePeriod())
 		}
 		r.routes = append(r.routes, st)
 	}

@@ -42,7 +42,8 @@ const (
 	webhookSignaturePrefix = "sha256="
 )
 
-// Defaults of WebhookConfig, and of VerifyWebhook's tolerance.
+// Defaults of WebhookConfig, each resolved by the accessor of its field,
+// and of VerifyWebhook's tolerance.
 const (
 	DefaultWebhookTimeout              = 10 * time.Second
 	DefaultWebhookRetryBudget          = time.Minute
@@ -52,7 +53,8 @@ const (
 )
 
 // WebhookConfig configures a Webhook sink. Its zero value with URL and
-// Secret set works.
+// Secret set works: a zero field means its default, and a negative number
+// or duration is rejected by Validate.
 type WebhookConfig struct {
 	// URL receives one POST per event. Required; http or https. It may
 	// hold a token (userinfo or query): the sink names it in errors and
@@ -65,14 +67,14 @@ type WebhookConfig struct {
 
 	// Timeout bounds one attempt (connect, send, response headers).
 	//
-	// Default: 10s
+	// Default: 10s (DefaultWebhookTimeout)
 	Timeout time.Duration
 
 	// RetryBudget bounds the time spent on one event: attempts and the
 	// waits between them. When it is spent, or when a Retry-After asks for
 	// a wait past it, the event is dead-lettered.
 	//
-	// Default: 1m
+	// Default: 1m (DefaultWebhookRetryBudget)
 	RetryBudget time.Duration
 
 	// MaxAttempts bounds the attempts of one event, the first included.
@@ -80,13 +82,17 @@ type WebhookConfig struct {
 	// Default: 0 (no bound but RetryBudget)
 	MaxAttempts int
 
-	// RetryInitialInterval and RetryMaxInterval shape the exponential
-	// backoff (factor 2, jitter ±50%) between attempts. A Retry-After
-	// header of a 429 or 5xx response replaces the backoff's wait.
+	// RetryInitialInterval is the first wait of the exponential backoff
+	// (factor 2, jitter ±50%) between attempts. A Retry-After header of a
+	// 429 or 5xx response replaces the backoff's wait.
 	//
-	// Default: 500ms and 15s
+	// Default: 500ms (DefaultWebhookRetryInitialInterval)
 	RetryInitialInterval time.Duration
-	RetryMaxInterval     time.Duration
+
+	// RetryMaxInterval caps the waits of the backoff between attempts.
+	//
+	// Default: 15s (DefaultWebhookRetryMaxInterval)
+	RetryMaxInterval time.Duration
 
 	// CAFile is a PEM bundle of the CAs that may sign the server's
 	// certificate. Only used with an https URL.
@@ -95,7 +101,7 @@ type WebhookConfig struct {
 	CAFile string
 
 	// InsecureSkipVerify turns certificate verification off. For tests
-	// only.
+	// only. Only used with an https URL.
 	//
 	// Default: false
 	InsecureSkipVerify bool
@@ -115,6 +121,7 @@ type WebhookConfig struct {
 	Logger *slog.Logger
 }
 
+// timeout resolves Timeout.
 func (c *WebhookConfig) timeout() time.Duration {
 	if c.Timeout == 0 {
 		return DefaultWebhookTimeout
@@ -122,6 +129,7 @@ func (c *WebhookConfig) timeout() time.Duration {
 	return c.Timeout
 }
 
+// retryBudget resolves RetryBudget.
 func (c *WebhookConfig) retryBudget() time.Duration {
 	if c.RetryBudget == 0 {
 		return DefaultWebhookRetryBudget
@@ -129,6 +137,7 @@ func (c *WebhookConfig) retryBudget() time.Duration {
 	return c.RetryBudget
 }
 
+// retryInitialInterval resolves RetryInitialInterval.
 func (c *WebhookConfig) retryInitialInterval() time.Duration {
 	if c.RetryInitialInterval == 0 {
 		return DefaultWebhookRetryInitialInterval
@@ -136,6 +145,7 @@ func (c *WebhookConfig) retryInitialInterval() time.Duration {
 	return c.RetryInitialInterval
 }
 
+// retryMaxInterval resolves RetryMaxInterval.
 func (c *WebhookConfig) retryMaxInterval() time.Duration {
 	if c.RetryMaxInterval == 0 {
 		return DefaultWebhookRetryMaxInterval
@@ -143,6 +153,7 @@ func (c *WebhookConfig) retryMaxInterval() time.Duration {
 	return c.RetryMaxInterval
 }
 
+// logger resolves Logger.
 func (c *WebhookConfig) logger() *slog.Logger {
 	if c.Logger == nil {
 		return slog.Default()
@@ -151,30 +162,29 @@ func (c *WebhookConfig) logger() *slog.Logger {
 }
 
 // Validate reports every problem of the configuration at once, each naming
-// its field. It never prints the URL's credentials or the secret.
+// its field, combined into one error; nil means valid. It reads CAFile but
+// does not connect, and never prints the URL's credentials or the secret.
 func (c *WebhookConfig) Validate() error {
 	var errs *multierror.Error
 	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
-	if c.URL == "" {
-		add("URL: required")
-	} else if u, err := url.Parse(c.URL); err != nil {
-		add("URL: not a valid URL") // url's error quotes the URL, credentials and all
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("URL %q: want an absolute http or https URL", safeURL(u))
-	}
+	validateHTTPURL(c.URL, "URL", add)
 	if len(c.Secret) == 0 {
 		add("Secret: required")
 	}
-	for name, d := range map[string]time.Duration{
-		"Timeout": c.Timeout, "RetryBudget": c.RetryBudget,
-		"RetryInitialInterval": c.RetryInitialInterval, "RetryMaxInterval": c.RetryMaxInterval,
-	} {
-		if d < 0 {
-			add("%s %v: must not be negative", name, d)
-		}
+	if c.Timeout < 0 {
+		add("Timeout %v: must not be negative", c.Timeout)
+	}
+	if c.RetryBudget < 0 {
+		add("RetryBudget %v: must not be negative", c.RetryBudget)
 	}
 	if c.MaxAttempts < 0 {
 		add("MaxAttempts %d: must not be negative", c.MaxAttempts)
+	}
+	if c.RetryInitialInterval < 0 {
+		add("RetryInitialInterval %v: must not be negative", c.RetryInitialInterval)
+	}
+	if c.RetryMaxInterval < 0 {
+		add("RetryMaxInterval %v: must not be negative", c.RetryMaxInterval)
 	}
 	if c.CAFile != "" {
 		if _, err := c.rootCAs(); err != nil {
@@ -472,13 +482,18 @@ func webhookSignature(secret []byte, ts string, body []byte) string {
 // VerifyWebhook checks a webhook request as a subscriber receives it: the
 // signature in header must be that of body and the timestamp under secret,
 // and the timestamp must lie within tolerance of now (either way), so that
-// a captured request cannot be replayed later. tolerance <= 0 means
-// DefaultWebhookTolerance. It returns nil, or an error wrapping
-// ErrWebhookSignature (missing, malformed or wrong signature; tampered
-// body or timestamp) or ErrWebhookTimestamp (missing, malformed, or out of
-// tolerance). body must be the raw request body, not re-encoded JSON.
+// a captured request cannot be replayed later. A zero tolerance means
+// DefaultWebhookTolerance (5m). It does not block. It returns nil, or an
+// error wrapping ErrWebhookSignature (missing, malformed or wrong
+// signature; tampered body or timestamp) or ErrWebhookTimestamp (missing,
+// malformed, or out of tolerance), or, for a negative tolerance, an error
+// wrapping neither: the request is rejected either way. body must be the
+// raw request body, not re-encoded JSON.
 func VerifyWebhook(secret []byte, header http.Header, body []byte, now time.Time, tolerance time.Duration) error {
-	if tolerance <= 0 {
+	switch {
+	case tolerance < 0:
+		return fmt.Errorf("verifying webhook: tolerance %v must not be negative", tolerance)
+	case tolerance == 0:
 		tolerance = DefaultWebhookTolerance
 	}
 	ts := header.Get(WebhookTimestampHeader)
