@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -372,7 +371,7 @@ func (a *Alertmanager) resend(ctx context.Context) error {
 		}
 		return alerts[i].Annotations["incident_id"] < alerts[j].Annotations["incident_id"]
 	})
-	var errs []string
+	var errs *multierror.Error
 	for lo := 0; lo < len(alerts); lo += a.cfg.batchSize() {
 		hi := min(lo+a.cfg.batchSize(), len(alerts))
 		body, err := json.Marshal(alerts[lo:hi])
@@ -380,11 +379,11 @@ func (a *Alertmanager) resend(ctx context.Context) error {
 			return fmt.Errorf("encoding alerts: %w", err)
 		}
 		if _, herr := a.poster.post(ctx, body, "resend"); herr != nil {
-			errs = append(errs, herr.Error())
+			errs = multierror.Append(errs, herr)
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("resending %d open alerts: %s", len(alerts), strings.Join(errs, "; "))
+	if err := errs.ErrorOrNil(); err != nil {
+		return fmt.Errorf("resending %d open alerts: %w", len(alerts), err)
 	}
 	return nil
 }

@@ -147,8 +147,8 @@ func (j *JSONL) Write(ctx context.Context, events []schemas.IncidentEvent) error
 }
 
 // Close flushes the buffer, syncs (with JSONLOptions.Sync) and, with
-// JSONLOptions.CloseWriter, closes the writer; the errors of those steps are
-// combined with go-multierror. ctx is not consulted: the flush is not
+// JSONLOptions.CloseWriter, closes the writer; it returns nil or one error
+// combining the errors of those steps. ctx is not consulted: the flush is not
 // interruptible. Later calls of Close return nil; later Writes return
 // ErrClosed.
 func (j *JSONL) Close(ctx context.Context) error {

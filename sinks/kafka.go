@@ -392,8 +392,10 @@ func (k *Kafka) write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message
 }
 
 // Close waits for writes in flight, closes both writers and, if the sink
-// made its own transport, its connections. ctx bounds the wait. Errors are
-// combined with go-multierror. Later writes return ErrClosed.
+// made its own transport, its connections. ctx bounds the wait: when it
+// ends first, Close returns an error wrapping ctx.Err(). Otherwise it
+// returns nil or one error combining the failures of both writers. Later
+// writes return ErrClosed.
 func (k *Kafka) Close(ctx context.Context) error {
 	k.mu.Lock()
 	k.closed = true

@@ -406,12 +406,13 @@ func NewRouter(cfg RouterConfig, sinks map[string]Sink) (*Router, error) {
 }
 
 // Write routes events, then writes each sink's share, in order,
-// concurrently across sinks, each with the caller's ctx. It returns nil
-// once every sink accepted its share, ErrClosed after Close, or a
-// *multierror.Error with a *SinkError per failed sink (Index: the sink's
-// position in the sorted names); as with Fanout, the caller must then
-// retry the whole batch, and the retry meets the same routing decisions.
-// Not safe for concurrent use.
+// concurrently across sinks, each with the caller's ctx, and returns once
+// every sink has returned. It returns nil once every sink accepted its
+// share, ErrClosed after Close, or an error combining a *SinkError per
+// failed sink (Index: the sink's position in the sorted names; see
+// SinkError); as with Fanout, the caller must then retry the whole batch,
+// and the retry meets the same routing decisions. Not safe for concurrent
+// use.
 func (r *Router) Write(ctx context.Context, events []schemas.IncidentEvent) error {
 	if r.closed.Load() {
 		return ErrClosed
@@ -426,27 +427,22 @@ func (r *Router) Write(ctx context.Context, events []schemas.IncidentEvent) erro
 			shares[s] = append(shares[s], events[i])
 		}
 	}
-	errs := make([]error, len(r.names))
-	var wg sync.WaitGroup
-	for i, name := range r.names {
-		if share := shares[name]; len(share) > 0 {
-			wg.Go(func() { errs[i] = r.sinks[name].Write(ctx, share) })
+	errs := concurrently(len(r.names), func(i int) error {
+		if share := shares[r.names[i]]; len(share) > 0 {
+			return r.sinks[r.names[i]].Write(ctx, share)
 		}
-	}
-	wg.Wait()
-	var merr *multierror.Error
-	for i, err := range errs {
-		if err != nil {
-			merr = multierror.Append(merr, &SinkError{Index: i, Sink: r.sinks[r.names[i]], Op: opWrite, Err: err})
-		}
-	}
-	if merr != nil {
+		return nil
+	})
+	if err := memberErrors(opWrite, errs, r.member); err != nil {
 		r.pending = plan
-		return merr
+		return err
 	}
 	r.pending = nil
 	return nil
 }
+
+// member returns the sink of the i-th sorted name.
+func (r *Router) member(i int) Sink { return r.sinks[r.names[i]] }
 
 func (p *routePlan) covers(events []schemas.IncidentEvent) bool {
 	if p == nil || len(p.ids) != len(events) {
@@ -562,24 +558,14 @@ func (r *Router) Stats() []RouteCount {
 // String names the router and its sinks in errors.
 func (r *Router) String() string { return fmt.Sprintf("router%v", r.names) }
 
-// Close closes every sink concurrently, each with ctx, and returns nil or
-// a *multierror.Error with a *SinkError per sink whose Close failed.
-// Later calls return nil; later Writes return ErrClosed.
+// Close closes every sink concurrently, each with ctx, and returns once
+// all have returned: nil, or an error combining a *SinkError per sink
+// whose Close failed (see SinkError). Later calls return nil; later Writes
+// return ErrClosed.
 func (r *Router) Close(ctx context.Context) error {
 	if r.closed.Swap(true) {
 		return nil
 	}
-	errs := make([]error, len(r.names))
-	var wg sync.WaitGroup
-	for i, name := range r.names {
-		wg.Go(func() { errs[i] = r.sinks[name].Close(ctx) })
-	}
-	wg.Wait()
-	var merr *multierror.Error
-	for i, err := range errs {
-		if err != nil {
-			merr = multierror.Append(merr, &SinkError{Index: i, Sink: r.sinks[r.names[i]], Op: opClose, Err: err})
-		}
-	}
-	return merr.ErrorOrNil()
+	errs := concurrently(len(r.names), func(i int) error { return r.member(i).Close(ctx) })
+	return memberErrors(opClose, errs, r.member)
 }
