@@ -3,21 +3,15 @@ package sinks
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,17 +23,6 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/syncwatch/syncwatch/schemas"
-)
-
-// Headers of a webhook request that carry its signature. The signature is
-// "sha256=" and the lower-case hex of HMAC-SHA256(secret, timestamp + "." +
-// body), where timestamp is the value of WebhookTimestampHeader (Unix
-// seconds) and body the request body, byte for byte. Subscribers check both
-// with VerifyWebhook.
-const (
-	WebhookTimestampHeader = "X-Syncwatch-Timestamp"
-	WebhookSignatureHeader = "X-Syncwatch-Signature"
-	webhookSignaturePrefix = "sha256="
 )
 
 // Defaults of WebhookConfig, each resolved by the accessor of its field,
@@ -207,12 +190,6 @@ func (c *WebhookConfig) rootCAs() (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// safeURL names a URL without what may be secret in it: userinfo, query
-// and fragment.
-func safeURL(u *url.URL) string {
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
 // Webhook is a Sink that POSTs each incident event to a URL, with the
 // CloudEvents HTTP binding in structured mode: Content-Type
 // application/cloudevents+json, and as body exactly encoding/json's bytes
@@ -357,10 +334,8 @@ func (w *Webhook) deliver(ctx context.Context, id string, body []byte) *WebhookE
 	return werr
 }
 
-// attempt makes one signed request and classifies the outcome: nil for a
-// 2xx, a *backoff.PermanentError for what retrying cannot fix, else a
-// retryable error (wrapping a *backoff.RetryAfterError when the server
-// said when to come back). It returns the response status, or 0.
+// attempt makes one signed request and classifies the outcome (see
+// doRequest). It returns the response status, or 0.
 func (w *Webhook) attempt(ctx context.Context, body []byte) (int, error) {
 	actx, cancel := context.WithTimeout(ctx, w.cfg.timeout())
 	defer cancel()
@@ -378,68 +353,10 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (int, error) {
 	req.Header.Set(WebhookTimestampHeader, ts)
 	req.Header.Set(WebhookSignatureHeader, webhookSignature(w.cfg.Secret, ts, body))
 	req.Header.Set("User-Agent", "syncwatch-webhook")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		err = w.scrub(err)
-		if isCertificateError(err) {
-			return 0, backoff.Permanent(err)
-		}
-		return 0, err
-	}
-	// Drain a little so the connection can be reused; the body says
-	// nothing we act on.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	code := resp.StatusCode
-	switch {
-	case code >= 200 && code < 300:
-		return code, nil
-	case code == http.StatusTooManyRequests || code >= 500:
-		err := fmt.Errorf("HTTP %s", resp.Status)
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), w.now()); ok {
-			return code, fmt.Errorf("%w, %w", err, &backoff.RetryAfterError{Duration: d})
-		}
-		return code, err
-	default:
-		return code, backoff.Permanent(fmt.Errorf("HTTP %s", resp.Status))
-	}
-}
-
-// scrub replaces the URL that net/http puts in its errors (query and all)
-// by the sink's safe name.
-func (w *Webhook) scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s %s: %w", ue.Op, w.name, ue.Err)
-	}
-	return err
-}
-
-// isCertificateError reports a failed certificate verification: retrying
-// cannot fix it, only configuration can (WebhookConfig.CAFile).
-func isCertificateError(err error) bool {
-	var (
-		verr *tls.CertificateVerificationError
-		uerr x509.UnknownAuthorityError
-		herr x509.HostnameError
-		cerr x509.CertificateInvalidError
-	)
-	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr)
-}
-
-// retryAfter parses a Retry-After header: seconds, or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(s, 0)) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
+	// The body says nothing we act on; doRequest drains it so the
+	// connection can be reused.
+	status, _, err := doRequest(w.client, req, w.name, w.now)
+	return status, err
 }
 
 // Close makes later Writes return ErrClosed and closes idle connections.
@@ -469,52 +386,3 @@ func (e *WebhookError) Error() string {
 
 // Unwrap returns the last error.
 func (e *WebhookError) Unwrap() error { return e.Err }
-
-// webhookSignature is the WebhookSignatureHeader value of body sent at ts.
-func webhookSignature(secret []byte, ts string, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(ts))
-	mac.Write([]byte{'.'})
-	mac.Write(body)
-	return webhookSignaturePrefix + hex.EncodeToString(mac.Sum(nil))
-}
-
-// VerifyWebhook checks a webhook request as a subscriber receives it: the
-// signature in header must be that of body and the timestamp under secret,
-// and the timestamp must lie within tolerance of now (either way), so that
-// a captured request cannot be replayed later. A zero tolerance means
-// DefaultWebhookTolerance (5m). It does not block. It returns nil, or an
-// error wrapping ErrWebhookSignature (missing, malformed or wrong
-// signature; tampered body or timestamp) or ErrWebhookTimestamp (missing,
-// malformed, or out of tolerance), or, for a negative tolerance, an error
-// wrapping neither: the request is rejected either way. body must be the
-// raw request body, not re-encoded JSON.
-func VerifyWebhook(secret []byte, header http.Header, body []byte, now time.Time, tolerance time.Duration) error {
-	switch {
-	case tolerance < 0:
-		return fmt.Errorf("verifying webhook: tolerance %v must not be negative", tolerance)
-	case tolerance == 0:
-		tolerance = DefaultWebhookTolerance
-	}
-	ts := header.Get(WebhookTimestampHeader)
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: %s %q is not Unix seconds", ErrWebhookTimestamp, WebhookTimestampHeader, ts)
-	}
-	sig, ok := strings.CutPrefix(header.Get(WebhookSignatureHeader), webhookSignaturePrefix)
-	if !ok {
-		return fmt.Errorf("%w: %s missing or not sha256=<hex>", ErrWebhookSignature, WebhookSignatureHeader)
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return fmt.Errorf("%w: %s is not hex", ErrWebhookSignature, WebhookSignatureHeader)
-	}
-	want, _ := hex.DecodeString(webhookSignature(secret, ts, body)[len(webhookSignaturePrefix):])
-	if !hmac.Equal(got, want) {
-		return fmt.Errorf("%w: signature does not match", ErrWebhookSignature)
-	}
-	if skew := now.Sub(time.Unix(sec, 0)).Abs(); skew > tolerance {
-		return fmt.Errorf("%w: signed %v away from now, tolerance %v", ErrWebhookTimestamp, skew, tolerance)
-	}
-	return nil
-}
