@@ -201,7 +201,7 @@ func TestAlertmanagerRetriesAndDeadLetters(t *testing.T) {
 		err = am.Write(context.Background(), testEvents(t, 1))
 		var herr *HTTPError
 		require.ErrorAs(t, err, &herr)
-		require.True(t, herr.Permanent())
+		require.Equal(t, http.StatusBadRequest, herr.StatusCode, "a 400 is permanent")
 		require.Equal(t, 1, herr.Attempts)
 	})
 }

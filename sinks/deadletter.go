@@ -19,10 +19,10 @@ type DeadLetterJSONL struct {
 
 var _ DeadLetterSink = (*DeadLetterJSONL)(nil)
 
-// NewDeadLetterJSONL returns a dead-letter sink writing JSON lines to w,
+// newDeadLetterJSONL returns a dead-letter sink writing JSON lines to w,
 // with the same buffering, Sync and CloseWriter behaviour as NewJSONL. It
 // panics if opts is invalid, as NewJSONL does.
-func NewDeadLetterJSONL(w io.Writer, opts JSONLOptions) *DeadLetterJSONL {
+func newDeadLetterJSONL(w io.Writer, opts JSONLOptions) *DeadLetterJSONL {
 	d := &DeadLetterJSONL{}
 	d.lw.init(w, opts)
 	return d
@@ -38,7 +38,7 @@ func NewDeadLetterFile(path string, opts JSONLOptions) (*DeadLetterJSONL, error)
 		return nil, err
 	}
 	opts.CloseWriter = true
-	return NewDeadLetterJSONL(f, opts), nil
+	return newDeadLetterJSONL(f, opts), nil
 }
 
 // WriteDeadLetters writes letters, one line each, in order, and flushes

@@ -97,12 +97,6 @@ func (e *HTTPError) Error() string {
 // Unwrap returns the last error.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
-// Permanent reports a failure that retrying the same request cannot fix:
-// the receiver rejected it (a 4xx other than 429).
-func (e *HTTPError) Permanent() bool {
-	return e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
-}
-
 // post sends body until a 2xx response, a permanent failure, the retry
 // budget or the end of ctx, and returns the 2xx response's body (up to
 // 64 KiB). what names the request in logs.

@@ -325,7 +325,7 @@ func TestJSONLOptionsValidate(t *testing.T) {
 			require.ErrorContains(t, derr, "validating JSONL options")
 			require.NoFileExists(t, path, "invalid options must not create the file")
 			require.PanicsWithValue(t, "sinks: invalid JSONLOptions: "+tt.opts.Validate().Error(), func() { NewJSONL(io.Discard, tt.opts) })
-			require.Panics(t, func() { NewDeadLetterJSONL(io.Discard, tt.opts) })
+			require.Panics(t, func() { newDeadLetterJSONL(io.Discard, tt.opts) })
 		})
 	}
 }

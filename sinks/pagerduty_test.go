@@ -235,7 +235,6 @@ func TestPagerDutyRetriesAndDeadLetters(t *testing.T) {
 		require.ErrorAs(t, err, &herr)
 		require.Equal(t, 3, herr.Attempts)
 		require.Equal(t, http.StatusBadGateway, herr.StatusCode)
-		require.False(t, herr.Permanent())
 		require.NotContains(t, err.Error(), testRoutingKey)
 	})
 }

@@ -226,7 +226,7 @@ func TestRouterRoutes(t *testing.T) {
 func TestRouterRetryKeepsDecisions(t *testing.T) {
 	flaky := NewMemory()
 	fails := 1
-	flaky.OnWrite = func([]schemas.IncidentEvent) error {
+	flaky.onWrite = func([]schemas.IncidentEvent) error {
 		if fails > 0 {
 			fails--
 			return errors.New("broker down")
@@ -251,7 +251,7 @@ func TestRouterRetryKeepsDecisions(t *testing.T) {
 	require.Len(t, steady.Events(), 2, "the sink that succeeded gets the batch again (at least once)")
 	require.Equal(t, map[string]int64{"all/delivered": 1, "all/rate_limited": 1}, counts(r))
 	require.NoError(t, r.Close(context.Background()))
-	require.True(t, flaky.Closed())
+	require.True(t, flaky.isClosed())
 	require.ErrorIs(t, r.Write(context.Background(), batch), ErrClosed)
 }
 

@@ -193,9 +193,12 @@ func (c *WebhookConfig) rootCAs() (*x509.CertPool, error) {
 // Webhook is a Sink that POSTs each incident event to a URL, with the
 // CloudEvents HTTP binding in structured mode: Content-Type
 // application/cloudevents+json, and as body exactly encoding/json's bytes
-// of the event, the same as every other sink. Each request is signed (see
-// WebhookSignatureHeader) with a fresh timestamp, so that a subscriber can
-// reject replays.
+// of the event, the same as every other sink. Each request is signed with
+// a fresh timestamp, so that a subscriber can reject replays: header
+// X-Syncwatch-Timestamp holds the Unix seconds of the request and header
+// X-Syncwatch-Signature "sha256=" and the lower-case hex of
+// HMAC-SHA256(secret, timestamp + "." + body), body byte for byte.
+// Subscribers check both with VerifyWebhook.
 //
 // A 2xx response delivers the event. A 429 or 5xx response, or a network
 // error, is retried with exponential backoff and jitter (honouring
@@ -350,8 +353,8 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (int, error) {
 		return 0, backoff.Permanent(fmt.Errorf("writing CloudEvents request: %w", err))
 	}
 	ts := strconv.FormatInt(w.now().Unix(), 10)
-	req.Header.Set(WebhookTimestampHeader, ts)
-	req.Header.Set(WebhookSignatureHeader, webhookSignature(w.cfg.Secret, ts, body))
+	req.Header.Set(webhookTimestampHeader, ts)
+	req.Header.Set(webhookSignatureHeader, webhookSignature(w.cfg.Secret, ts, body))
 	req.Header.Set("User-Agent", "syncwatch-webhook")
 	// The body says nothing we act on; doRequest drains it so the
 	// connection can be reused.

@@ -183,8 +183,8 @@ func TestVerifyWebhook(t *testing.T) {
 	signed := func(at time.Time, secret []byte, b []byte) http.Header {
 		ts := strconv.FormatInt(at.Unix(), 10)
 		h := http.Header{}
-		h.Set(WebhookTimestampHeader, ts)
-		h.Set(WebhookSignatureHeader, webhookSignature(secret, ts, b))
+		h.Set(webhookTimestampHeader, ts)
+		h.Set(webhookSignatureHeader, webhookSignature(secret, ts, b))
 		return h
 	}
 	tests := []struct {
@@ -200,25 +200,25 @@ func TestVerifyWebhook(t *testing.T) {
 		{"one byte appended", func() http.Header { return signed(now, testSecret, body) }, append(bytes.Clone(body), ' '), ErrWebhookSignature},
 		{"tampered timestamp", func() http.Header {
 			h := signed(now.Add(-time.Hour), testSecret, body)
-			h.Set(WebhookTimestampHeader, strconv.FormatInt(now.Unix(), 10)) // a replay made to look fresh
+			h.Set(webhookTimestampHeader, strconv.FormatInt(now.Unix(), 10)) // a replay made to look fresh
 			return h
 		}, body, ErrWebhookSignature},
 		{"other secret", func() http.Header { return signed(now, []byte("another secret"), body) }, body, ErrWebhookSignature},
 		{"no signature", func() http.Header {
 			h := signed(now, testSecret, body)
-			h.Del(WebhookSignatureHeader)
+			h.Del(webhookSignatureHeader)
 			return h
 		}, body, ErrWebhookSignature},
 		{"signature not hex", func() http.Header {
 			h := signed(now, testSecret, body)
-			h.Set(WebhookSignatureHeader, "sha256=zz")
+			h.Set(webhookSignatureHeader, "sha256=zz")
 			return h
 		}, body, ErrWebhookSignature},
 		{"too old", func() http.Header { return signed(now.Add(-6*time.Minute), testSecret, body) }, body, ErrWebhookTimestamp},
 		{"too far ahead", func() http.Header { return signed(now.Add(6*time.Minute), testSecret, body) }, body, ErrWebhookTimestamp},
 		{"no timestamp", func() http.Header {
 			h := signed(now, testSecret, body)
-			h.Del(WebhookTimestampHeader)
+			h.Del(webhookTimestampHeader)
 			return h
 		}, body, ErrWebhookTimestamp},
 	}
@@ -359,7 +359,7 @@ func TestWebhookDeadLetterFailureFailsWrite(t *testing.T) {
 	srv := httptest.NewServer(hs)
 	defer srv.Close()
 	dead := NewMemory()
-	dead.OnWriteDeadLetters = func([]schemas.DeadLetter) error { return errInjected }
+	dead.onWriteDeadLetters = func([]schemas.DeadLetter) error { return errInjected }
 	w := newWebhook(t, fastRetries(WebhookConfig{URL: srv.URL, DeadLetters: dead}))
 	err := w.Write(context.Background(), testEvents(t, 1))
 	require.ErrorIs(t, err, errInjected)

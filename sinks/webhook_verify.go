@@ -11,18 +11,15 @@ import (
 	"time"
 )
 
-// Headers of a webhook request that carry its signature. The signature is
-// "sha256=" and the lower-case hex of HMAC-SHA256(secret, timestamp + "." +
-// body), where timestamp is the value of WebhookTimestampHeader (Unix
-// seconds) and body the request body, byte for byte. Subscribers check both
-// with VerifyWebhook.
+// Headers of a webhook request that carry its signature (see Webhook for
+// the scheme). Subscribers check both with VerifyWebhook.
 const (
-	WebhookTimestampHeader = "X-Syncwatch-Timestamp"
-	WebhookSignatureHeader = "X-Syncwatch-Signature"
+	webhookTimestampHeader = "X-Syncwatch-Timestamp"
+	webhookSignatureHeader = "X-Syncwatch-Signature"
 	webhookSignaturePrefix = "sha256="
 )
 
-// webhookSignature is the WebhookSignatureHeader value of body sent at ts.
+// webhookSignature is the webhookSignatureHeader value of body sent at ts.
 func webhookSignature(secret []byte, ts string, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(ts))
@@ -48,18 +45,18 @@ func VerifyWebhook(secret []byte, header http.Header, body []byte, now time.Time
 	case tolerance == 0:
 		tolerance = DefaultWebhookTolerance
 	}
-	ts := header.Get(WebhookTimestampHeader)
+	ts := header.Get(webhookTimestampHeader)
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: %s %q is not Unix seconds", ErrWebhookTimestamp, WebhookTimestampHeader, ts)
+		return fmt.Errorf("%w: %s %q is not Unix seconds", ErrWebhookTimestamp, webhookTimestampHeader, ts)
 	}
-	sig, ok := strings.CutPrefix(header.Get(WebhookSignatureHeader), webhookSignaturePrefix)
+	sig, ok := strings.CutPrefix(header.Get(webhookSignatureHeader), webhookSignaturePrefix)
 	if !ok {
-		return fmt.Errorf("%w: %s missing or not sha256=<hex>", ErrWebhookSignature, WebhookSignatureHeader)
+		return fmt.Errorf("%w: %s missing or not sha256=<hex>", ErrWebhookSignature, webhookSignatureHeader)
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil {
-		return fmt.Errorf("%w: %s is not hex", ErrWebhookSignature, WebhookSignatureHeader)
+		return fmt.Errorf("%w: %s is not hex", ErrWebhookSignature, webhookSignatureHeader)
 	}
 	want, _ := hex.DecodeString(webhookSignature(secret, ts, body)[len(webhookSignaturePrefix):])
 	if !hmac.Equal(got, want) {
