@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -316,28 +318,51 @@ func TestWriteDir(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  loggen.Config
-		ok   bool
+		name    string
+		cfg     loggen.Config
+		wantErr []string // one substring per problem; none: valid
 	}{
-		{name: "zero value", cfg: loggen.Config{}, ok: true},
-		{name: "no incidents", cfg: loggen.Config{IncidentRate: -1}, ok: true},
-		{name: "negative mailboxes", cfg: loggen.Config{Mailboxes: -1}},
-		{name: "run interval too short", cfg: loggen.Config{RunInterval: time.Second}},
-		{name: "rate above 1", cfg: loggen.Config{IncidentRate: 1.5}},
-		{name: "unknown wording", cfg: loggen.Config{Wording: 3}},
-		{name: "negative duration", cfg: loggen.Config{Duration: -time.Hour}},
+		{name: "zero value", cfg: loggen.Config{}},
+		{name: "every field set", cfg: loggen.Config{Seed: -7, Mailboxes: 1, Tenants: 100000, Start: time.Date(9000, 12, 31, 0, 0, 0, 0, time.UTC),
+			Duration: time.Hour, RunInterval: time.Minute, Dirty: true, IncidentRate: 1, Wording: 2}},
+		{name: "no incidents", cfg: loggen.Config{IncidentRate: -1}},
+		{name: "negative mailboxes", cfg: loggen.Config{Mailboxes: -1}, wantErr: []string{"Mailboxes -1: must not be negative"}},
+		{name: "negative tenants", cfg: loggen.Config{Tenants: -1}, wantErr: []string{"Tenants -1: must not be negative"}},
+		{name: "too many tenants", cfg: loggen.Config{Tenants: 100001}, wantErr: []string{"Tenants 100001: more than 100000"}},
+		{name: "start too early", cfg: loggen.Config{Start: time.Date(999, 1, 1, 0, 0, 0, 0, time.UTC)}, wantErr: []string{"Start 0999-01-01T00:00:00Z: year 999 is out of range 1000-9000"}},
+		{name: "start too late", cfg: loggen.Config{Start: time.Date(9001, 1, 1, 0, 0, 0, 0, time.UTC)}, wantErr: []string{"year 9001 is out of range"}},
+		{name: "negative duration", cfg: loggen.Config{Duration: -time.Hour}, wantErr: []string{"Duration -1h0m0s: must not be negative"}},
+		{name: "run interval too short", cfg: loggen.Config{RunInterval: time.Second}, wantErr: []string{"RunInterval 1s: shorter than 1m0s"}},
+		{name: "negative run interval", cfg: loggen.Config{RunInterval: -time.Minute}, wantErr: []string{"RunInterval -1m0s: shorter than 1m0s"}},
+		{name: "rate above 1", cfg: loggen.Config{IncidentRate: 1.5}, wantErr: []string{"IncidentRate 1.5: not a probability"}},
+		{name: "rate not a number", cfg: loggen.Config{IncidentRate: math.NaN()}, wantErr: []string{"IncidentRate NaN: not a probability"}},
+		{name: "unknown wording", cfg: loggen.Config{Wording: 3}, wantErr: []string{"Wording 3: not 0, 1 or 2"}},
+		{name: "negative wording", cfg: loggen.Config{Wording: -1}, wantErr: []string{"Wording -1: not 0, 1 or 2"}},
+		{
+			name: "every problem at once",
+			cfg: loggen.Config{Mailboxes: -1, Tenants: -1, Start: time.Date(999, 1, 1, 0, 0, 0, 0, time.UTC), Duration: -1,
+				RunInterval: -1, IncidentRate: 2, Wording: 3},
+			wantErr: []string{"Mailboxes", "Tenants", "Start", "Duration", "RunInterval", "IncidentRate", "Wording"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.Validate()
-			if tt.ok {
+			if len(tt.wantErr) == 0 {
 				require.NoError(t, err)
 				return
 			}
 			require.ErrorIs(t, err, loggen.ErrInvalidConfig)
+			for _, w := range tt.wantErr {
+				require.Contains(t, err.Error(), w)
+			}
+			require.Contains(t, err.Error(), fmt.Sprintf("%d error", len(tt.wantErr)), "one problem per field")
 			_, _, err = loggen.Generate(tt.cfg, func(loggen.Entry) error { return nil })
 			require.ErrorIs(t, err, loggen.ErrInvalidConfig)
+			dir := filepath.Join(t.TempDir(), "corpus")
+			_, err = loggen.WriteDir(dir, tt.cfg)
+			require.ErrorIs(t, err, loggen.ErrInvalidConfig)
+			require.NoDirExists(t, dir, "an invalid config writes nothing")
 		})
 	}
 }
