@@ -3,10 +3,11 @@ package loggen
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -75,15 +76,15 @@ func WriteDir(dir string, cfg Config) (Stats, error) {
 	var files [schemas.NumProducers]*os.File
 	var ws [schemas.NumProducers]*bufio.Writer
 	closeAll := func() error {
-		var errs []error
+		var errs *multierror.Error
 		for p, f := range files {
 			if f == nil {
 				continue
 			}
-			errs = append(errs, ws[p].Flush(), f.Close())
+			errs = multierror.Append(errs, ws[p].Flush(), f.Close())
 			files[p] = nil
 		}
-		return errors.Join(errs...)
+		return errs.ErrorOrNil()
 	}
 	defer closeAll()
 	for p := schemas.ProducerExchange; p <= schemas.ProducerC4CC; p++ {
@@ -132,14 +133,15 @@ func WriteDir(dir string, cfg Config) (Stats, error) {
 	return st, nil
 }
 
+// writeFile creates path and lets fill write it through a buffer; the
+// error combines those of filling, flushing and closing.
 func writeFile(path string, fill func(*bufio.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", filepath.Base(path), err)
 	}
 	w := bufio.NewWriter(f)
-	err = errors.Join(fill(w), w.Flush(), f.Close())
-	if err != nil {
+	if err := multierror.Append(nil, fill(w), w.Flush(), f.Close()).ErrorOrNil(); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
 	}
 	return nil
