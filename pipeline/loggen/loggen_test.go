@@ -38,7 +38,7 @@ func digest(es []loggen.Entry, truth []loggen.Truth) [32]byte {
 		h.Write(e.Raw)
 		h.Write([]byte{0})
 	}
-	require.NoError(nil, loggen.WriteTruth(h, truth))
+	h.Write(truthJSONL(truth))
 	var d [32]byte
 	copy(d[:], h.Sum(nil))
 	return d
@@ -132,9 +132,19 @@ func TestTruthFromLines(t *testing.T) {
 }
 
 func truthLines(t *testing.T, ts []loggen.Truth) string {
+	return string(truthJSONL(ts))
+}
+
+// truthJSONL is truth as WriteDir writes it to loggen.TruthFile: one
+// Truth.MarshalJSON line each.
+func truthJSONL(truth []loggen.Truth) []byte {
 	var b bytes.Buffer
-	require.NoError(t, loggen.WriteTruth(&b, ts))
-	return b.String()
+	for _, tr := range truth {
+		line, _ := tr.MarshalJSON() // never fails
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
 }
 
 func TestDefaultCorpusHasEveryClass(t *testing.T) {
@@ -155,7 +165,7 @@ func TestDefaultCorpusHasEveryClass(t *testing.T) {
 			require.Len(t, st.ByClass, len(want), "unexpected classes: %v", st.ByClass)
 			require.GreaterOrEqual(t, st.Episodes, 60)
 			require.LessOrEqual(t, st.Episodes, 80)
-			require.Equal(t, st.Episodes, st.ByKind[loggen.KindSyncError]+st.ByKind[loggen.KindSyncIssue])
+			require.Equal(t, st.Episodes, st.ByKind[schemas.KindSyncError]+st.ByKind[schemas.KindSyncIssue])
 			for _, tr := range truth {
 				if tr.End != nil {
 					require.True(t, tr.End.After(tr.Start), "episode ends before it starts: %+v", tr)
@@ -242,48 +252,6 @@ func TestDirt(t *testing.T) {
 		require.Equal(t, e.Producer, shapeOf(e.Raw))
 		require.False(t, bytes.ContainsRune(e.Raw, '\r'))
 	}
-}
-
-func TestTruthJSON(t *testing.T) {
-	end := time.Date(2026, 11, 24, 5, 18, 57, 939e6, time.UTC)
-	tests := []struct {
-		name  string
-		truth loggen.Truth
-		line  string
-	}{
-		{
-			name:  "resolved",
-			truth: loggen.Truth{Tenant: "t-1042", Mailbox: "m.rossi5@adatum.com", Kind: "sync_error", Class: "exchange.auth.password", Start: time.Date(2026, 11, 24, 0, 24, 43, 760e6, time.UTC), End: &end},
-			line:  `{"tenant": "t-1042", "mailbox": "m.rossi5@adatum.com", "kind": "sync_error", "class": "exchange.auth.password", "start": "2026-11-24T00:24:43.760Z", "end": "2026-11-24T05:18:57.939Z"}`,
-		},
-		{
-			name:  "open",
-			truth: loggen.Truth{Tenant: "t-1007", Mailbox: "a\"b@c.de", Kind: "sync_issue", Class: "record.unknown", Start: time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC)},
-			line:  `{"tenant": "t-1007", "mailbox": "a\"b@c.de", "kind": "sync_issue", "class": "record.unknown", "start": "2026-11-24T23:00:00.000Z", "end": null}`,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var b bytes.Buffer
-			require.NoError(t, loggen.WriteTruth(&b, []loggen.Truth{tt.truth}))
-			require.Equal(t, tt.line+"\n", b.String())
-			got, err := loggen.ReadTruth(strings.NewReader("\n" + b.String() + "\n"))
-			require.NoError(t, err)
-			require.Equal(t, []loggen.Truth{tt.truth}, got)
-		})
-	}
-	t.Run("round trip of a corpus", func(t *testing.T) {
-		_, truth, _ := generate(t, small)
-		var b bytes.Buffer
-		require.NoError(t, loggen.WriteTruth(&b, truth))
-		got, err := loggen.ReadTruth(&b)
-		require.NoError(t, err)
-		require.Equal(t, truth, got)
-	})
-	t.Run("bad line", func(t *testing.T) {
-		_, err := loggen.ReadTruth(strings.NewReader("{\"tenant\": \"t-1\", \"start\": \"yesterday\"}\n"))
-		require.ErrorContains(t, err, "truth line 1")
-	})
 }
 
 func TestWriteDir(t *testing.T) {
