@@ -78,11 +78,17 @@ func newJSONPoster(u *url.URL, retry httpRetry, header http.Header, log *slog.Lo
 // body, which for a 400 says what the receiver rejected. Its message never
 // holds the URL's credentials.
 type HTTPError struct {
-	Sink       string
-	Attempts   int
+	// Sink names the sink and its URL, without credentials.
+	Sink string
+	// Attempts is the number of requests made, the first included.
+	Attempts int
+	// StatusCode is the status of the last response, 0 if none came.
 	StatusCode int
-	Body       string
-	Err        error
+	// Body is the start (up to 512 bytes) of the last response's body,
+	// when its status was not 2xx.
+	Body string
+	// Err is the last attempt's error.
+	Err error
 }
 
 // Error says where the request failed, after how many attempts, and why.

@@ -193,9 +193,12 @@ func (r *Router) count(route string, v Verdict) {
 // RouteCount is one count of Stats: the events a route decided v for.
 // Route is "" for unrouted events.
 type RouteCount struct {
-	Route   string
+	// Route is the route's name, "" for unrouted events.
+	Route string
+	// Verdict is what the route decided.
 	Verdict Verdict
-	N       int64
+	// N is the number of events it decided Verdict for.
+	N int64
 }
 
 // Stats returns the decisions so far, every route and verdict with a

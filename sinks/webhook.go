@@ -375,11 +375,16 @@ func (w *Webhook) Close(ctx context.Context) error {
 // error, the attempts made and the last HTTP status (0 when no response
 // came). Its message never holds the URL's credentials.
 type WebhookError struct {
-	EventID    string
-	Attempts   int
+	// EventID is the id of the event that was not delivered.
+	EventID string
+	// Attempts is the number of requests made, the first included.
+	Attempts int
+	// StatusCode is the status of the last response, 0 if none came.
 	StatusCode int
-	Err        error
-	sink       string
+	// Err is the last attempt's error.
+	Err error
+
+	sink string // names the sink in Error, without credentials
 }
 
 // Error says which event failed where, after how many attempts, and why.

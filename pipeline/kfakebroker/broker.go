@@ -260,10 +260,14 @@ type advertisedListener struct {
 	adv advertisedAddr
 }
 
+// Addr returns the advertised address, not the listening one.
 func (l *advertisedListener) Addr() net.Addr { return l.adv }
 
 // advertisedAddr is a "host:port" net.Addr.
 type advertisedAddr string
 
+// Network is always "tcp".
 func (a advertisedAddr) Network() string { return "tcp" }
-func (a advertisedAddr) String() string  { return string(a) }
+
+// String returns the "host:port" address.
+func (a advertisedAddr) String() string { return string(a) }

@@ -41,11 +41,12 @@ type Stats struct {
 	// including duplicates and bad entries; a multi-line
 	// ExchangeConnector entry counts once.
 	Lines [schemas.NumProducers]int
-	// Episodes is the number of true episodes, ByKind their number per
-	// kind (sync_error, sync_issue) and ByClass per "kind/class".
+	// Episodes is the number of true episodes.
 	Episodes int
-	ByKind   map[string]int
-	ByClass  map[string]int
+	// ByKind counts the true episodes per kind (sync_error, sync_issue).
+	ByKind map[string]int
+	// ByClass counts the true episodes per "kind/class".
+	ByClass map[string]int
 	// Dup counts exact duplicate entries (dirty mode), Foreign among them
 	// the copies of an entry written into another producer's file. Bad
 	// counts the entries no parser should accept: blank, truncated,

@@ -17,7 +17,9 @@ import (
 //
 //	{"tenant": "t-1042", "mailbox": "...", "kind": "sync_error", "class": "exchange.auth.password", "start": "2026-11-24T00:24:43.760Z", "end": null}
 type Truth struct {
-	Tenant  string
+	// Tenant is the mailbox's tenant id, e.g. t-1042.
+	Tenant string
+	// Mailbox is the mailbox's address.
 	Mailbox string
 	// Kind is sync_error or sync_issue.
 	Kind string
