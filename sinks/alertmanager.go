@@ -212,7 +212,8 @@ type Alertmanager struct {
 var _ Sink = (*Alertmanager)(nil)
 
 // NewAlertmanager validates cfg and returns a sink whose resend loop runs
-// until Close; it does not connect until the first write.
+// until Close; it does not connect until the first write. The error wraps
+// that of AlertmanagerConfig.Validate.
 func NewAlertmanager(cfg AlertmanagerConfig) (*Alertmanager, error) {
 	return newAlertmanager(cfg, time.Now)
 }

@@ -238,7 +238,7 @@ var (
 )
 
 // NewKafka validates cfg and returns a sink; it does not connect until
-// the first write.
+// the first write. The error wraps that of KafkaConfig.Validate.
 func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating kafka sink config: %w", err)

@@ -171,7 +171,7 @@ type PagerDuty struct {
 var _ Sink = (*PagerDuty)(nil)
 
 // NewPagerDuty validates cfg and returns a sink; it does not connect until
-// the first write.
+// the first write. The error wraps that of PagerDutyConfig.Validate.
 func NewPagerDuty(cfg PagerDutyConfig) (*PagerDuty, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating pagerduty sink config: %w", err)

@@ -47,6 +47,8 @@ type routePlan struct {
 
 // NewRouter validates cfg against the sink names and returns a Router
 // writing to sinks. With no routes, it routes every event to every sink.
+// It does not write anything yet. The error wraps that of
+// RouterConfig.Validate; the Router owns sinks only once it is returned.
 func NewRouter(cfg RouterConfig, sinks map[string]Sink) (*Router, error) {
 	names := make([]string, 0, len(sinks))
 	for n := range sinks {

@@ -218,7 +218,7 @@ type Webhook struct {
 var _ Sink = (*Webhook)(nil)
 
 // NewWebhook validates cfg and returns a sink; it does not connect until
-// the first write.
+// the first write. The error wraps that of WebhookConfig.Validate.
 func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating webhook sink config: %w", err)
