@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,20 +16,21 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// Defaults of AlertmanagerConfig.
+// Defaults of AlertmanagerConfig, each resolved by the accessor of its
+// field. Timeout and RetryBudget default to DefaultHTTPSinkTimeout and
+// DefaultHTTPSinkRetryBudget.
 const (
 	DefaultAlertmanagerResendInterval = time.Minute
 	DefaultAlertmanagerMaxOpen        = 10000
 	DefaultAlertmanagerBatchSize      = 500
-	DefaultHTTPSinkTimeout            = 10 * time.Second
-	DefaultHTTPSinkRetryBudget        = time.Minute
 )
 
 // alertmanagerAlertsPath is Alertmanager's API v2 endpoint for alerts.
 const alertmanagerAlertsPath = "/api/v2/alerts"
 
 // AlertmanagerConfig configures an Alertmanager sink. Its zero value with
-// URL set works.
+// URL set works: a zero field means its default, and a negative number or
+// duration is rejected by Validate.
 type AlertmanagerConfig struct {
 	// URL is Alertmanager's base URL, e.g. http://alertmanager:9093; the
 	// sink POSTs to URL + /api/v2/alerts. Basic-auth credentials may be
@@ -47,7 +47,7 @@ type AlertmanagerConfig struct {
 	// resolves the alert, and if syncwatch stops, its alerts resolve
 	// 4 intervals later instead of firing forever.
 	//
-	// Default: 1m
+	// Default: 1m (DefaultAlertmanagerResendInterval)
 	ResendInterval time.Duration
 
 	// MaxOpen bounds the open alerts the sink keeps for resending (about
@@ -55,22 +55,30 @@ type AlertmanagerConfig struct {
 	// resent, with a warning, and so resolve in Alertmanager after
 	// 4 × ResendInterval.
 	//
-	// Default: 10000
+	// Default: 10000 (DefaultAlertmanagerMaxOpen)
 	MaxOpen int
 
 	// BatchSize bounds the alerts of one POST.
 	//
-	// Default: 500
+	// Default: 500 (DefaultAlertmanagerBatchSize)
 	BatchSize int
 
-	// Timeout bounds one attempt; RetryBudget the attempts and waits of
-	// one POST; MaxAttempts (0: no bound but the budget) their number.
-	// 429, 5xx and network errors are retried with exponential backoff
-	// (500ms doubling to 15s, jitter ±50%, Retry-After honoured).
+	// Timeout bounds one attempt of a POST (connect, send, response
+	// headers).
 	//
-	// Default: 10s, 1m, 0
-	Timeout     time.Duration
+	// Default: 10s (DefaultHTTPSinkTimeout)
+	Timeout time.Duration
+
+	// RetryBudget bounds the attempts of one POST and the waits between
+	// them. 429, 5xx and network errors are retried with exponential
+	// backoff (500ms doubling to 15s, jitter ±50%, Retry-After honoured).
+	//
+	// Default: 1m (DefaultHTTPSinkRetryBudget)
 	RetryBudget time.Duration
+
+	// MaxAttempts bounds the attempts of one POST, the first included.
+	//
+	// Default: 0 (no bound but RetryBudget)
 	MaxAttempts int
 
 	// DeadLetters receives every event whose alert Alertmanager rejected
@@ -87,10 +95,15 @@ type AlertmanagerConfig struct {
 	Logger *slog.Logger
 }
 
+// resendInterval resolves ResendInterval.
 func (c *AlertmanagerConfig) resendInterval() time.Duration {
-	return orDefault(c.ResendInterval, DefaultAlertmanagerResendInterval)
+	if c.ResendInterval == 0 {
+		return DefaultAlertmanagerResendInterval
+	}
+	return c.ResendInterval
 }
 
+// maxOpen resolves MaxOpen.
 func (c *AlertmanagerConfig) maxOpen() int {
 	if c.MaxOpen == 0 {
 		return DefaultAlertmanagerMaxOpen
@@ -98,6 +111,7 @@ func (c *AlertmanagerConfig) maxOpen() int {
 	return c.MaxOpen
 }
 
+// batchSize resolves BatchSize.
 func (c *AlertmanagerConfig) batchSize() int {
 	if c.BatchSize == 0 {
 		return DefaultAlertmanagerBatchSize
@@ -105,6 +119,23 @@ func (c *AlertmanagerConfig) batchSize() int {
 	return c.BatchSize
 }
 
+// timeout resolves Timeout.
+func (c *AlertmanagerConfig) timeout() time.Duration {
+	if c.Timeout == 0 {
+		return DefaultHTTPSinkTimeout
+	}
+	return c.Timeout
+}
+
+// retryBudget resolves RetryBudget.
+func (c *AlertmanagerConfig) retryBudget() time.Duration {
+	if c.RetryBudget == 0 {
+		return DefaultHTTPSinkRetryBudget
+	}
+	return c.RetryBudget
+}
+
+// logger resolves Logger.
 func (c *AlertmanagerConfig) logger() *slog.Logger {
 	if c.Logger == nil {
 		return slog.Default()
@@ -112,28 +143,30 @@ func (c *AlertmanagerConfig) logger() *slog.Logger {
 	return c.Logger
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
 // Validate reports every problem of the configuration at once, each naming
-// its field, never quoting the URL's credentials.
+// its field, combined into one error; nil means valid. It does not connect
+// and never quotes the URL's credentials.
 func (c *AlertmanagerConfig) Validate() error {
 	var errs *multierror.Error
 	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
 	validateHTTPURL(c.URL, "URL", add)
-	for name, d := range map[string]time.Duration{"ResendInterval": c.ResendInterval, "Timeout": c.Timeout, "RetryBudget": c.RetryBudget} {
-		if d < 0 {
-			add("%s %v: must not be negative", name, d)
-		}
+	if c.ResendInterval < 0 {
+		add("ResendInterval %v: must not be negative", c.ResendInterval)
 	}
-	for name, n := range map[string]int{"MaxOpen": c.MaxOpen, "BatchSize": c.BatchSize, "MaxAttempts": c.MaxAttempts} {
-		if n < 0 {
-			add("%s %d: must not be negative", name, n)
-		}
+	if c.MaxOpen < 0 {
+		add("MaxOpen %d: must not be negative", c.MaxOpen)
+	}
+	if c.BatchSize < 0 {
+		add("BatchSize %d: must not be negative", c.BatchSize)
+	}
+	if c.Timeout < 0 {
+		add("Timeout %v: must not be negative", c.Timeout)
+	}
+	if c.RetryBudget < 0 {
+		add("RetryBudget %v: must not be negative", c.RetryBudget)
+	}
+	if c.MaxAttempts < 0 {
+		add("MaxAttempts %d: must not be negative", c.MaxAttempts)
 	}
 	return errs.ErrorOrNil()
 }
@@ -179,7 +212,8 @@ type Alertmanager struct {
 var _ Sink = (*Alertmanager)(nil)
 
 // NewAlertmanager validates cfg and returns a sink whose resend loop runs
-// until Close; it does not connect until the first write.
+// until Close; it does not connect until the first write. The error wraps
+// that of AlertmanagerConfig.Validate.
 func NewAlertmanager(cfg AlertmanagerConfig) (*Alertmanager, error) {
 	return newAlertmanager(cfg, time.Now)
 }
@@ -191,7 +225,7 @@ func newAlertmanager(cfg AlertmanagerConfig, now func() time.Time) (*Alertmanage
 	u, _ := url.Parse(cfg.URL) // Validate parsed it
 	u = u.JoinPath(alertmanagerAlertsPath)
 	log := cfg.logger().With("component", "alertmanager_sink", "url", safeURL(u))
-	p := newJSONPoster(u, httpSinkRetry(cfg.Timeout, cfg.RetryBudget, cfg.MaxAttempts), nil, log)
+	p := newJSONPoster(u, httpSinkRetry(cfg.timeout(), cfg.retryBudget(), cfg.MaxAttempts), nil, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Alertmanager{cfg: cfg, log: log, poster: p, now: now, open: map[string]amAlert{}, cancel: cancel, done: make(chan struct{})}
 	go a.resendLoop(ctx)
@@ -338,7 +372,7 @@ func (a *Alertmanager) resend(ctx context.Context) error {
 		}
 		return alerts[i].Annotations["incident_id"] < alerts[j].Annotations["incident_id"]
 	})
-	var errs []string
+	var errs *multierror.Error
 	for lo := 0; lo < len(alerts); lo += a.cfg.batchSize() {
 		hi := min(lo+a.cfg.batchSize(), len(alerts))
 		body, err := json.Marshal(alerts[lo:hi])
@@ -346,11 +380,11 @@ func (a *Alertmanager) resend(ctx context.Context) error {
 			return fmt.Errorf("encoding alerts: %w", err)
 		}
 		if _, herr := a.poster.post(ctx, body, "resend"); herr != nil {
-			errs = append(errs, herr.Error())
+			errs = multierror.Append(errs, herr)
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("resending %d open alerts: %s", len(alerts), strings.Join(errs, "; "))
+	if err := errs.ErrorOrNil(); err != nil {
+		return fmt.Errorf("resending %d open alerts: %w", len(alerts), err)
 	}
 	return nil
 }

@@ -54,14 +54,45 @@ func (f *fakeAlertmanager) all() [][]amAlert {
 }
 
 func TestAlertmanagerConfigValidate(t *testing.T) {
-	require.NoError(t, (&AlertmanagerConfig{URL: "http://am:9093"}).Validate())
-	err := (&AlertmanagerConfig{URL: "ftp://user:pw@am", ResendInterval: -1, MaxOpen: -1}).Validate()
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "URL")
-	require.Contains(t, err.Error(), "ResendInterval")
-	require.Contains(t, err.Error(), "MaxOpen")
-	require.NotContains(t, err.Error(), "pw")
-	require.Error(t, (&AlertmanagerConfig{}).Validate())
+	const url = "http://am:9093"
+	tests := []struct {
+		name    string
+		cfg     AlertmanagerConfig
+		wantErr []string // one substring per problem; none: valid
+	}{
+		{name: "url only", cfg: AlertmanagerConfig{URL: url}},
+		{name: "every field set", cfg: AlertmanagerConfig{URL: url, ResendInterval: time.Second, MaxOpen: 1, BatchSize: 1, Timeout: time.Second, RetryBudget: time.Second, MaxAttempts: 1}},
+		{name: "no url", wantErr: []string{"URL: required"}},
+		{name: "not http", cfg: AlertmanagerConfig{URL: "ftp://user:pw@am"}, wantErr: []string{`URL "ftp://am": want an absolute http or https URL`}},
+		{name: "not a url", cfg: AlertmanagerConfig{URL: "http://user:pw@am:port"}, wantErr: []string{"URL: not a valid URL"}},
+		{name: "negative resend interval", cfg: AlertmanagerConfig{URL: url, ResendInterval: -1}, wantErr: []string{"ResendInterval -1ns: must not be negative"}},
+		{name: "negative max open", cfg: AlertmanagerConfig{URL: url, MaxOpen: -1}, wantErr: []string{"MaxOpen -1: must not be negative"}},
+		{name: "negative batch size", cfg: AlertmanagerConfig{URL: url, BatchSize: -1}, wantErr: []string{"BatchSize -1: must not be negative"}},
+		{name: "negative timeout", cfg: AlertmanagerConfig{URL: url, Timeout: -1}, wantErr: []string{"Timeout -1ns: must not be negative"}},
+		{name: "negative retry budget", cfg: AlertmanagerConfig{URL: url, RetryBudget: -1}, wantErr: []string{"RetryBudget -1ns: must not be negative"}},
+		{name: "negative max attempts", cfg: AlertmanagerConfig{URL: url, MaxAttempts: -1}, wantErr: []string{"MaxAttempts -1: must not be negative"}},
+		{
+			name:    "every problem at once",
+			cfg:     AlertmanagerConfig{URL: "ftp://user:pw@am", ResendInterval: -1, MaxOpen: -1, BatchSize: -1, Timeout: -1, RetryBudget: -1, MaxAttempts: -1},
+			wantErr: []string{"URL", "ResendInterval", "MaxOpen", "BatchSize", "Timeout", "RetryBudget", "MaxAttempts"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			requireProblems(t, err, tt.wantErr)
+			if err != nil {
+				require.NotContains(t, err.Error(), "pw")
+			}
+			am, err := NewAlertmanager(tt.cfg)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				require.NoError(t, am.Close(t.Context()))
+				return
+			}
+			require.ErrorContains(t, err, "validating alertmanager sink config")
+		})
+	}
 }
 
 func TestAlertmanagerHappy(t *testing.T) {
@@ -170,7 +201,7 @@ func TestAlertmanagerRetriesAndDeadLetters(t *testing.T) {
 		err = am.Write(context.Background(), testEvents(t, 1))
 		var herr *HTTPError
 		require.ErrorAs(t, err, &herr)
-		require.True(t, herr.Permanent())
+		require.Equal(t, http.StatusBadRequest, herr.StatusCode, "a 400 is permanent")
 		require.Equal(t, 1, herr.Attempts)
 	})
 }

@@ -19,9 +19,10 @@ type DeadLetterJSONL struct {
 
 var _ DeadLetterSink = (*DeadLetterJSONL)(nil)
 
-// NewDeadLetterJSONL returns a dead-letter sink writing JSON lines to w,
-// with the same buffering, Sync and CloseWriter behaviour as NewJSONL.
-func NewDeadLetterJSONL(w io.Writer, opts JSONLOptions) *DeadLetterJSONL {
+// newDeadLetterJSONL returns a dead-letter sink writing JSON lines to w,
+// with the same buffering, Sync and CloseWriter behaviour as NewJSONL. It
+// panics if opts is invalid, as NewJSONL does.
+func newDeadLetterJSONL(w io.Writer, opts JSONLOptions) *DeadLetterJSONL {
 	d := &DeadLetterJSONL{}
 	d.lw.init(w, opts)
 	return d
@@ -29,14 +30,15 @@ func NewDeadLetterJSONL(w io.Writer, opts JSONLOptions) *DeadLetterJSONL {
 
 // NewDeadLetterFile creates (or truncates, or with opts.Append appends to)
 // the file at path, mode 0644, and returns a dead-letter sink writing to
-// it; Close closes the file. The error is that of opening the file.
+// it; Close closes the file. The error is that of validating opts
+// (JSONLOptions.Validate) or of opening the file.
 func NewDeadLetterFile(path string, opts JSONLOptions) (*DeadLetterJSONL, error) {
 	f, err := openFile(path, opts)
 	if err != nil {
 		return nil, err
 	}
 	opts.CloseWriter = true
-	return NewDeadLetterJSONL(f, opts), nil
+	return newDeadLetterJSONL(f, opts), nil
 }
 
 // WriteDeadLetters writes letters, one line each, in order, and flushes

@@ -30,7 +30,7 @@ func TestDeadLetterJSONLHappy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			d := NewDeadLetterJSONL(&out, JSONLOptions{})
+			d := newDeadLetterJSONL(&out, JSONLOptions{})
 			require.NoError(t, d.WriteDeadLetters(t.Context(), tt.letters))
 			require.Equal(t, tt.want, out.String())
 			requireValidLines(t, schemas.SchemaDeadLetter, out.Bytes())
@@ -64,7 +64,7 @@ func TestDeadLetterJSONLSad(t *testing.T) {
 			if ctx == nil {
 				ctx = t.Context()
 			}
-			d := NewDeadLetterJSONL(tt.w, JSONLOptions{})
+			d := newDeadLetterJSONL(tt.w, JSONLOptions{})
 			if tt.prepare != nil {
 				tt.prepare(t, d)
 			}

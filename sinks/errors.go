@@ -21,12 +21,14 @@ var (
 	ErrWebhookTimestamp = errors.New("webhook timestamp invalid")
 )
 
-// SinkError is the error of one member of a Fanout. Fanout returns a
-// *multierror.Error (github.com/hashicorp/go-multierror) holding one
-// SinkError per failed member, in member order; errors.As finds the first
-// and the multierror's Errors field lists them all.
+// SinkError is the error of one member of a Fanout or a Router. Their
+// Write and Close combine one SinkError per failed member, in member
+// order, into the error they return: errors.As finds the first SinkError,
+// errors.Is matches the error of any member, and the message lists them
+// all.
 type SinkError struct {
-	// Index is the member's position in NewFanout's arguments.
+	// Index is the member's position in NewFanout's arguments, or in the
+	// sorted sink names of a Router.
 	Index int
 	// Sink is the member that failed.
 	Sink Sink

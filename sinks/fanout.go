@@ -43,9 +43,9 @@ func NewFanout(sinks ...Sink) *Fanout {
 
 // Write writes events to every member concurrently, each member's Write
 // receiving the caller's ctx, and returns once every member has returned.
-// It returns nil if all succeeded, ErrClosed after Close, or else a
-// *multierror.Error holding a *SinkError (which names the member) per
-// failed member, in member order. On error, see the Fanout doc: the batch
+// It returns nil if all succeeded, ErrClosed after Close, or else an error
+// combining a *SinkError (which names the member) per failed member, in
+// member order (see SinkError). On error, see the Fanout doc: the batch
 // counts as not delivered. Like every Sink, Write is not safe for
 // concurrent use; the members' Writes run concurrently with one another.
 func (f *Fanout) Write(ctx context.Context, events []schemas.IncidentEvent) error {
@@ -56,9 +56,9 @@ func (f *Fanout) Write(ctx context.Context, events []schemas.IncidentEvent) erro
 }
 
 // Close closes every member concurrently, each with ctx, and returns once
-// all have returned: nil, or a *multierror.Error with a *SinkError per
-// member whose Close failed. Later calls return nil; later Writes return
-// ErrClosed.
+// all have returned: nil, or an error combining a *SinkError per member
+// whose Close failed (see SinkError). Later calls return nil; later Writes
+// return ErrClosed.
 func (f *Fanout) Close(ctx context.Context) error {
 	if f.closed.Swap(true) {
 		return nil
@@ -69,20 +69,34 @@ func (f *Fanout) Close(ctx context.Context) error {
 // each runs op on every member, concurrently when there are several, and
 // combines the errors in member order.
 func (f *Fanout) each(op string, fn func(Sink) error) error {
-	errs := make([]error, len(f.sinks))
-	if len(f.sinks) == 1 {
-		errs[0] = fn(f.sinks[0])
-	} else {
-		var wg sync.WaitGroup
-		for i, s := range f.sinks {
-			wg.Go(func() { errs[i] = fn(s) })
-		}
-		wg.Wait()
+	errs := concurrently(len(f.sinks), func(i int) error { return fn(f.sinks[i]) })
+	return memberErrors(op, errs, func(i int) Sink { return f.sinks[i] })
+}
+
+// concurrently calls fn(i) for every i in [0, n), all at once when n > 1,
+// and returns their errors by index once every call has returned.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	if n == 1 {
+		errs[0] = fn(0)
+		return errs
 	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = fn(i) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// memberErrors combines, with go-multierror, a *SinkError for each non-nil
+// error of errs, whose index i names member(i), in index order; nil if
+// every error is nil.
+func memberErrors(op string, errs []error, member func(i int) Sink) error {
 	var merr *multierror.Error
 	for i, err := range errs {
 		if err != nil {
-			merr = multierror.Append(merr, &SinkError{Index: i, Sink: f.sinks[i], Op: op, Err: err})
+			merr = multierror.Append(merr, &SinkError{Index: i, Sink: member(i), Op: op, Err: err})
 		}
 	}
 	return merr.ErrorOrNil()

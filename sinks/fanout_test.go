@@ -26,7 +26,7 @@ func TestFanoutHappy(t *testing.T) {
 
 	for _, m := range []*Memory{a, b} {
 		require.Equal(t, events, m.Events())
-		require.True(t, m.Closed())
+		require.True(t, m.isClosed())
 	}
 	require.Equal(t, linesOf(t, events), out.String())
 	require.Len(t, requireValidLines(t, schemas.SchemaIncidentEvent, out.Bytes()), len(events))
@@ -42,7 +42,7 @@ func TestFanoutEmpty(t *testing.T) {
 func TestFanoutSad(t *testing.T) {
 	failing := func() *Memory {
 		m := NewMemory()
-		m.OnWrite = func([]schemas.IncidentEvent) error { return errInjected }
+		m.onWrite = func([]schemas.IncidentEvent) error { return errInjected }
 		return m
 	}
 	failingNamed := func(name string) *funcSink {
@@ -188,8 +188,8 @@ func TestFanoutClose(t *testing.T) {
 	require.Equal(t, 1, serr.Index)
 	require.Equal(t, "close", serr.Op)
 	require.Contains(t, err.Error(), "closing sink 1 (kafka): injected failure")
-	require.True(t, a.Closed())
-	require.True(t, b.Closed())
+	require.True(t, a.isClosed())
+	require.True(t, b.isClosed())
 
 	require.NoError(t, f.Close(t.Context()), "Close is idempotent")
 	require.ErrorIs(t, f.Write(t.Context(), testEvents(t, 1)), ErrClosed)

@@ -176,3 +176,21 @@ func (s funcSink) Close(ctx context.Context) error {
 }
 
 func (s funcSink) String() string { return s.name }
+
+// requireProblems checks the error of a config's Validate: nil when want
+// is empty, else an error that reports every problem of want (each a
+// substring naming its field) at once.
+func requireProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		require.NoError(t, err)
+		return
+	}
+	require.Error(t, err)
+	for _, w := range want {
+		require.Contains(t, err.Error(), w)
+	}
+	if len(want) > 1 {
+		require.Contains(t, err.Error(), fmt.Sprintf("%d errors occurred", len(want)))
+	}
+}

@@ -3,31 +3,41 @@ package sinks
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 )
 
+// Defaults of the Timeout and RetryBudget fields of AlertmanagerConfig and
+// PagerDutyConfig.
+const (
+	DefaultHTTPSinkTimeout     = 10 * time.Second
+	DefaultHTTPSinkRetryBudget = time.Minute
+)
+
 // httpRetry is the retry policy of the HTTP sinks (retryHTTP).
 type httpRetry struct {
 	timeout, budget, initial, max time.Duration
-	maxAttempts                   int
+	maxAttempts                   int // 0: no bound but budget
 }
 
 // httpSinkRetry is the policy of the Alertmanager and PagerDuty sinks:
-// their Timeout, RetryBudget (defaults for zero) and MaxAttempts, with the
+// their resolved Timeout and RetryBudget and their MaxAttempts, with the
 // webhook's default backoff intervals.
 func httpSinkRetry(timeout, budget time.Duration, maxAttempts int) httpRetry {
 	return httpRetry{
-		timeout:     orDefault(timeout, DefaultHTTPSinkTimeout),
-		budget:      orDefault(budget, DefaultHTTPSinkRetryBudget),
+		timeout:     timeout,
+		budget:      budget,
 		initial:     DefaultWebhookRetryInitialInterval,
 		max:         DefaultWebhookRetryMaxInterval,
 		maxAttempts: maxAttempts,
@@ -68,11 +78,17 @@ func newJSONPoster(u *url.URL, retry httpRetry, header http.Header, log *slog.Lo
 // body, which for a 400 says what the receiver rejected. Its message never
 // holds the URL's credentials.
 type HTTPError struct {
-	Sink       string
-	Attempts   int
+	// Sink names the sink and its URL, without credentials.
+	Sink string
+	// Attempts is the number of requests made, the first included.
+	Attempts int
+	// StatusCode is the status of the last response, 0 if none came.
 	StatusCode int
-	Body       string
-	Err        error
+	// Body is the start (up to 512 bytes) of the last response's body,
+	// when its status was not 2xx.
+	Body string
+	// Err is the last attempt's error.
+	Err error
 }
 
 // Error says where the request failed, after how many attempts, and why.
@@ -86,12 +102,6 @@ func (e *HTTPError) Error() string {
 
 // Unwrap returns the last error.
 func (e *HTTPError) Unwrap() error { return e.Err }
-
-// Permanent reports a failure that retrying the same request cannot fix:
-// the receiver rejected it (a 4xx other than 429).
-func (e *HTTPError) Permanent() bool {
-	return e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
-}
 
 // post sends body until a 2xx response, a permanent failure, the retry
 // budget or the end of ctx, and returns the 2xx response's body (up to
@@ -153,9 +163,8 @@ func retryHTTP(ctx context.Context, log *slog.Logger, policy httpRetry, attempts
 	return err
 }
 
-// attempt makes one request and classifies the outcome as Webhook.attempt
-// does: nil for a 2xx, a *backoff.PermanentError for what retrying cannot
-// fix, else a retryable error.
+// attempt makes one request and classifies the outcome (see doRequest),
+// returning up to 64 KiB of the response body.
 func (p *jsonPoster) attempt(ctx context.Context, body []byte) (int, []byte, error) {
 	actx, cancel := context.WithTimeout(ctx, p.retry.timeout)
 	defer cancel()
@@ -168,18 +177,34 @@ func (p *jsonPoster) attempt(ctx context.Context, body []byte) (int, []byte, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "syncwatch")
-	resp, err := p.client.Do(req)
+	return doRequest(p.client, req, p.name, p.now)
+}
+
+// maxResponseBody bounds what is read of a response body: enough for an
+// error message, and to drain the body so the connection can be reused.
+const maxResponseBody = 64 << 10
+
+// doRequest sends req with client and classifies the outcome as every HTTP
+// sink does: nil for a 2xx response; a *backoff.PermanentError for what
+// retrying cannot fix (a certificate the sink does not trust, a 4xx other
+// than 429, a redirect); else a retryable error, which wraps a
+// *backoff.RetryAfterError when a 429 or 5xx response's Retry-After says
+// when to come back (read against now()). Errors name the URL by name,
+// never by req.URL, which may hold secrets. It returns the status (0 when
+// no response came) and up to 64 KiB of the response body.
+func doRequest(client *http.Client, req *http.Request, name string, now func() time.Time) (int, []byte, error) {
+	resp, err := client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			err = fmt.Errorf("%s %s: %w", ue.Op, p.name, ue.Err)
+			err = fmt.Errorf("%s %s: %w", ue.Op, name, ue.Err) // ue.Error() quotes the URL, query and all
 		}
 		if isCertificateError(err) {
 			return 0, nil, backoff.Permanent(err)
 		}
 		return 0, nil, err
 	}
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	rb, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	resp.Body.Close()
 	code := resp.StatusCode
 	switch {
@@ -187,13 +212,48 @@ func (p *jsonPoster) attempt(ctx context.Context, body []byte) (int, []byte, err
 		return code, rb, nil
 	case code == http.StatusTooManyRequests || code >= 500:
 		err := fmt.Errorf("HTTP %s", resp.Status)
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), p.now()); ok {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), now()); ok {
+			// Not two failures: the hint that backoff.Retry finds with
+			// errors.As, and that the message shows.
 			return code, rb, fmt.Errorf("%w, %w", err, &backoff.RetryAfterError{Duration: d})
 		}
 		return code, rb, err
 	default:
 		return code, rb, backoff.Permanent(fmt.Errorf("HTTP %s", resp.Status))
 	}
+}
+
+// isCertificateError reports a failed certificate verification: retrying
+// cannot fix it, only configuration can (WebhookConfig.CAFile).
+func isCertificateError(err error) bool {
+	var (
+		verr *tls.CertificateVerificationError
+		uerr x509.UnknownAuthorityError
+		herr x509.HostnameError
+		cerr x509.CertificateInvalidError
+	)
+	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr)
+}
+
+// retryAfter parses a Retry-After header: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(s, 0)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// safeURL names a URL without what may be secret in it: userinfo, query
+// and fragment.
+func safeURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // validateHTTPURL checks an absolute http(s) URL, never quoting its

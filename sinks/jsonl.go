@@ -14,45 +14,77 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
+// DefaultJSONLBufferSize is the default of JSONLOptions.BufferSize.
+const DefaultJSONLBufferSize = 64 << 10
+
 // JSONLOptions configures a JSONL or DeadLetterJSONL sink. The zero value
 // works: buffered writes, flushed on every Write, no fsync, the writer left
-// open on Close.
+// open on Close. A zero field means its default; a negative BufferSize is
+// rejected by Validate.
 type JSONLOptions struct {
 	// Sync makes every Write (and Close) call the writer's Sync method
 	// after flushing, when the writer has one (an *os.File does: fsync),
 	// so that a batch survives a machine crash, not only a process crash.
-	// Default: false.
+	//
+	// Default: false
 	Sync bool
+
 	// CloseWriter makes Close also close the writer, when it is an
 	// io.Closer. NewFile and NewDeadLetterFile always set it, since the
 	// sink owns the file they open. Leave it false for os.Stdout.
-	// Default: false.
+	//
+	// Default: false
 	CloseWriter bool
+
 	// Append makes NewFile and NewDeadLetterFile append to an existing
 	// file instead of truncating it. Only used by those two constructors.
-	// Default: false (truncate).
+	//
+	// Default: false (truncate)
 	Append bool
+
 	// BufferSize is the size of the write buffer, in bytes. A batch larger
 	// than the buffer is written to the writer in several chunks.
-	// Default: 64 KiB.
+	//
+	// Default: 64 KiB (DefaultJSONLBufferSize)
 	BufferSize int
 }
 
-const defaultBufferSize = 64 << 10
-
-// bufferSize resolves the BufferSize default.
-func (o JSONLOptions) bufferSize() int {
-	if o.BufferSize <= 0 {
-		return defaultBufferSize
+// bufferSize resolves BufferSize.
+func (o *JSONLOptions) bufferSize() int {
+	if o.BufferSize == 0 {
+		return DefaultJSONLBufferSize
 	}
 	return o.BufferSize
+}
+
+// Validate reports every problem of the options at once, each naming its
+// field, combined into one error; nil means valid.
+func (o *JSONLOptions) Validate() error {
+	var errs *multierror.Error
+	if o.BufferSize < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("BufferSize %d: must not be negative", o.BufferSize))
+	}
+	return errs.ErrorOrNil()
+}
+
+// mustValidate panics if opts are invalid. Options are set by code, not
+// read from input, so invalid ones are a bug, as kafka-go's NewReader
+// treats an invalid ReaderConfig.
+func (o *JSONLOptions) mustValidate() {
+	if err := o.Validate(); err != nil {
+		panic(fmt.Sprintf("sinks: invalid JSONLOptions: %v", err))
+	}
 }
 
 // filePerm is the mode of files that NewFile and NewDeadLetterFile create.
 const filePerm = 0o644
 
-// openFile opens path for NewFile and NewDeadLetterFile.
+// openFile validates opts and opens path for NewFile and
+// NewDeadLetterFile.
 func openFile(path string, opts JSONLOptions) (*os.File, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("validating JSONL options: %w", err)
+	}
 	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if opts.Append {
 		flag = os.O_WRONLY | os.O_CREATE | os.O_APPEND
@@ -78,7 +110,10 @@ type JSONL struct {
 var _ Sink = (*JSONL)(nil)
 
 // NewJSONL returns a sink writing JSON lines to w. For stdout:
-// NewJSONL(os.Stdout, JSONLOptions{}).
+// NewJSONL(os.Stdout, JSONLOptions{}). It does not write anything yet. It
+// panics if opts is invalid (see JSONLOptions.Validate), as kafka-go's
+// NewReader does: options are set by code, so that is a bug; NewFile
+// returns the error instead.
 func NewJSONL(w io.Writer, opts JSONLOptions) *JSONL {
 	j := &JSONL{}
 	j.lw.init(w, opts)
@@ -87,7 +122,8 @@ func NewJSONL(w io.Writer, opts JSONLOptions) *JSONL {
 
 // NewFile creates (or truncates, or with opts.Append appends to) the file
 // at path, mode 0644, and returns a sink writing JSON lines to it. The sink
-// owns the file: Close closes it. The error is that of opening the file.
+// owns the file: Close closes it. The error is that of validating opts
+// (JSONLOptions.Validate) or of opening the file.
 func NewFile(path string, opts JSONLOptions) (*JSONL, error) {
 	f, err := openFile(path, opts)
 	if err != nil {
@@ -111,8 +147,8 @@ func (j *JSONL) Write(ctx context.Context, events []schemas.IncidentEvent) error
 }
 
 // Close flushes the buffer, syncs (with JSONLOptions.Sync) and, with
-// JSONLOptions.CloseWriter, closes the writer; the errors of those steps are
-// combined with go-multierror. ctx is not consulted: the flush is not
+// JSONLOptions.CloseWriter, closes the writer; it returns nil or one error
+// combining the errors of those steps. ctx is not consulted: the flush is not
 // interruptible. Later calls of Close return nil; later Writes return
 // ErrClosed.
 func (j *JSONL) Close(ctx context.Context) error {
@@ -130,8 +166,9 @@ type lineWriter struct {
 	closed bool
 }
 
-// init prepares lw to write to w.
+// init prepares lw to write to w; it panics if opts is invalid.
 func (lw *lineWriter) init(w io.Writer, opts JSONLOptions) {
+	opts.mustValidate()
 	lw.w = w
 	lw.opts = opts
 	lw.bw = bufio.NewWriterSize(w, opts.bufferSize())

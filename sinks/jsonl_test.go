@@ -296,3 +296,36 @@ func BenchmarkJSONLWrite(b *testing.B) {
 		}
 	}
 }
+
+func TestJSONLOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    JSONLOptions
+		wantErr []string // one substring per problem; none: valid
+	}{
+		{name: "zero value"},
+		{name: "every field set", opts: JSONLOptions{Sync: true, CloseWriter: true, Append: true, BufferSize: 1}},
+		{name: "negative buffer size", opts: JSONLOptions{BufferSize: -1}, wantErr: []string{"BufferSize -1: must not be negative"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			requireProblems(t, tt.opts.Validate(), tt.wantErr)
+			path := filepath.Join(t.TempDir(), "out.jsonl")
+			j, err := NewFile(path, tt.opts)
+			d, derr := NewDeadLetterFile(path, tt.opts)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				require.NoError(t, derr)
+				require.NoError(t, j.Close(t.Context()))
+				require.NoError(t, d.Close(t.Context()))
+				require.NotPanics(t, func() { NewJSONL(io.Discard, tt.opts) })
+				return
+			}
+			require.ErrorContains(t, err, "validating JSONL options")
+			require.ErrorContains(t, derr, "validating JSONL options")
+			require.NoFileExists(t, path, "invalid options must not create the file")
+			require.PanicsWithValue(t, "sinks: invalid JSONLOptions: "+tt.opts.Validate().Error(), func() { NewJSONL(io.Discard, tt.opts) })
+			require.Panics(t, func() { newDeadLetterJSONL(io.Discard, tt.opts) })
+		})
+	}
+}

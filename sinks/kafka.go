@@ -19,7 +19,7 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// Defaults of KafkaConfig.
+// Defaults of KafkaConfig, each resolved by the accessor of its field.
 const (
 	DefaultIncidentsTopic        = "sync.incidents"
 	DefaultDeadLetterTopic       = "sync.deadletter"
@@ -28,20 +28,34 @@ const (
 	DefaultDeadLetterMaxRaw      = 512 << 10
 )
 
+// Settings of the sink's kafka.Writers and of its retry loop that are not
+// configurable: the writer retries a request a few times quickly, then
+// Write's own backoff, capped by KafkaConfig.RetryMaxInterval, takes over.
+const (
+	kafkaWriterBatchSize      = 1000
+	kafkaWriterMaxAttempts    = 3
+	kafkaWriterBackoffMin     = 50 * time.Millisecond
+	kafkaWriterBackoffMax     = 500 * time.Millisecond
+	kafkaRetryInitialInterval = 100 * time.Millisecond
+)
+
 // KafkaConfig configures a Kafka sink. Its zero value with Brokers set
-// works.
+// works: a zero field means its default, and a negative number or
+// duration is rejected by Validate.
 type KafkaConfig struct {
 	// Brokers are the bootstrap addresses ("host:port"). Required.
 	Brokers []string
 
-	// IncidentsTopic receives the incident events.
+	// IncidentsTopic receives the incident events. A legal Kafka topic
+	// name: up to 249 of [a-zA-Z0-9._-].
 	//
-	// Default: "sync.incidents"
+	// Default: "sync.incidents" (DefaultIncidentsTopic)
 	IncidentsTopic string
 
-	// DeadLetterTopic receives the dead letters.
+	// DeadLetterTopic receives the dead letters. A legal Kafka topic name,
+	// not the incidents topic.
 	//
-	// Default: "sync.deadletter"
+	// Default: "sync.deadletter" (DefaultDeadLetterTopic)
 	DeadLetterTopic string
 
 	// Transport carries the requests (TLS, SASL, client id, timeouts). A
@@ -58,14 +72,14 @@ type KafkaConfig struct {
 	// 5ms kept ingest blocked a third of its time (1.91M messages in
 	// 13.4 s; 8.5 s at 100us).
 	//
-	// Default: 100us
+	// Default: 100us (DefaultKafkaBatchTimeout)
 	BatchTimeout time.Duration
 
 	// RetryMaxInterval is the longest wait between two attempts of a
 	// failing write. Writes are retried, with exponential backoff and
 	// jitter starting at 100ms, until the caller's ctx ends.
 	//
-	// Default: 5s
+	// Default: 5s (DefaultKafkaRetryMaxInterval)
 	RetryMaxInterval time.Duration
 
 	// DeadLetterMaxRaw bounds the entry bytes a dead letter carries: a
@@ -74,9 +88,10 @@ type KafkaConfig struct {
 	// unbounded letter would exceed the writer's batch size or the topic's
 	// max.message.bytes (1 MB by default; base64 adds a third), fail on
 	// every retry and stop the pipeline at the same entry after every
-	// restart. The default fits a default topic.
+	// restart. The default fits a default topic. Only used by
+	// WriteDeadLetters.
 	//
-	// Default: 512 KiB
+	// Default: 512 KiB (DefaultDeadLetterMaxRaw)
 	DeadLetterMaxRaw int
 
 	// DisableAutoTopicCreation stops the sink from asking the broker to
@@ -91,6 +106,7 @@ type KafkaConfig struct {
 	Logger *slog.Logger
 }
 
+// incidentsTopic resolves IncidentsTopic.
 func (c *KafkaConfig) incidentsTopic() string {
 	if c.IncidentsTopic == "" {
 		return DefaultIncidentsTopic
@@ -98,6 +114,7 @@ func (c *KafkaConfig) incidentsTopic() string {
 	return c.IncidentsTopic
 }
 
+// deadLetterTopic resolves DeadLetterTopic.
 func (c *KafkaConfig) deadLetterTopic() string {
 	if c.DeadLetterTopic == "" {
 		return DefaultDeadLetterTopic
@@ -105,6 +122,7 @@ func (c *KafkaConfig) deadLetterTopic() string {
 	return c.DeadLetterTopic
 }
 
+// batchTimeout resolves BatchTimeout.
 func (c *KafkaConfig) batchTimeout() time.Duration {
 	if c.BatchTimeout == 0 {
 		return DefaultKafkaBatchTimeout
@@ -112,6 +130,7 @@ func (c *KafkaConfig) batchTimeout() time.Duration {
 	return c.BatchTimeout
 }
 
+// retryMaxInterval resolves RetryMaxInterval.
 func (c *KafkaConfig) retryMaxInterval() time.Duration {
 	if c.RetryMaxInterval == 0 {
 		return DefaultKafkaRetryMaxInterval
@@ -119,13 +138,15 @@ func (c *KafkaConfig) retryMaxInterval() time.Duration {
 	return c.RetryMaxInterval
 }
 
+// deadLetterMaxRaw resolves DeadLetterMaxRaw.
 func (c *KafkaConfig) deadLetterMaxRaw() int {
-	if c.DeadLetterMaxRaw <= 0 {
+	if c.DeadLetterMaxRaw == 0 {
 		return DefaultDeadLetterMaxRaw
 	}
 	return c.DeadLetterMaxRaw
 }
 
+// logger resolves Logger.
 func (c *KafkaConfig) logger() *slog.Logger {
 	if c.Logger == nil {
 		return slog.Default()
@@ -134,30 +155,60 @@ func (c *KafkaConfig) logger() *slog.Logger {
 }
 
 // Validate reports every problem of the configuration at once, each naming
-// its field.
+// its field, combined into one error; nil means valid. Defaults are
+// applied before checking; c is not changed. It does not connect.
 func (c *KafkaConfig) Validate() error {
 	var errs *multierror.Error
+	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
 	if len(c.Brokers) == 0 {
-		errs = multierror.Append(errs, errors.New("Brokers: at least one broker address is required"))
+		add("Brokers: at least one broker address is required")
 	}
 	for i, b := range c.Brokers {
 		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
-			errs = multierror.Append(errs, fmt.Errorf("Brokers[%d] %q: not a host:port address", i, b))
+			add("Brokers[%d] %q: not a host:port address", i, b)
 		}
 	}
-	if c.incidentsTopic() == c.deadLetterTopic() {
-		errs = multierror.Append(errs, fmt.Errorf("DeadLetterTopic %q: same as IncidentsTopic", c.deadLetterTopic()))
+	if problem := topicProblem(c.incidentsTopic()); problem != "" {
+		add("IncidentsTopic %q: %s", c.IncidentsTopic, problem)
+	}
+	if problem := topicProblem(c.deadLetterTopic()); problem != "" {
+		add("DeadLetterTopic %q: %s", c.DeadLetterTopic, problem)
+	} else if c.incidentsTopic() == c.deadLetterTopic() {
+		add("DeadLetterTopic %q: same as IncidentsTopic", c.deadLetterTopic())
 	}
 	if c.BatchTimeout < 0 {
-		errs = multierror.Append(errs, fmt.Errorf("BatchTimeout %v: must not be negative", c.BatchTimeout))
-	}
-	if c.DeadLetterMaxRaw < 0 {
-		errs = multierror.Append(errs, fmt.Errorf("DeadLetterMaxRaw %d: must not be negative", c.DeadLetterMaxRaw))
+		add("BatchTimeout %v: must not be negative", c.BatchTimeout)
 	}
 	if c.RetryMaxInterval < 0 {
-		errs = multierror.Append(errs, fmt.Errorf("RetryMaxInterval %v: must not be negative", c.RetryMaxInterval))
+		add("RetryMaxInterval %v: must not be negative", c.RetryMaxInterval)
+	}
+	if c.DeadLetterMaxRaw < 0 {
+		add("DeadLetterMaxRaw %d: must not be negative", c.DeadLetterMaxRaw)
 	}
 	return errs.ErrorOrNil()
+}
+
+// maxTopicLen is the longest topic name Kafka accepts.
+const maxTopicLen = 249
+
+// topicProblem says what makes name an illegal Kafka topic name, or "".
+// Kafka allows up to 249 ASCII letters, digits, '.', '_' and '-', and not
+// "." or "..".
+func topicProblem(name string) string {
+	switch {
+	case name == "":
+		return "empty topic name"
+	case len(name) > maxTopicLen:
+		return fmt.Sprintf("longer than %d characters", maxTopicLen)
+	case name == "." || name == "..":
+		return "not a legal topic name"
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Sprintf("%q is not allowed in a topic name (want [a-zA-Z0-9._-])", r)
+		}
+	}
+	return ""
 }
 
 // Kafka writes incident events and dead letters to Kafka topics, waiting
@@ -187,7 +238,7 @@ var (
 )
 
 // NewKafka validates cfg and returns a sink; it does not connect until
-// the first write.
+// the first write. The error wraps that of KafkaConfig.Validate.
 func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating kafka sink config: %w", err)
@@ -205,10 +256,10 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 			Balancer:               &kafka.Hash{},
 			RequiredAcks:           kafka.RequireAll,
 			BatchTimeout:           cfg.batchTimeout(),
-			BatchSize:              1000,
-			MaxAttempts:            3, // then Write's own backoff takes over
-			WriteBackoffMin:        50 * time.Millisecond,
-			WriteBackoffMax:        500 * time.Millisecond,
+			BatchSize:              kafkaWriterBatchSize,
+			MaxAttempts:            kafkaWriterMaxAttempts,
+			WriteBackoffMin:        kafkaWriterBackoffMin,
+			WriteBackoffMax:        kafkaWriterBackoffMax,
 			Transport:              transport,
 			AllowAutoTopicCreation: !cfg.DisableAutoTopicCreation,
 		}
@@ -320,7 +371,7 @@ func (k *Kafka) write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message
 	}
 	_, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(&backoff.ExponentialBackOff{
-			InitialInterval:     100 * time.Millisecond,
+			InitialInterval:     kafkaRetryInitialInterval,
 			RandomizationFactor: 0.5,
 			Multiplier:          2,
 			MaxInterval:         k.cfg.retryMaxInterval(),
@@ -341,8 +392,10 @@ func (k *Kafka) write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message
 }
 
 // Close waits for writes in flight, closes both writers and, if the sink
-// made its own transport, its connections. ctx bounds the wait. Errors are
-// combined with go-multierror. Later writes return ErrClosed.
+// made its own transport, its connections. ctx bounds the wait: when it
+// ends first, Close returns an error wrapping ctx.Err(). Otherwise it
+// returns nil or one error combining the failures of both writers. Later
+// writes return ErrClosed.
 func (k *Kafka) Close(ctx context.Context) error {
 	k.mu.Lock()
 	k.closed = true

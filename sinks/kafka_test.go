@@ -85,33 +85,41 @@ func header(m kafka.Message, key string) string {
 }
 
 func TestKafkaConfigValidate(t *testing.T) {
+	brokers := []string{"localhost:9092"}
 	tests := []struct {
 		name    string
 		cfg     KafkaConfig
-		wantErr []string
+		wantErr []string // one substring per problem; none: valid
 	}{
-		{name: "brokers only", cfg: KafkaConfig{Brokers: []string{"localhost:9092"}}},
-		{name: "no brokers", wantErr: []string{"Brokers"}},
+		{name: "brokers only", cfg: KafkaConfig{Brokers: brokers}},
+		{name: "every field set", cfg: KafkaConfig{Brokers: brokers, IncidentsTopic: "a.b_c-1", DeadLetterTopic: "dl", BatchTimeout: time.Millisecond,
+			RetryMaxInterval: time.Second, DeadLetterMaxRaw: 1, DisableAutoTopicCreation: true}},
+		{name: "no brokers", wantErr: []string{"Brokers: at least one"}},
+		{name: "broker without port", cfg: KafkaConfig{Brokers: []string{"a:1", "x"}}, wantErr: []string{`Brokers[1] "x": not a host:port`}},
+		{name: "illegal incidents topic", cfg: KafkaConfig{Brokers: brokers, IncidentsTopic: "sync incidents"}, wantErr: []string{`IncidentsTopic "sync incidents": ' '`}},
+		{name: "incidents topic too long", cfg: KafkaConfig{Brokers: brokers, IncidentsTopic: strings.Repeat("t", 250)}, wantErr: []string{fmt.Sprintf("IncidentsTopic %q: longer than 249 characters", strings.Repeat("t", 250))}},
+		{name: "illegal dead-letter topic", cfg: KafkaConfig{Brokers: brokers, DeadLetterTopic: ".."}, wantErr: []string{`DeadLetterTopic "..": not a legal topic name`}},
+		{name: "dead letters onto the incidents topic", cfg: KafkaConfig{Brokers: brokers, IncidentsTopic: "t", DeadLetterTopic: "t"}, wantErr: []string{`DeadLetterTopic "t": same as IncidentsTopic`}},
+		{name: "dead letters default onto the incidents topic", cfg: KafkaConfig{Brokers: brokers, IncidentsTopic: DefaultDeadLetterTopic}, wantErr: []string{"DeadLetterTopic"}},
+		{name: "negative batch timeout", cfg: KafkaConfig{Brokers: brokers, BatchTimeout: -1}, wantErr: []string{"BatchTimeout -1ns: must not be negative"}},
+		{name: "negative retry max interval", cfg: KafkaConfig{Brokers: brokers, RetryMaxInterval: -1}, wantErr: []string{"RetryMaxInterval -1ns: must not be negative"}},
+		{name: "negative dead-letter max raw", cfg: KafkaConfig{Brokers: brokers, DeadLetterMaxRaw: -1}, wantErr: []string{"DeadLetterMaxRaw -1: must not be negative"}},
 		{
 			name:    "every problem at once",
-			cfg:     KafkaConfig{Brokers: []string{"x"}, IncidentsTopic: "t", DeadLetterTopic: "t", BatchTimeout: -1, RetryMaxInterval: -1},
-			wantErr: []string{"Brokers[0]", "DeadLetterTopic", "BatchTimeout", "RetryMaxInterval"},
+			cfg:     KafkaConfig{Brokers: []string{"x"}, IncidentsTopic: "t", DeadLetterTopic: "t", BatchTimeout: -1, RetryMaxInterval: -1, DeadLetterMaxRaw: -1},
+			wantErr: []string{"Brokers[0]", "DeadLetterTopic", "BatchTimeout", "RetryMaxInterval", "DeadLetterMaxRaw"},
 		},
-		{name: "dead letters default onto the incidents topic", cfg: KafkaConfig{Brokers: []string{"a:1"}, IncidentsTopic: DefaultDeadLetterTopic}, wantErr: []string{"DeadLetterTopic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.Validate()
+			requireProblems(t, tt.cfg.Validate(), tt.wantErr)
+			k, err := NewKafka(tt.cfg)
 			if len(tt.wantErr) == 0 {
 				require.NoError(t, err)
+				require.NoError(t, k.Close(t.Context()))
 				return
 			}
-			require.Error(t, err)
-			for _, w := range tt.wantErr {
-				require.Contains(t, err.Error(), w)
-			}
-			_, err = NewKafka(tt.cfg)
-			require.Error(t, err)
+			require.ErrorContains(t, err, "validating kafka sink config")
 		})
 	}
 }

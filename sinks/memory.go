@@ -12,14 +12,14 @@ import (
 // memory, for tests and the demo. It is safe for concurrent use. Memory
 // grows without bound: do not use it in production.
 type Memory struct {
-	// OnWrite, if set, is called by Write with each batch before it is
+	// onWrite, if set, is called by Write with each batch before it is
 	// stored; a non-nil error is returned by Write (unwrapped) and the
-	// batch is not stored. Use it to inject failures in tests. It is
-	// called without any lock held, so it may call the Memory's methods.
-	// Set it before the first Write. Default: nil (always succeed).
-	OnWrite func([]schemas.IncidentEvent) error
-	// OnWriteDeadLetters is OnWrite for WriteDeadLetters. Default: nil.
-	OnWriteDeadLetters func([]schemas.DeadLetter) error
+	// batch is not stored. This package's tests set it, before the first
+	// Write, to inject failures. It is called without any lock held, so
+	// it may call the Memory's methods.
+	onWrite func([]schemas.IncidentEvent) error
+	// onWriteDeadLetters is onWrite for WriteDeadLetters.
+	onWriteDeadLetters func([]schemas.DeadLetter) error
 
 	mu      sync.Mutex
 	events  []schemas.IncidentEvent
@@ -35,17 +35,16 @@ var (
 // NewMemory returns an empty Memory sink.
 func NewMemory() *Memory { return &Memory{} }
 
-// Write stores (shallow copies of) events, after OnWrite if set. It does
-// not block. It returns ctx.Err() if ctx is done on entry, ErrClosed after
-// Close, or OnWrite's error.
+// Write stores (shallow copies of) events. It does not block. It returns
+// ctx.Err() if ctx is done on entry, or ErrClosed after Close.
 func (m *Memory) Write(ctx context.Context, events []schemas.IncidentEvent) error {
-	return store(ctx, m, &m.events, m.OnWrite, events)
+	return store(ctx, m, &m.events, m.onWrite, events)
 }
 
-// WriteDeadLetters stores (shallow copies of) letters, after
-// OnWriteDeadLetters if set, with the errors of Write.
+// WriteDeadLetters stores (shallow copies of) letters, with the errors of
+// Write.
 func (m *Memory) WriteDeadLetters(ctx context.Context, letters []schemas.DeadLetter) error {
-	return store(ctx, m, &m.letters, m.OnWriteDeadLetters, letters)
+	return store(ctx, m, &m.letters, m.onWriteDeadLetters, letters)
 }
 
 // store implements Write and WriteDeadLetters.
@@ -53,7 +52,7 @@ func store[T any](ctx context.Context, m *Memory, dst *[]T, hook func([]T) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if m.Closed() {
+	if m.isClosed() {
 		return ErrClosed
 	}
 	if hook != nil {
@@ -85,8 +84,8 @@ func (m *Memory) DeadLetters() []schemas.DeadLetter {
 	return slices.Clone(m.letters)
 }
 
-// Closed reports whether Close has been called.
-func (m *Memory) Closed() bool {
+// isClosed reports whether Close has been called.
+func (m *Memory) isClosed() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.closed

@@ -28,9 +28,9 @@ func TestMemoryHappy(t *testing.T) {
 	got[0].ID = "changed"
 	require.Equal(t, events[0].ID, m.Events()[0].ID)
 
-	require.False(t, m.Closed())
+	require.False(t, m.isClosed())
 	require.NoError(t, m.Close(t.Context()))
-	require.True(t, m.Closed())
+	require.True(t, m.isClosed())
 	require.Equal(t, events, m.Events(), "readable after Close")
 }
 
@@ -44,8 +44,8 @@ func TestMemorySad(t *testing.T) {
 		wantIs  error
 	}{
 		{name: "hook fails", prepare: func(t *testing.T, m *Memory) {
-			m.OnWrite = func([]schemas.IncidentEvent) error { return errInjected }
-			m.OnWriteDeadLetters = func([]schemas.DeadLetter) error { return errInjected }
+			m.onWrite = func([]schemas.IncidentEvent) error { return errInjected }
+			m.onWriteDeadLetters = func([]schemas.DeadLetter) error { return errInjected }
 		}, wantIs: errInjected},
 		{name: "ctx cancelled", ctx: cancelled, wantIs: context.Canceled},
 		{name: "closed", prepare: func(t *testing.T, m *Memory) { require.NoError(t, m.Close(t.Context())) }, wantIs: ErrClosed},
@@ -71,7 +71,7 @@ func TestMemorySad(t *testing.T) {
 func TestMemoryHookMayReadSink(t *testing.T) {
 	m := NewMemory()
 	var seen []int
-	m.OnWrite = func([]schemas.IncidentEvent) error {
+	m.onWrite = func([]schemas.IncidentEvent) error {
 		seen = append(seen, len(m.Events()))
 		return nil
 	}

@@ -15,18 +15,21 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// DefaultPagerDutyURL is the Events API v2 endpoint.
+// DefaultPagerDutyURL is the Events API v2 endpoint, the default of
+// PagerDutyConfig.URL. Timeout and RetryBudget default to
+// DefaultHTTPSinkTimeout and DefaultHTTPSinkRetryBudget.
 const DefaultPagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
 
 // pagerDutySummaryMax is the Events API's bound on payload.summary.
 const pagerDutySummaryMax = 1024
 
 // PagerDutyConfig configures a PagerDuty sink. Its zero value with
-// RoutingKey set works.
+// RoutingKey set works: a zero field means its default, and a negative
+// number or duration is rejected by Validate.
 type PagerDutyConfig struct {
-	// URL is the Events API v2 enqueue endpoint.
+	// URL is the Events API v2 enqueue endpoint; http or https.
 	//
-	// Default: https://events.pagerduty.com/v2/enqueue
+	// Default: https://events.pagerduty.com/v2/enqueue (DefaultPagerDutyURL)
 	URL string
 
 	// RoutingKey is the integration key of the PagerDuty service (an
@@ -34,15 +37,23 @@ type PagerDutyConfig struct {
 	// printed, in errors, logs or dead letters.
 	RoutingKey string
 
-	// Timeout bounds one attempt; RetryBudget the attempts and waits of
-	// one event; MaxAttempts (0: no bound but the budget) their number.
-	// 429 (PagerDuty's throttling), 5xx and network errors are retried
-	// with exponential backoff (500ms doubling to 15s, jitter ±50%,
-	// Retry-After honoured).
+	// Timeout bounds one attempt of an event (connect, send, response
+	// headers).
 	//
-	// Default: 10s, 1m, 0
-	Timeout     time.Duration
+	// Default: 10s (DefaultHTTPSinkTimeout)
+	Timeout time.Duration
+
+	// RetryBudget bounds the attempts of one event and the waits between
+	// them. 429 (PagerDuty's throttling), 5xx and network errors are
+	// retried with exponential backoff (500ms doubling to 15s, jitter
+	// ±50%, Retry-After honoured).
+	//
+	// Default: 1m (DefaultHTTPSinkRetryBudget)
 	RetryBudget time.Duration
+
+	// MaxAttempts bounds the attempts of one event, the first included.
+	//
+	// Default: 0 (no bound but RetryBudget)
 	MaxAttempts int
 
 	// DeadLetters receives every event PagerDuty rejected (400: an
@@ -58,6 +69,7 @@ type PagerDutyConfig struct {
 	Logger *slog.Logger
 }
 
+// url resolves URL.
 func (c *PagerDutyConfig) url() string {
 	if c.URL == "" {
 		return DefaultPagerDutyURL
@@ -65,8 +77,33 @@ func (c *PagerDutyConfig) url() string {
 	return c.URL
 }
 
+// timeout resolves Timeout.
+func (c *PagerDutyConfig) timeout() time.Duration {
+	if c.Timeout == 0 {
+		return DefaultHTTPSinkTimeout
+	}
+	return c.Timeout
+}
+
+// retryBudget resolves RetryBudget.
+func (c *PagerDutyConfig) retryBudget() time.Duration {
+	if c.RetryBudget == 0 {
+		return DefaultHTTPSinkRetryBudget
+	}
+	return c.RetryBudget
+}
+
+// logger resolves Logger.
+func (c *PagerDutyConfig) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
+}
+
 // Validate reports every problem of the configuration at once, each naming
-// its field; it never quotes the routing key.
+// its field, combined into one error; nil means valid. It does not connect
+// and never quotes the routing key.
 func (c *PagerDutyConfig) Validate() error {
 	var errs *multierror.Error
 	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
@@ -74,10 +111,11 @@ func (c *PagerDutyConfig) Validate() error {
 	if c.RoutingKey == "" {
 		add("RoutingKey: required")
 	}
-	for name, d := range map[string]time.Duration{"Timeout": c.Timeout, "RetryBudget": c.RetryBudget} {
-		if d < 0 {
-			add("%s %v: must not be negative", name, d)
-		}
+	if c.Timeout < 0 {
+		add("Timeout %v: must not be negative", c.Timeout)
+	}
+	if c.RetryBudget < 0 {
+		add("RetryBudget %v: must not be negative", c.RetryBudget)
 	}
 	if c.MaxAttempts < 0 {
 		add("MaxAttempts %d: must not be negative", c.MaxAttempts)
@@ -133,18 +171,14 @@ type PagerDuty struct {
 var _ Sink = (*PagerDuty)(nil)
 
 // NewPagerDuty validates cfg and returns a sink; it does not connect until
-// the first write.
+// the first write. The error wraps that of PagerDutyConfig.Validate.
 func NewPagerDuty(cfg PagerDutyConfig) (*PagerDuty, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating pagerduty sink config: %w", err)
 	}
 	u, _ := url.Parse(cfg.url()) // Validate parsed it
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	log = log.With("component", "pagerduty_sink", "url", safeURL(u))
-	p := newJSONPoster(u, httpSinkRetry(cfg.Timeout, cfg.RetryBudget, cfg.MaxAttempts), nil, log)
+	log := cfg.logger().With("component", "pagerduty_sink", "url", safeURL(u))
+	p := newJSONPoster(u, httpSinkRetry(cfg.timeout(), cfg.retryBudget(), cfg.MaxAttempts), nil, log)
 	return &PagerDuty{cfg: cfg, log: log, poster: p}, nil
 }
 

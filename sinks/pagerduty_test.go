@@ -109,11 +109,39 @@ func (f *fakePagerDuty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPagerDutyConfigValidate(t *testing.T) {
-	require.NoError(t, (&PagerDutyConfig{RoutingKey: testRoutingKey}).Validate())
-	err := (&PagerDutyConfig{URL: "mailto:x", Timeout: -1}).Validate()
-	require.Error(t, err)
-	for _, field := range []string{"URL", "RoutingKey", "Timeout"} {
-		require.Contains(t, err.Error(), field)
+	tests := []struct {
+		name    string
+		cfg     PagerDutyConfig
+		wantErr []string // one substring per problem; none: valid
+	}{
+		{name: "routing key only", cfg: PagerDutyConfig{RoutingKey: testRoutingKey}},
+		{name: "every field set", cfg: PagerDutyConfig{URL: "http://pd:8080/v2/enqueue", RoutingKey: testRoutingKey, Timeout: time.Second, RetryBudget: time.Second, MaxAttempts: 1}},
+		{name: "not http", cfg: PagerDutyConfig{URL: "mailto:x", RoutingKey: testRoutingKey}, wantErr: []string{`URL "mailto:": want an absolute http or https URL`}},
+		{name: "no routing key", wantErr: []string{"RoutingKey: required"}},
+		{name: "negative timeout", cfg: PagerDutyConfig{RoutingKey: testRoutingKey, Timeout: -1}, wantErr: []string{"Timeout -1ns: must not be negative"}},
+		{name: "negative retry budget", cfg: PagerDutyConfig{RoutingKey: testRoutingKey, RetryBudget: -1}, wantErr: []string{"RetryBudget -1ns: must not be negative"}},
+		{name: "negative max attempts", cfg: PagerDutyConfig{RoutingKey: testRoutingKey, MaxAttempts: -1}, wantErr: []string{"MaxAttempts -1: must not be negative"}},
+		{
+			name:    "every problem at once",
+			cfg:     PagerDutyConfig{URL: "mailto:x", Timeout: -1, RetryBudget: -1, MaxAttempts: -1},
+			wantErr: []string{"URL", "RoutingKey", "Timeout", "RetryBudget", "MaxAttempts"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			requireProblems(t, err, tt.wantErr)
+			if err != nil {
+				require.NotContains(t, err.Error(), testRoutingKey)
+			}
+			pd, err := NewPagerDuty(tt.cfg)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				require.NoError(t, pd.Close(t.Context()))
+				return
+			}
+			require.ErrorContains(t, err, "validating pagerduty sink config")
+		})
 	}
 }
 
@@ -207,7 +235,6 @@ func TestPagerDutyRetriesAndDeadLetters(t *testing.T) {
 		require.ErrorAs(t, err, &herr)
 		require.Equal(t, 3, herr.Attempts)
 		require.Equal(t, http.StatusBadGateway, herr.StatusCode)
-		require.False(t, herr.Permanent())
 		require.NotContains(t, err.Error(), testRoutingKey)
 	})
 }

@@ -226,7 +226,7 @@ func TestRouterRoutes(t *testing.T) {
 func TestRouterRetryKeepsDecisions(t *testing.T) {
 	flaky := NewMemory()
 	fails := 1
-	flaky.OnWrite = func([]schemas.IncidentEvent) error {
+	flaky.onWrite = func([]schemas.IncidentEvent) error {
 		if fails > 0 {
 			fails--
 			return errors.New("broker down")
@@ -251,29 +251,83 @@ func TestRouterRetryKeepsDecisions(t *testing.T) {
 	require.Len(t, steady.Events(), 2, "the sink that succeeded gets the batch again (at least once)")
 	require.Equal(t, map[string]int64{"all/delivered": 1, "all/rate_limited": 1}, counts(r))
 	require.NoError(t, r.Close(context.Background()))
-	require.True(t, flaky.Closed())
+	require.True(t, flaky.isClosed())
 	require.ErrorIs(t, r.Write(context.Background(), batch), ErrClosed)
 }
 
 func TestRouterConfigValidate(t *testing.T) {
-	cfg := RouterConfig{
-		Routes: []Route{
-			{Name: "a", Sinks: []string{"nope"}, Match: RouteMatch{Kinds: []string{"bug"}, Severities: []string{"high"}, Classes: []string{"[x"}}},
-			{Name: "a", RateLimit: -1},
-			{Sinks: []string{"am"}},
+	known := []string{"am", "pd"}
+	tests := []struct {
+		name    string
+		cfg     RouterConfig
+		known   []string
+		wantErr []string // one substring per problem; none: valid
+	}{
+		{name: "zero value", known: known},
+		{name: "zero value, no sinks known", known: nil},
+		{name: "every field set", known: known, cfg: RouterConfig{
+			Routes: []Route{{Name: "a", Sinks: []string{"am", "pd"}, Continue: true, RateLimit: 1, RatePeriod: time.Hour,
+				Match: RouteMatch{Kinds: []string{schemas.KindSyncError}, Classes: []string{"exchange.auth.*"}, Tenants: []string{"t-1"}, Severities: []string{schemas.SeverityWarning}}}},
+			Mutes:   []Mute{{Classes: []string{"record.*"}, Tenants: []string{"t-1"}, Start: routeT0, End: routeT0.Add(time.Hour)}},
+			Inhibit: true,
+		}},
+		{name: "nil known accepts any sink", cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"anything"}}}}},
+		{name: "route without name", known: known, cfg: RouterConfig{Routes: []Route{{Sinks: []string{"am"}}}}, wantErr: []string{"routes[0].name: required"}},
+		{name: "route name used twice", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"am"}}, {Name: "a", Sinks: []string{"pd"}}}},
+			wantErr: []string{`routes[1].name "a": used twice`}},
+		{name: "route without sinks", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a"}}}, wantErr: []string{"routes[0].sinks: at least one sink is required"}},
+		{name: "unknown sink", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"nope"}}}},
+			wantErr: []string{`routes[0].sinks: "nope" is not a configured sink`}},
+		{name: "unknown kind", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"am"}, Match: RouteMatch{Kinds: []string{"bug"}}}}},
+			wantErr: []string{`routes[0].match.kinds: "bug"`}},
+		{name: "bad class glob", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"am"}, Match: RouteMatch{Classes: []string{"[x"}}}}},
+			wantErr: []string{`routes[0].match.classes: "[x" is not a valid glob`}},
+		{name: "unknown severity", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"am"}, Match: RouteMatch{Severities: []string{"high"}}}}},
+			wantErr: []string{`routes[0].match.severities: "high"`}},
+		{name: "negative rate limit", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"am"}, RateLimit: -1}}},
+			wantErr: []string{"routes[0].rate_limit: must not be negative"}},
+		{name: "negative rate period", known: known, cfg: RouterConfig{Routes: []Route{{Name: "a", Sinks: []string{"am"}, RatePeriod: -1}}},
+			wantErr: []string{"routes[0].rate_period: must not be negative"}},
+		{name: "mute of nothing", known: known, cfg: RouterConfig{Mutes: []Mute{{}}}, wantErr: []string{"mutes[0]: name classes or tenants"}},
+		{name: "bad mute glob", known: known, cfg: RouterConfig{Mutes: []Mute{{Classes: []string{"[x"}}}}, wantErr: []string{`mutes[0].classes: "[x" is not a valid glob`}},
+		{name: "mute ends before it starts", known: known, cfg: RouterConfig{Mutes: []Mute{{Tenants: []string{"t"}, Start: routeT0, End: routeT0}}},
+			wantErr: []string{"mutes[0]: end"}},
+		{
+			name:  "every problem at once",
+			known: []string{"am"},
+			cfg: RouterConfig{
+				Routes: []Route{
+					{Name: "a", Sinks: []string{"nope"}, Match: RouteMatch{Kinds: []string{"bug"}, Severities: []string{"high"}, Classes: []string{"[x"}}},
+					{Name: "a", RateLimit: -1, RatePeriod: -1},
+					{Sinks: []string{"am"}},
+				},
+				Mutes: []Mute{{}, {Tenants: []string{"t"}, Start: routeT0, End: routeT0}},
+			},
+			wantErr: []string{
+				`routes[0].sinks: "nope" is not a configured sink`, `routes[0].match.kinds: "bug"`, `routes[0].match.severities: "high"`,
+				`routes[0].match.classes: "[x"`, `routes[1].name "a": used twice`, "routes[1].sinks: at least one", "routes[1].rate_limit",
+				"routes[1].rate_period", "routes[2].name: required", "mutes[0]: name classes or tenants", "mutes[1]: end",
+			},
 		},
-		Mutes: []Mute{{}, {Tenants: []string{"t"}, Start: routeT0, End: routeT0}},
 	}
-	err := cfg.Validate([]string{"am"})
-	require.Error(t, err)
-	for _, want := range []string{
-		`routes[0].sinks: "nope" is not a configured sink`, `routes[0].match.kinds: "bug"`, `routes[0].match.severities: "high"`,
-		`routes[0].match.classes: "[x"`, `routes[1].name "a": used twice`, "routes[1].sinks: at least one", "routes[1].rate_limit",
-		"routes[2].name: required", "mutes[0]: name classes or tenants", "mutes[1]: end",
-	} {
-		require.Contains(t, err.Error(), want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			requireProblems(t, tt.cfg.Validate(tt.known), tt.wantErr)
+			if tt.known == nil {
+				return
+			}
+			members := map[string]Sink{}
+			for _, n := range tt.known {
+				members[n] = NewMemory()
+			}
+			_, err := NewRouter(tt.cfg, members)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, "validating routing config")
+		})
 	}
-	require.NoError(t, (&RouterConfig{}).Validate(nil))
 }
 
 func TestTokenBucket(t *testing.T) {

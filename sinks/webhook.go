@@ -3,21 +3,15 @@ package sinks
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,18 +25,8 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// Headers of a webhook request that carry its signature. The signature is
-// "sha256=" and the lower-case hex of HMAC-SHA256(secret, timestamp + "." +
-// body), where timestamp is the value of WebhookTimestampHeader (Unix
-// seconds) and body the request body, byte for byte. Subscribers check both
-// with VerifyWebhook.
-const (
-	WebhookTimestampHeader = "X-Syncwatch-Timestamp"
-	WebhookSignatureHeader = "X-Syncwatch-Signature"
-	webhookSignaturePrefix = "sha256="
-)
-
-// Defaults of WebhookConfig, and of VerifyWebhook's tolerance.
+// Defaults of WebhookConfig, each resolved by the accessor of its field,
+// and of VerifyWebhook's tolerance.
 const (
 	DefaultWebhookTimeout              = 10 * time.Second
 	DefaultWebhookRetryBudget          = time.Minute
@@ -52,7 +36,8 @@ const (
 )
 
 // WebhookConfig configures a Webhook sink. Its zero value with URL and
-// Secret set works.
+// Secret set works: a zero field means its default, and a negative number
+// or duration is rejected by Validate.
 type WebhookConfig struct {
 	// URL receives one POST per event. Required; http or https. It may
 	// hold a token (userinfo or query): the sink names it in errors and
@@ -65,14 +50,14 @@ type WebhookConfig struct {
 
 	// Timeout bounds one attempt (connect, send, response headers).
 	//
-	// Default: 10s
+	// Default: 10s (DefaultWebhookTimeout)
 	Timeout time.Duration
 
 	// RetryBudget bounds the time spent on one event: attempts and the
 	// waits between them. When it is spent, or when a Retry-After asks for
 	// a wait past it, the event is dead-lettered.
 	//
-	// Default: 1m
+	// Default: 1m (DefaultWebhookRetryBudget)
 	RetryBudget time.Duration
 
 	// MaxAttempts bounds the attempts of one event, the first included.
@@ -80,13 +65,17 @@ type WebhookConfig struct {
 	// Default: 0 (no bound but RetryBudget)
 	MaxAttempts int
 
-	// RetryInitialInterval and RetryMaxInterval shape the exponential
-	// backoff (factor 2, jitter ±50%) between attempts. A Retry-After
-	// header of a 429 or 5xx response replaces the backoff's wait.
+	// RetryInitialInterval is the first wait of the exponential backoff
+	// (factor 2, jitter ±50%) between attempts. A Retry-After header of a
+	// 429 or 5xx response replaces the backoff's wait.
 	//
-	// Default: 500ms and 15s
+	// Default: 500ms (DefaultWebhookRetryInitialInterval)
 	RetryInitialInterval time.Duration
-	RetryMaxInterval     time.Duration
+
+	// RetryMaxInterval caps the waits of the backoff between attempts.
+	//
+	// Default: 15s (DefaultWebhookRetryMaxInterval)
+	RetryMaxInterval time.Duration
 
 	// CAFile is a PEM bundle of the CAs that may sign the server's
 	// certificate. Only used with an https URL.
@@ -95,7 +84,7 @@ type WebhookConfig struct {
 	CAFile string
 
 	// InsecureSkipVerify turns certificate verification off. For tests
-	// only.
+	// only. Only used with an https URL.
 	//
 	// Default: false
 	InsecureSkipVerify bool
@@ -115,6 +104,7 @@ type WebhookConfig struct {
 	Logger *slog.Logger
 }
 
+// timeout resolves Timeout.
 func (c *WebhookConfig) timeout() time.Duration {
 	if c.Timeout == 0 {
 		return DefaultWebhookTimeout
@@ -122,6 +112,7 @@ func (c *WebhookConfig) timeout() time.Duration {
 	return c.Timeout
 }
 
+// retryBudget resolves RetryBudget.
 func (c *WebhookConfig) retryBudget() time.Duration {
 	if c.RetryBudget == 0 {
 		return DefaultWebhookRetryBudget
@@ -129,6 +120,7 @@ func (c *WebhookConfig) retryBudget() time.Duration {
 	return c.RetryBudget
 }
 
+// retryInitialInterval resolves RetryInitialInterval.
 func (c *WebhookConfig) retryInitialInterval() time.Duration {
 	if c.RetryInitialInterval == 0 {
 		return DefaultWebhookRetryInitialInterval
@@ -136,6 +128,7 @@ func (c *WebhookConfig) retryInitialInterval() time.Duration {
 	return c.RetryInitialInterval
 }
 
+// retryMaxInterval resolves RetryMaxInterval.
 func (c *WebhookConfig) retryMaxInterval() time.Duration {
 	if c.RetryMaxInterval == 0 {
 		return DefaultWebhookRetryMaxInterval
@@ -143,6 +136,7 @@ func (c *WebhookConfig) retryMaxInterval() time.Duration {
 	return c.RetryMaxInterval
 }
 
+// logger resolves Logger.
 func (c *WebhookConfig) logger() *slog.Logger {
 	if c.Logger == nil {
 		return slog.Default()
@@ -151,30 +145,29 @@ func (c *WebhookConfig) logger() *slog.Logger {
 }
 
 // Validate reports every problem of the configuration at once, each naming
-// its field. It never prints the URL's credentials or the secret.
+// its field, combined into one error; nil means valid. It reads CAFile but
+// does not connect, and never prints the URL's credentials or the secret.
 func (c *WebhookConfig) Validate() error {
 	var errs *multierror.Error
 	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
-	if c.URL == "" {
-		add("URL: required")
-	} else if u, err := url.Parse(c.URL); err != nil {
-		add("URL: not a valid URL") // url's error quotes the URL, credentials and all
-	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("URL %q: want an absolute http or https URL", safeURL(u))
-	}
+	validateHTTPURL(c.URL, "URL", add)
 	if len(c.Secret) == 0 {
 		add("Secret: required")
 	}
-	for name, d := range map[string]time.Duration{
-		"Timeout": c.Timeout, "RetryBudget": c.RetryBudget,
-		"RetryInitialInterval": c.RetryInitialInterval, "RetryMaxInterval": c.RetryMaxInterval,
-	} {
-		if d < 0 {
-			add("%s %v: must not be negative", name, d)
-		}
+	if c.Timeout < 0 {
+		add("Timeout %v: must not be negative", c.Timeout)
+	}
+	if c.RetryBudget < 0 {
+		add("RetryBudget %v: must not be negative", c.RetryBudget)
 	}
 	if c.MaxAttempts < 0 {
 		add("MaxAttempts %d: must not be negative", c.MaxAttempts)
+	}
+	if c.RetryInitialInterval < 0 {
+		add("RetryInitialInterval %v: must not be negative", c.RetryInitialInterval)
+	}
+	if c.RetryMaxInterval < 0 {
+		add("RetryMaxInterval %v: must not be negative", c.RetryMaxInterval)
 	}
 	if c.CAFile != "" {
 		if _, err := c.rootCAs(); err != nil {
@@ -197,18 +190,15 @@ func (c *WebhookConfig) rootCAs() (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// safeURL names a URL without what may be secret in it: userinfo, query
-// and fragment.
-func safeURL(u *url.URL) string {
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
 // Webhook is a Sink that POSTs each incident event to a URL, with the
 // CloudEvents HTTP binding in structured mode: Content-Type
 // application/cloudevents+json, and as body exactly encoding/json's bytes
-// of the event, the same as every other sink. Each request is signed (see
-// WebhookSignatureHeader) with a fresh timestamp, so that a subscriber can
-// reject replays.
+// of the event, the same as every other sink. Each request is signed with
+// a fresh timestamp, so that a subscriber can reject replays: header
+// X-Syncwatch-Timestamp holds the Unix seconds of the request and header
+// X-Syncwatch-Signature "sha256=" and the lower-case hex of
+// HMAC-SHA256(secret, timestamp + "." + body), body byte for byte.
+// Subscribers check both with VerifyWebhook.
 //
 // A 2xx response delivers the event. A 429 or 5xx response, or a network
 // error, is retried with exponential backoff and jitter (honouring
@@ -228,7 +218,7 @@ type Webhook struct {
 var _ Sink = (*Webhook)(nil)
 
 // NewWebhook validates cfg and returns a sink; it does not connect until
-// the first write.
+// the first write. The error wraps that of WebhookConfig.Validate.
 func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating webhook sink config: %w", err)
@@ -347,10 +337,8 @@ func (w *Webhook) deliver(ctx context.Context, id string, body []byte) *WebhookE
 	return werr
 }
 
-// attempt makes one signed request and classifies the outcome: nil for a
-// 2xx, a *backoff.PermanentError for what retrying cannot fix, else a
-// retryable error (wrapping a *backoff.RetryAfterError when the server
-// said when to come back). It returns the response status, or 0.
+// attempt makes one signed request and classifies the outcome (see
+// doRequest). It returns the response status, or 0.
 func (w *Webhook) attempt(ctx context.Context, body []byte) (int, error) {
 	actx, cancel := context.WithTimeout(ctx, w.cfg.timeout())
 	defer cancel()
@@ -365,71 +353,13 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (int, error) {
 		return 0, backoff.Permanent(fmt.Errorf("writing CloudEvents request: %w", err))
 	}
 	ts := strconv.FormatInt(w.now().Unix(), 10)
-	req.Header.Set(WebhookTimestampHeader, ts)
-	req.Header.Set(WebhookSignatureHeader, webhookSignature(w.cfg.Secret, ts, body))
+	req.Header.Set(webhookTimestampHeader, ts)
+	req.Header.Set(webhookSignatureHeader, webhookSignature(w.cfg.Secret, ts, body))
 	req.Header.Set("User-Agent", "syncwatch-webhook")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		err = w.scrub(err)
-		if isCertificateError(err) {
-			return 0, backoff.Permanent(err)
-		}
-		return 0, err
-	}
-	// Drain a little so the connection can be reused; the body says
-	// nothing we act on.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	code := resp.StatusCode
-	switch {
-	case code >= 200 && code < 300:
-		return code, nil
-	case code == http.StatusTooManyRequests || code >= 500:
-		err := fmt.Errorf("HTTP %s", resp.Status)
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), w.now()); ok {
-			return code, fmt.Errorf("%w, %w", err, &backoff.RetryAfterError{Duration: d})
-		}
-		return code, err
-	default:
-		return code, backoff.Permanent(fmt.Errorf("HTTP %s", resp.Status))
-	}
-}
-
-// scrub replaces the URL that net/http puts in its errors (query and all)
-// by the sink's safe name.
-func (w *Webhook) scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s %s: %w", ue.Op, w.name, ue.Err)
-	}
-	return err
-}
-
-// isCertificateError reports a failed certificate verification: retrying
-// cannot fix it, only configuration can (WebhookConfig.CAFile).
-func isCertificateError(err error) bool {
-	var (
-		verr *tls.CertificateVerificationError
-		uerr x509.UnknownAuthorityError
-		herr x509.HostnameError
-		cerr x509.CertificateInvalidError
-	)
-	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr)
-}
-
-// retryAfter parses a Retry-After header: seconds, or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(s, 0)) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
+	// The body says nothing we act on; doRequest drains it so the
+	// connection can be reused.
+	status, _, err := doRequest(w.client, req, w.name, w.now)
+	return status, err
 }
 
 // Close makes later Writes return ErrClosed and closes idle connections.
@@ -445,11 +375,16 @@ func (w *Webhook) Close(ctx context.Context) error {
 // error, the attempts made and the last HTTP status (0 when no response
 // came). Its message never holds the URL's credentials.
 type WebhookError struct {
-	EventID    string
-	Attempts   int
+	// EventID is the id of the event that was not delivered.
+	EventID string
+	// Attempts is the number of requests made, the first included.
+	Attempts int
+	// StatusCode is the status of the last response, 0 if none came.
 	StatusCode int
-	Err        error
-	sink       string
+	// Err is the last attempt's error.
+	Err error
+
+	sink string // names the sink in Error, without credentials
 }
 
 // Error says which event failed where, after how many attempts, and why.
@@ -459,47 +394,3 @@ func (e *WebhookError) Error() string {
 
 // Unwrap returns the last error.
 func (e *WebhookError) Unwrap() error { return e.Err }
-
-// webhookSignature is the WebhookSignatureHeader value of body sent at ts.
-func webhookSignature(secret []byte, ts string, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(ts))
-	mac.Write([]byte{'.'})
-	mac.Write(body)
-	return webhookSignaturePrefix + hex.EncodeToString(mac.Sum(nil))
-}
-
-// VerifyWebhook checks a webhook request as a subscriber receives it: the
-// signature in header must be that of body and the timestamp under secret,
-// and the timestamp must lie within tolerance of now (either way), so that
-// a captured request cannot be replayed later. tolerance <= 0 means
-// DefaultWebhookTolerance. It returns nil, or an error wrapping
-// ErrWebhookSignature (missing, malformed or wrong signature; tampered
-// body or timestamp) or ErrWebhookTimestamp (missing, malformed, or out of
-// tolerance). body must be the raw request body, not re-encoded JSON.
-func VerifyWebhook(secret []byte, header http.Header, body []byte, now time.Time, tolerance time.Duration) error {
-	if tolerance <= 0 {
-		tolerance = DefaultWebhookTolerance
-	}
-	ts := header.Get(WebhookTimestampHeader)
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: %s %q is not Unix seconds", ErrWebhookTimestamp, WebhookTimestampHeader, ts)
-	}
-	sig, ok := strings.CutPrefix(header.Get(WebhookSignatureHeader), webhookSignaturePrefix)
-	if !ok {
-		return fmt.Errorf("%w: %s missing or not sha256=<hex>", ErrWebhookSignature, WebhookSignatureHeader)
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return fmt.Errorf("%w: %s is not hex", ErrWebhookSignature, WebhookSignatureHeader)
-	}
-	want, _ := hex.DecodeString(webhookSignature(secret, ts, body)[len(webhookSignaturePrefix):])
-	if !hmac.Equal(got, want) {
-		return fmt.Errorf("%w: signature does not match", ErrWebhookSignature)
-	}
-	if skew := now.Sub(time.Unix(sec, 0)).Abs(); skew > tolerance {
-		return fmt.Errorf("%w: signed %v away from now, tolerance %v", ErrWebhookTimestamp, skew, tolerance)
-	}
-	return nil
-}

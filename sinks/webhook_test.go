@@ -102,36 +102,50 @@ func eventBody(t *testing.T, e schemas.IncidentEvent) []byte {
 }
 
 func TestWebhookConfigValidate(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
+	const url = "https://hooks.example.com/in"
 	tests := []struct {
 		name string
 		cfg  WebhookConfig
 		want []string // substrings of the error, one per problem; none: valid
 	}{
-		{"minimal", WebhookConfig{URL: "https://hooks.example.com/in", Secret: testSecret}, nil},
+		{"minimal", WebhookConfig{URL: url, Secret: testSecret}, nil},
+		{"every field set", WebhookConfig{URL: url, Secret: testSecret, Timeout: time.Second, RetryBudget: time.Second, MaxAttempts: 1,
+			RetryInitialInterval: time.Millisecond, RetryMaxInterval: time.Second, InsecureSkipVerify: true}, nil},
 		{"empty", WebhookConfig{}, []string{"URL: required", "Secret: required"}},
 		{"not http", WebhookConfig{URL: "ftp://bob:pw-in-url@files.example.com/x?token=tok-in-url", Secret: testSecret},
 			[]string{`URL "ftp://files.example.com/x": want an absolute http or https URL`}},
+		{"not a URL", WebhookConfig{URL: "http://bob:pw-in-url@x:port/?token=tok-in-url", Secret: testSecret}, []string{"URL: not a valid URL"}},
 		{"relative", WebhookConfig{URL: "/hooks", Secret: testSecret}, []string{"want an absolute http or https URL"}},
-		{"every bad number", WebhookConfig{URL: "http://x:1/", Secret: testSecret, Timeout: -1, RetryBudget: -1,
-			RetryInitialInterval: -1, RetryMaxInterval: -1, MaxAttempts: -1},
-			[]string{"Timeout -1ns", "RetryBudget -1ns", "RetryInitialInterval -1ns", "RetryMaxInterval -1ns", "MaxAttempts -1"}},
-		{"missing CA file", WebhookConfig{URL: "https://x/", Secret: testSecret, CAFile: "/nonexistent/ca.pem"}, []string{"CAFile: reading CA file"}},
+		{"no secret", WebhookConfig{URL: url}, []string{"Secret: required"}},
+		{"negative timeout", WebhookConfig{URL: url, Secret: testSecret, Timeout: -1}, []string{"Timeout -1ns: must not be negative"}},
+		{"negative retry budget", WebhookConfig{URL: url, Secret: testSecret, RetryBudget: -1}, []string{"RetryBudget -1ns: must not be negative"}},
+		{"negative max attempts", WebhookConfig{URL: url, Secret: testSecret, MaxAttempts: -1}, []string{"MaxAttempts -1: must not be negative"}},
+		{"negative retry initial interval", WebhookConfig{URL: url, Secret: testSecret, RetryInitialInterval: -1}, []string{"RetryInitialInterval -1ns: must not be negative"}},
+		{"negative retry max interval", WebhookConfig{URL: url, Secret: testSecret, RetryMaxInterval: -1}, []string{"RetryMaxInterval -1ns: must not be negative"}},
+		{"missing CA file", WebhookConfig{URL: url, Secret: testSecret, CAFile: "/nonexistent/ca.pem"}, []string{"CAFile: reading CA file"}},
+		{"CA file without a certificate", WebhookConfig{URL: url, Secret: testSecret, CAFile: notPEM}, []string{"CAFile: no PEM certificate"}},
+		{"every problem at once", WebhookConfig{URL: "/hooks", Timeout: -1, RetryBudget: -1, MaxAttempts: -1,
+			RetryInitialInterval: -1, RetryMaxInterval: -1, CAFile: "/nonexistent/ca.pem"},
+			[]string{"URL", "Secret", "Timeout -1ns", "RetryBudget -1ns", "MaxAttempts -1", "RetryInitialInterval -1ns", "RetryMaxInterval -1ns", "CAFile"}},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			err := test.cfg.Validate()
+			requireProblems(t, err, test.want)
+			if err != nil {
+				require.NotContains(t, err.Error(), "pw-in-url")
+				require.NotContains(t, err.Error(), "tok-in-url")
+				require.NotContains(t, err.Error(), string(testSecret))
+			}
+			w, err := NewWebhook(test.cfg)
 			if len(test.want) == 0 {
 				require.NoError(t, err)
+				require.NoError(t, w.Close(t.Context()))
 				return
 			}
-			require.Error(t, err)
-			for _, w := range test.want {
-				require.Contains(t, err.Error(), w)
-			}
-			require.NotContains(t, err.Error(), "pw-in-url")
-			require.NotContains(t, err.Error(), "tok-in-url")
-			_, err = NewWebhook(test.cfg)
-			require.Error(t, err)
+			require.ErrorContains(t, err, "validating webhook sink config")
 		})
 	}
 }
@@ -169,8 +183,8 @@ func TestVerifyWebhook(t *testing.T) {
 	signed := func(at time.Time, secret []byte, b []byte) http.Header {
 		ts := strconv.FormatInt(at.Unix(), 10)
 		h := http.Header{}
-		h.Set(WebhookTimestampHeader, ts)
-		h.Set(WebhookSignatureHeader, webhookSignature(secret, ts, b))
+		h.Set(webhookTimestampHeader, ts)
+		h.Set(webhookSignatureHeader, webhookSignature(secret, ts, b))
 		return h
 	}
 	tests := []struct {
@@ -186,25 +200,25 @@ func TestVerifyWebhook(t *testing.T) {
 		{"one byte appended", func() http.Header { return signed(now, testSecret, body) }, append(bytes.Clone(body), ' '), ErrWebhookSignature},
 		{"tampered timestamp", func() http.Header {
 			h := signed(now.Add(-time.Hour), testSecret, body)
-			h.Set(WebhookTimestampHeader, strconv.FormatInt(now.Unix(), 10)) // a replay made to look fresh
+			h.Set(webhookTimestampHeader, strconv.FormatInt(now.Unix(), 10)) // a replay made to look fresh
 			return h
 		}, body, ErrWebhookSignature},
 		{"other secret", func() http.Header { return signed(now, []byte("another secret"), body) }, body, ErrWebhookSignature},
 		{"no signature", func() http.Header {
 			h := signed(now, testSecret, body)
-			h.Del(WebhookSignatureHeader)
+			h.Del(webhookSignatureHeader)
 			return h
 		}, body, ErrWebhookSignature},
 		{"signature not hex", func() http.Header {
 			h := signed(now, testSecret, body)
-			h.Set(WebhookSignatureHeader, "sha256=zz")
+			h.Set(webhookSignatureHeader, "sha256=zz")
 			return h
 		}, body, ErrWebhookSignature},
 		{"too old", func() http.Header { return signed(now.Add(-6*time.Minute), testSecret, body) }, body, ErrWebhookTimestamp},
 		{"too far ahead", func() http.Header { return signed(now.Add(6*time.Minute), testSecret, body) }, body, ErrWebhookTimestamp},
 		{"no timestamp", func() http.Header {
 			h := signed(now, testSecret, body)
-			h.Del(WebhookTimestampHeader)
+			h.Del(webhookTimestampHeader)
 			return h
 		}, body, ErrWebhookTimestamp},
 	}
@@ -218,9 +232,11 @@ func TestVerifyWebhook(t *testing.T) {
 			require.ErrorIs(t, err, test.want)
 		})
 	}
-	// tolerance <= 0 is the default, 5 minutes
+	// A zero tolerance is the default, 5 minutes; a negative one rejects
+	// every request, even a valid one.
 	require.NoError(t, VerifyWebhook(testSecret, signed(now.Add(-4*time.Minute), testSecret, body), body, now, 0))
 	require.ErrorIs(t, VerifyWebhook(testSecret, signed(now.Add(-6*time.Minute), testSecret, body), body, now, 0), ErrWebhookTimestamp)
+	require.ErrorContains(t, VerifyWebhook(testSecret, signed(now, testSecret, body), body, now, -time.Minute), "tolerance -1m0s must not be negative")
 }
 
 func TestWebhookRetries(t *testing.T) {
@@ -343,7 +359,7 @@ func TestWebhookDeadLetterFailureFailsWrite(t *testing.T) {
 	srv := httptest.NewServer(hs)
 	defer srv.Close()
 	dead := NewMemory()
-	dead.OnWriteDeadLetters = func([]schemas.DeadLetter) error { return errInjected }
+	dead.onWriteDeadLetters = func([]schemas.DeadLetter) error { return errInjected }
 	w := newWebhook(t, fastRetries(WebhookConfig{URL: srv.URL, DeadLetters: dead}))
 	err := w.Write(context.Background(), testEvents(t, 1))
 	require.ErrorIs(t, err, errInjected)

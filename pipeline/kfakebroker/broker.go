@@ -2,39 +2,57 @@ package kfakebroker
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
+// Defaults of Config, each resolved by the accessor of its field.
+const (
+	DefaultAddr       = "127.0.0.1:0"
+	DefaultPartitions = 3
+)
+
+// loopbackHost is the host advertised for a listener on an unspecified
+// address ("0.0.0.0", "::") or an empty host.
+const loopbackHost = "127.0.0.1"
+
 // Config configures Start. Its zero value starts a one-node broker on a free
-// loopback port with no topics (topics are created on first use).
+// loopback port with no topics (topics are created on first use). A zero
+// field means its default; a negative number is rejected by Validate.
 type Config struct {
 	// Addr is the TCP address the broker listens on, e.g. "127.0.0.1:9092"
 	// or "0.0.0.0:9092" to be reachable from containers.
 	//
-	// Default: "127.0.0.1:0" (a free loopback port)
+	// Default: "127.0.0.1:0" (DefaultAddr: a free loopback port)
 	Addr string
 
 	// Topics are created at start with Partitions partitions each. Topics
 	// not listed here are created on first use (metadata requests that
 	// allow auto creation, e.g. kafka-go's Writer with
-	// AllowAutoTopicCreation), also with Partitions partitions.
+	// AllowAutoTopicCreation), also with Partitions partitions. Names
+	// must not be empty or listed twice.
+	//
+	// Default: none
 	Topics []string
 
-	// Partitions is the partition count of every topic.
+	// Partitions is the partition count of every topic, at most
+	// math.MaxInt32.
 	//
-	// Default: 3
+	// Default: 3 (DefaultPartitions)
 	Partitions int
 
 	// AdvertisedHost is the host name the broker gives clients in metadata
 	// and FindCoordinator answers; clients then dial AdvertisedHost and the
 	// real listening port. Set it when clients reach the broker under
 	// another name than Addr's host, e.g. from a container
-	// ("host.docker.internal" or the bridge gateway's IP).
+	// ("host.docker.internal" or the bridge gateway's IP). A host name or
+	// IP address, without a port or brackets.
 	//
 	// Default: the host of Addr, or "127.0.0.1" when that host is empty or
 	// unspecified ("0.0.0.0", "::")
@@ -46,7 +64,8 @@ type Config struct {
 	// that injects network faults in tests: Kafka clients dial the
 	// advertised address after bootstrapping, so without it they would
 	// bypass the proxy. Addrs then returns the advertised address and
-	// ListenAddrs the real one, which the forwarder connects to.
+	// ListenAddrs the real one, which the forwarder connects to. At most
+	// 65535.
 	//
 	// Default: 0 (the real listening port)
 	AdvertisedPort int
@@ -54,27 +73,33 @@ type Config struct {
 	// BrokerConfigs are broker-level configs (kfake.BrokerConfigs), e.g.
 	// "message.max.bytes" for entries larger than 1 MiB, or
 	// "group.min.session.timeout.ms" to let tests use session timeouts
-	// below kfake's minimum of 6s.
+	// below kfake's minimum of 6s. kfake ignores names it does not know;
+	// an empty value unsets the config.
 	//
 	// Default: none (kfake's defaults)
 	BrokerConfigs map[string]string
 
 	// Opts are more kfake options, applied last: kfake.TLS for a TLS
 	// listener, kfake.EnableSASL with kfake.Superuser for SASL (PLAIN,
-	// SCRAM-SHA-256/512), as tests of secured clusters need.
+	// SCRAM-SHA-256/512), as tests of secured clusters need. None may be
+	// nil.
+	//
+	// Default: none
 	Opts []kfake.Opt
 }
 
+// addr resolves Addr.
 func (c Config) addr() string {
 	if c.Addr == "" {
-		return "127.0.0.1:0"
+		return DefaultAddr
 	}
 	return c.Addr
 }
 
+// partitions resolves Partitions.
 func (c Config) partitions() int {
 	if c.Partitions == 0 {
-		return 3
+		return DefaultPartitions
 	}
 	return c.Partitions
 }
@@ -85,26 +110,49 @@ func (c Config) advertisedHost(host string) string {
 		return c.AdvertisedHost
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		return "127.0.0.1"
+		return loopbackHost
 	}
 	return host
 }
 
-// Validate reports every problem of the configuration at once.
+// Validate reports every problem of the configuration at once, each naming
+// its field, combined into one error; nil means valid. Defaults are applied
+// before checking; c is not changed. It does not listen.
 func (c Config) Validate() error {
 	var errs *multierror.Error
+	add := func(format string, a ...any) { errs = multierror.Append(errs, fmt.Errorf(format, a...)) }
 	if _, _, err := net.SplitHostPort(c.addr()); err != nil {
-		errs = multierror.Append(errs, fmt.Errorf("Addr %q: %w", c.Addr, err))
+		add("Addr %q: %w", c.Addr, err)
 	}
-	if c.Partitions < 0 {
-		errs = multierror.Append(errs, fmt.Errorf("Partitions %d: must be >= 0", c.Partitions))
+	seen := map[string]bool{}
+	for i, t := range c.Topics {
+		switch {
+		case t == "":
+			add("Topics[%d]: empty topic name", i)
+		case seen[t]:
+			add("Topics[%d] %q: listed twice", i, t)
+		}
+		seen[t] = true
+	}
+	if c.Partitions < 0 || c.Partitions > math.MaxInt32 {
+		add("Partitions %d: must be 0 (the default) or a partition count up to %d", c.Partitions, math.MaxInt32)
+	}
+	if h := c.AdvertisedHost; h != "" {
+		if _, _, err := net.SplitHostPort(h); err == nil || strings.ContainsAny(h, "[]/ ") {
+			add("AdvertisedHost %q: want a host name or IP address, without a port", h)
+		}
 	}
 	if c.AdvertisedPort < 0 || c.AdvertisedPort > 65535 {
-		errs = multierror.Append(errs, fmt.Errorf("AdvertisedPort %d: must be 0 or a TCP port", c.AdvertisedPort))
+		add("AdvertisedPort %d: must be 0 or a TCP port", c.AdvertisedPort)
 	}
-	for i, t := range c.Topics {
-		if t == "" {
-			errs = multierror.Append(errs, fmt.Errorf("Topics[%d]: empty topic name", i))
+	for k := range c.BrokerConfigs {
+		if k == "" {
+			add("BrokerConfigs: empty config name")
+		}
+	}
+	for i, o := range c.Opts {
+		if o == nil {
+			add("Opts[%d]: nil", i)
 		}
 	}
 	return errs.ErrorOrNil()
@@ -212,10 +260,14 @@ type advertisedListener struct {
 	adv advertisedAddr
 }
 
+// Addr returns the advertised address, not the listening one.
 func (l *advertisedListener) Addr() net.Addr { return l.adv }
 
 // advertisedAddr is a "host:port" net.Addr.
 type advertisedAddr string
 
+// Network is always "tcp".
 func (a advertisedAddr) Network() string { return "tcp" }
-func (a advertisedAddr) String() string  { return string(a) }
+
+// String returns the "host:port" address.
+func (a advertisedAddr) String() string { return string(a) }

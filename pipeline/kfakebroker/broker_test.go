@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"sort"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
 )
@@ -30,14 +32,28 @@ func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     kfakebroker.Config
-		wantErr []string
+		wantErr []string // one substring per problem; none: valid
 	}{
 		{name: "zero value", cfg: kfakebroker.Config{}},
-		{name: "explicit", cfg: kfakebroker.Config{Addr: "127.0.0.1:0", Topics: []string{"a"}, Partitions: 2}},
+		{name: "explicit", cfg: kfakebroker.Config{Addr: "127.0.0.1:0", Topics: []string{"a", "b"}, Partitions: 2, AdvertisedHost: "::1",
+			AdvertisedPort: 65535, BrokerConfigs: map[string]string{"message.max.bytes": "2097152"}, Opts: []kfake.Opt{kfake.NumBrokers(1)}}},
+		{name: "advertised host name", cfg: kfakebroker.Config{AdvertisedHost: "host.docker.internal", AdvertisedPort: 9092}},
+		{name: "addr without port", cfg: kfakebroker.Config{Addr: "nonsense"}, wantErr: []string{`Addr "nonsense": address nonsense: missing port`}},
+		{name: "empty topic", cfg: kfakebroker.Config{Topics: []string{"a", ""}}, wantErr: []string{"Topics[1]: empty topic name"}},
+		{name: "topic listed twice", cfg: kfakebroker.Config{Topics: []string{"a", "a"}}, wantErr: []string{`Topics[1] "a": listed twice`}},
+		{name: "negative partitions", cfg: kfakebroker.Config{Partitions: -1}, wantErr: []string{"Partitions -1: must be 0"}},
+		{name: "too many partitions", cfg: kfakebroker.Config{Partitions: math.MaxInt32 + 1}, wantErr: []string{"Partitions 2147483648"}},
+		{name: "advertised host with port", cfg: kfakebroker.Config{AdvertisedHost: "broker:9092"}, wantErr: []string{`AdvertisedHost "broker:9092": want a host name or IP address, without a port`}},
+		{name: "advertised host in brackets", cfg: kfakebroker.Config{AdvertisedHost: "[::1]"}, wantErr: []string{`AdvertisedHost "[::1]"`}},
+		{name: "advertised port too large", cfg: kfakebroker.Config{AdvertisedPort: 70000}, wantErr: []string{"AdvertisedPort 70000: must be 0 or a TCP port"}},
+		{name: "negative advertised port", cfg: kfakebroker.Config{AdvertisedPort: -1}, wantErr: []string{"AdvertisedPort -1"}},
+		{name: "empty broker config name", cfg: kfakebroker.Config{BrokerConfigs: map[string]string{"": "1"}}, wantErr: []string{"BrokerConfigs: empty config name"}},
+		{name: "nil option", cfg: kfakebroker.Config{Opts: []kfake.Opt{nil}}, wantErr: []string{"Opts[0]: nil"}},
 		{
-			name:    "every problem at once",
-			cfg:     kfakebroker.Config{Addr: "nonsense", Partitions: -1, Topics: []string{""}},
-			wantErr: []string{"Addr", "Partitions", "Topics[0]"},
+			name: "every problem at once",
+			cfg: kfakebroker.Config{Addr: "nonsense", Partitions: -1, Topics: []string{""}, AdvertisedHost: "a:1", AdvertisedPort: -1,
+				BrokerConfigs: map[string]string{"": ""}, Opts: []kfake.Opt{nil}},
+			wantErr: []string{"Addr", "Topics[0]", "Partitions", "AdvertisedHost", "AdvertisedPort", "BrokerConfigs", "Opts[0]"},
 		},
 	}
 	for _, tt := range tests {
@@ -51,6 +67,9 @@ func TestConfigValidate(t *testing.T) {
 			for _, w := range tt.wantErr {
 				require.Contains(t, err.Error(), w)
 			}
+			require.Contains(t, err.Error(), fmt.Sprintf("%d error", len(tt.wantErr)), "one problem per field")
+			_, err = kfakebroker.Start(tt.cfg)
+			require.ErrorContains(t, err, "validating broker config")
 		})
 	}
 }
@@ -295,10 +314,4 @@ func TestBrokerConfigs(t *testing.T) {
 	}
 	require.ErrorIs(t, join(def.Addrs()), kafka.InvalidSessionTimeout, "kfake's minimum session timeout is 6s")
 	require.NoError(t, join(raised.Addrs()), "a 1s session timeout is allowed with group.min.session.timeout.ms=500")
-}
-
-func TestAdvertisedPortValidate(t *testing.T) {
-	require.ErrorContains(t, kfakebroker.Config{AdvertisedPort: 70000}.Validate(), "AdvertisedPort")
-	require.ErrorContains(t, kfakebroker.Config{AdvertisedPort: -1}.Validate(), "AdvertisedPort")
-	require.NoError(t, kfakebroker.Config{AdvertisedPort: 9092}.Validate())
 }

@@ -41,11 +41,12 @@ type Stats struct {
 	// including duplicates and bad entries; a multi-line
 	// ExchangeConnector entry counts once.
 	Lines [schemas.NumProducers]int
-	// Episodes is the number of true episodes, ByKind their number per
-	// kind (sync_error, sync_issue) and ByClass per "kind/class".
+	// Episodes is the number of true episodes.
 	Episodes int
-	ByKind   map[string]int
-	ByClass  map[string]int
+	// ByKind counts the true episodes per kind (sync_error, sync_issue).
+	ByKind map[string]int
+	// ByClass counts the true episodes per "kind/class".
+	ByClass map[string]int
 	// Dup counts exact duplicate entries (dirty mode), Foreign among them
 	// the copies of an entry written into another producer's file. Bad
 	// counts the entries no parser should accept: blank, truncated,
@@ -239,23 +240,23 @@ func newDeck() []card {
 			d = append(d, card{k, class})
 		}
 	}
-	add(1, scAuth, ClassAuthPassword)
-	add(1, scAuth, ClassAuthOAuthExpired)
-	add(2, scTotal, ClassSnapshotLimit)
-	add(1, scTotal, ClassEWSNotFound)
-	add(1, scTotal, ClassOrgRemoval)
-	add(2, scTotal, ClassServerUnsupp)
-	add(1, scDepends, ClassEWSForbidden)
-	add(1, scDepends, ClassXMLTruncated)
-	add(2, scDepends, ClassC4CInternal)
-	add(2, scDepends, ClassUnknown)
+	add(1, scAuth, classAuthPassword)
+	add(1, scAuth, classAuthOAuthExpired)
+	add(2, scTotal, classSnapshotLimit)
+	add(1, scTotal, classEWSNotFound)
+	add(1, scTotal, classOrgRemoval)
+	add(2, scTotal, classServerUnsupp)
+	add(1, scDepends, classEWSForbidden)
+	add(1, scDepends, classXMLTruncated)
+	add(2, scDepends, classC4CInternal)
+	add(2, scDepends, classUnknown)
 	add(5, scBlip, "")
-	add(5, scRecord, ClassC4CInternal)
-	add(6, scRecord, ClassRecordTooLarge)
-	add(6, scRecord, ClassRecordMandatory)
-	add(6, scRecord, ClassRecordNotFound)
-	add(6, scRecord, ClassRecordConflict)
-	add(5, scRecord, ClassRecordUnknown)
+	add(5, scRecord, classC4CInternal)
+	add(6, scRecord, classRecordTooLarge)
+	add(6, scRecord, classRecordMandatory)
+	add(6, scRecord, classRecordNotFound)
+	add(6, scRecord, classRecordConflict)
+	add(5, scRecord, classRecordUnknown)
 	add(2, scMulti, "")
 	return d
 }
@@ -408,7 +409,7 @@ func (g *generator) newScenario(mb *mailbox, c card) *scenario {
 		}
 	case scDepends, scBlip:
 		if c.kind == scBlip {
-			sc.class = pick(r, []string{ClassEWSForbidden, ClassXMLTruncated, ClassC4CInternal, ClassUnknown})
+			sc.class = pick(r, []string{classEWSForbidden, classXMLTruncated, classC4CInternal, classUnknown})
 			sc.failLeft = 1
 		} else {
 			sc.failLeft = 2 + r.intn(3)
@@ -420,7 +421,7 @@ func (g *generator) newScenario(mb *mailbox, c card) *scenario {
 	case scRecord:
 		sc.recs = []*recScen{g.newRecScen(mb, sc.w, c.class)}
 	case scMulti:
-		classes := []string{ClassC4CInternal, ClassRecordTooLarge, ClassRecordMandatory, ClassRecordNotFound, ClassRecordConflict, ClassRecordUnknown}
+		classes := []string{classC4CInternal, classRecordTooLarge, classRecordMandatory, classRecordNotFound, classRecordConflict, classRecordUnknown}
 		i := r.intn(len(classes))
 		j := (i + 1 + r.intn(len(classes)-1)) % len(classes)
 		sc.recs = []*recScen{g.newRecScen(mb, sc.w, classes[i]), g.newRecScen(mb, sc.w, classes[j])}
@@ -459,18 +460,18 @@ func (g *generator) newRecScen(mb *mailbox, w *wording, class string) *recScen {
 		id := newRecordID(r)
 		var msg string
 		switch class {
-		case ClassC4CInternal:
+		case classC4CInternal:
 			rs.prod, rs.status, msg = schemas.ProducerC4CC, 500, w.c4c500
-		case ClassRecordTooLarge:
+		case classRecordTooLarge:
 			rs.prod, rs.status, msg = prodBy(0.7, 0), 413, w.tooLarge
-		case ClassRecordMandatory:
+		case classRecordMandatory:
 			rs.prod, rs.status = prodBy(0, 0.7), 400
 			msg = fmt.Sprintf(w.mandatory, pick(r, mandatoryFields))
-		case ClassRecordNotFound:
+		case classRecordNotFound:
 			rs.prod, msg = prodBy(0.8, 0.2), w.recNotFound
-		case ClassRecordConflict:
+		case classRecordConflict:
 			rs.prod, rs.status, msg = prodBy(0.2, 0.6), 409, w.conflict
-		default: // ClassRecordUnknown
+		default: // classRecordUnknown
 			switch unkVariant {
 			case recUnkInvalidDate:
 				rs.prod, rs.status = schemas.ProducerC4CC, 400
@@ -544,7 +545,7 @@ func (g *generator) runMailbox(mb *mailbox) {
 		sum = g.buildSyncRun(mb, start, active, nil, false, mb.tr.excluded(sc))
 		sc.recovering = done
 	default:
-		die := alwaysTotal(sc.class) && sc.kind != scAuth && sc.class != ClassSnapshotLimit && r.chance(0.12)
+		die := alwaysTotal(sc.class) && sc.kind != scAuth && sc.class != classSnapshotLimit && r.chance(0.12)
 		sum = g.buildTotalRun(mb, start, sc, die)
 		sc.failLeft--
 		sc.recovering = sc.failLeft == 0

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +38,7 @@ func digest(es []loggen.Entry, truth []loggen.Truth) [32]byte {
 		h.Write(e.Raw)
 		h.Write([]byte{0})
 	}
-	require.NoError(nil, loggen.WriteTruth(h, truth))
+	h.Write(truthJSONL(truth))
 	var d [32]byte
 	copy(d[:], h.Sum(nil))
 	return d
@@ -130,9 +132,19 @@ func TestTruthFromLines(t *testing.T) {
 }
 
 func truthLines(t *testing.T, ts []loggen.Truth) string {
+	return string(truthJSONL(ts))
+}
+
+// truthJSONL is truth as WriteDir writes it to loggen.TruthFile: one
+// Truth.MarshalJSON line each.
+func truthJSONL(truth []loggen.Truth) []byte {
 	var b bytes.Buffer
-	require.NoError(t, loggen.WriteTruth(&b, ts))
-	return b.String()
+	for _, tr := range truth {
+		line, _ := tr.MarshalJSON() // never fails
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
 }
 
 func TestDefaultCorpusHasEveryClass(t *testing.T) {
@@ -153,7 +165,7 @@ func TestDefaultCorpusHasEveryClass(t *testing.T) {
 			require.Len(t, st.ByClass, len(want), "unexpected classes: %v", st.ByClass)
 			require.GreaterOrEqual(t, st.Episodes, 60)
 			require.LessOrEqual(t, st.Episodes, 80)
-			require.Equal(t, st.Episodes, st.ByKind[loggen.KindSyncError]+st.ByKind[loggen.KindSyncIssue])
+			require.Equal(t, st.Episodes, st.ByKind[schemas.KindSyncError]+st.ByKind[schemas.KindSyncIssue])
 			for _, tr := range truth {
 				if tr.End != nil {
 					require.True(t, tr.End.After(tr.Start), "episode ends before it starts: %+v", tr)
@@ -242,48 +254,6 @@ func TestDirt(t *testing.T) {
 	}
 }
 
-func TestTruthJSON(t *testing.T) {
-	end := time.Date(2026, 11, 24, 5, 18, 57, 939e6, time.UTC)
-	tests := []struct {
-		name  string
-		truth loggen.Truth
-		line  string
-	}{
-		{
-			name:  "resolved",
-			truth: loggen.Truth{Tenant: "t-1042", Mailbox: "m.rossi5@adatum.com", Kind: "sync_error", Class: "exchange.auth.password", Start: time.Date(2026, 11, 24, 0, 24, 43, 760e6, time.UTC), End: &end},
-			line:  `{"tenant": "t-1042", "mailbox": "m.rossi5@adatum.com", "kind": "sync_error", "class": "exchange.auth.password", "start": "2026-11-24T00:24:43.760Z", "end": "2026-11-24T05:18:57.939Z"}`,
-		},
-		{
-			name:  "open",
-			truth: loggen.Truth{Tenant: "t-1007", Mailbox: "a\"b@c.de", Kind: "sync_issue", Class: "record.unknown", Start: time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC)},
-			line:  `{"tenant": "t-1007", "mailbox": "a\"b@c.de", "kind": "sync_issue", "class": "record.unknown", "start": "2026-11-24T23:00:00.000Z", "end": null}`,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var b bytes.Buffer
-			require.NoError(t, loggen.WriteTruth(&b, []loggen.Truth{tt.truth}))
-			require.Equal(t, tt.line+"\n", b.String())
-			got, err := loggen.ReadTruth(strings.NewReader("\n" + b.String() + "\n"))
-			require.NoError(t, err)
-			require.Equal(t, []loggen.Truth{tt.truth}, got)
-		})
-	}
-	t.Run("round trip of a corpus", func(t *testing.T) {
-		_, truth, _ := generate(t, small)
-		var b bytes.Buffer
-		require.NoError(t, loggen.WriteTruth(&b, truth))
-		got, err := loggen.ReadTruth(&b)
-		require.NoError(t, err)
-		require.Equal(t, truth, got)
-	})
-	t.Run("bad line", func(t *testing.T) {
-		_, err := loggen.ReadTruth(strings.NewReader("{\"tenant\": \"t-1\", \"start\": \"yesterday\"}\n"))
-		require.ErrorContains(t, err, "truth line 1")
-	})
-}
-
 func TestWriteDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "corpus")
 	cfg := loggen.Config{Mailboxes: 6, Duration: 6 * time.Hour, IncidentRate: 0.4, Dirty: true}
@@ -316,28 +286,51 @@ func TestWriteDir(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  loggen.Config
-		ok   bool
+		name    string
+		cfg     loggen.Config
+		wantErr []string // one substring per problem; none: valid
 	}{
-		{name: "zero value", cfg: loggen.Config{}, ok: true},
-		{name: "no incidents", cfg: loggen.Config{IncidentRate: -1}, ok: true},
-		{name: "negative mailboxes", cfg: loggen.Config{Mailboxes: -1}},
-		{name: "run interval too short", cfg: loggen.Config{RunInterval: time.Second}},
-		{name: "rate above 1", cfg: loggen.Config{IncidentRate: 1.5}},
-		{name: "unknown wording", cfg: loggen.Config{Wording: 3}},
-		{name: "negative duration", cfg: loggen.Config{Duration: -time.Hour}},
+		{name: "zero value", cfg: loggen.Config{}},
+		{name: "every field set", cfg: loggen.Config{Seed: -7, Mailboxes: 1, Tenants: 100000, Start: time.Date(9000, 12, 31, 0, 0, 0, 0, time.UTC),
+			Duration: time.Hour, RunInterval: time.Minute, Dirty: true, IncidentRate: 1, Wording: 2}},
+		{name: "no incidents", cfg: loggen.Config{IncidentRate: -1}},
+		{name: "negative mailboxes", cfg: loggen.Config{Mailboxes: -1}, wantErr: []string{"Mailboxes -1: must not be negative"}},
+		{name: "negative tenants", cfg: loggen.Config{Tenants: -1}, wantErr: []string{"Tenants -1: must not be negative"}},
+		{name: "too many tenants", cfg: loggen.Config{Tenants: 100001}, wantErr: []string{"Tenants 100001: more than 100000"}},
+		{name: "start too early", cfg: loggen.Config{Start: time.Date(999, 1, 1, 0, 0, 0, 0, time.UTC)}, wantErr: []string{"Start 0999-01-01T00:00:00Z: year 999 is out of range 1000-9000"}},
+		{name: "start too late", cfg: loggen.Config{Start: time.Date(9001, 1, 1, 0, 0, 0, 0, time.UTC)}, wantErr: []string{"year 9001 is out of range"}},
+		{name: "negative duration", cfg: loggen.Config{Duration: -time.Hour}, wantErr: []string{"Duration -1h0m0s: must not be negative"}},
+		{name: "run interval too short", cfg: loggen.Config{RunInterval: time.Second}, wantErr: []string{"RunInterval 1s: shorter than 1m0s"}},
+		{name: "negative run interval", cfg: loggen.Config{RunInterval: -time.Minute}, wantErr: []string{"RunInterval -1m0s: shorter than 1m0s"}},
+		{name: "rate above 1", cfg: loggen.Config{IncidentRate: 1.5}, wantErr: []string{"IncidentRate 1.5: not a probability"}},
+		{name: "rate not a number", cfg: loggen.Config{IncidentRate: math.NaN()}, wantErr: []string{"IncidentRate NaN: not a probability"}},
+		{name: "unknown wording", cfg: loggen.Config{Wording: 3}, wantErr: []string{"Wording 3: not 0, 1 or 2"}},
+		{name: "negative wording", cfg: loggen.Config{Wording: -1}, wantErr: []string{"Wording -1: not 0, 1 or 2"}},
+		{
+			name: "every problem at once",
+			cfg: loggen.Config{Mailboxes: -1, Tenants: -1, Start: time.Date(999, 1, 1, 0, 0, 0, 0, time.UTC), Duration: -1,
+				RunInterval: -1, IncidentRate: 2, Wording: 3},
+			wantErr: []string{"Mailboxes", "Tenants", "Start", "Duration", "RunInterval", "IncidentRate", "Wording"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.Validate()
-			if tt.ok {
+			if len(tt.wantErr) == 0 {
 				require.NoError(t, err)
 				return
 			}
 			require.ErrorIs(t, err, loggen.ErrInvalidConfig)
+			for _, w := range tt.wantErr {
+				require.Contains(t, err.Error(), w)
+			}
+			require.Contains(t, err.Error(), fmt.Sprintf("%d error", len(tt.wantErr)), "one problem per field")
 			_, _, err = loggen.Generate(tt.cfg, func(loggen.Entry) error { return nil })
 			require.ErrorIs(t, err, loggen.ErrInvalidConfig)
+			dir := filepath.Join(t.TempDir(), "corpus")
+			_, err = loggen.WriteDir(dir, tt.cfg)
+			require.ErrorIs(t, err, loggen.ErrInvalidConfig)
+			require.NoDirExists(t, dir, "an invalid config writes nothing")
 		})
 	}
 }

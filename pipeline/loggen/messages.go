@@ -5,36 +5,30 @@ import (
 	"strconv"
 )
 
-// Incident kinds, as the truth and the incident events name them.
-const (
-	KindSyncError = "sync_error"
-	KindSyncIssue = "sync_issue"
-)
-
 // Class ids of detection.md that the generator produces.
 const (
-	ClassAuthPassword     = "exchange.auth.password"
-	ClassAuthOAuthExpired = "exchange.auth.oauth_expired"
-	ClassSnapshotLimit    = "engine.snapshot_limit"
-	ClassEWSNotFound      = "exchange.ews.not_found"
-	ClassEWSForbidden     = "exchange.ews.forbidden"
-	ClassXMLTruncated     = "exchange.xml.truncated"
-	ClassOrgRemoval       = "exchange.org.marked_for_removal"
-	ClassServerUnsupp     = "exchange.server.unsupported"
-	ClassC4CInternal      = "c4c.server.internal_error"
-	ClassRecordTooLarge   = "record.too_large"
-	ClassRecordMandatory  = "record.mandatory_field"
-	ClassRecordNotFound   = "record.not_found"
-	ClassRecordConflict   = "record.conflict"
-	ClassUnknown          = "unknown"
-	ClassRecordUnknown    = "record.unknown"
+	classAuthPassword     = "exchange.auth.password"
+	classAuthOAuthExpired = "exchange.auth.oauth_expired"
+	classSnapshotLimit    = "engine.snapshot_limit"
+	classEWSNotFound      = "exchange.ews.not_found"
+	classEWSForbidden     = "exchange.ews.forbidden"
+	classXMLTruncated     = "exchange.xml.truncated"
+	classOrgRemoval       = "exchange.org.marked_for_removal"
+	classServerUnsupp     = "exchange.server.unsupported"
+	classC4CInternal      = "c4c.server.internal_error"
+	classRecordTooLarge   = "record.too_large"
+	classRecordMandatory  = "record.mandatory_field"
+	classRecordNotFound   = "record.not_found"
+	classRecordConflict   = "record.conflict"
+	classUnknown          = "unknown"
+	classRecordUnknown    = "record.unknown"
 )
 
 // alwaysTotal reports whether a class opens a sync_error at first sight.
 func alwaysTotal(class string) bool {
 	switch class {
-	case ClassAuthPassword, ClassAuthOAuthExpired, ClassSnapshotLimit, ClassEWSNotFound,
-		ClassOrgRemoval, ClassServerUnsupp:
+	case classAuthPassword, classAuthOAuthExpired, classSnapshotLimit, classEWSNotFound,
+		classOrgRemoval, classServerUnsupp:
 		return true
 	}
 	return false

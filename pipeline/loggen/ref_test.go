@@ -308,20 +308,20 @@ var refCatalog = []struct {
 	class string
 }{
 	{regexp.MustCompile(`^(Exchange connector failed|Mailbox access denied by connector)$`), ""},
-	{regexp.MustCompile(`OAuth`), loggen.ClassAuthOAuthExpired},
-	{regexp.MustCompile(`^Authentication (error|failed)$`), loggen.ClassAuthPassword},
+	{regexp.MustCompile(`OAuth`), "exchange.auth.oauth_expired"},
+	{regexp.MustCompile(`^Authentication (error|failed)$`), "exchange.auth.password"},
 	{regexp.MustCompile(`restricted`), "auth.warn"},
-	{regexp.MustCompile(`(?i)snapshot record`), loggen.ClassSnapshotLimit},
-	{regexp.MustCompile(`\(404\) Not Found|HTTP 404 \(Not Found\)`), loggen.ClassEWSNotFound},
-	{regexp.MustCompile(`\(403\) Forbidden|HTTP 403 \(Forbidden\)`), loggen.ClassEWSForbidden},
-	{regexp.MustCompile(`XML document ended unexpectedly|XML stream ended prematurely`), loggen.ClassXMLTruncated},
-	{regexp.MustCompile(`marked for removal`), loggen.ClassOrgRemoval},
-	{regexp.MustCompile(`[Pp]roperty field URI type`), loggen.ClassServerUnsupp},
-	{regexp.MustCompile(`\(500\) Internal server error|HTTP 500 Internal Server Error`), loggen.ClassC4CInternal},
-	{regexp.MustCompile(`(exceeds|larger than) the maximum allowed size`), loggen.ClassRecordTooLarge},
-	{regexp.MustCompile(`^(Mandatory|Required) field (Subject|OwnerID|StartDateTime) is missing$`), loggen.ClassRecordMandatory},
-	{regexp.MustCompile(`not found in the store`), loggen.ClassRecordNotFound},
-	{regexp.MustCompile(`^(Update conflict: the item was changed|Conflict on update: item was modified) by another client$`), loggen.ClassRecordConflict},
+	{regexp.MustCompile(`(?i)snapshot record`), "engine.snapshot_limit"},
+	{regexp.MustCompile(`\(404\) Not Found|HTTP 404 \(Not Found\)`), "exchange.ews.not_found"},
+	{regexp.MustCompile(`\(403\) Forbidden|HTTP 403 \(Forbidden\)`), "exchange.ews.forbidden"},
+	{regexp.MustCompile(`XML document ended unexpectedly|XML stream ended prematurely`), "exchange.xml.truncated"},
+	{regexp.MustCompile(`marked for removal`), "exchange.org.marked_for_removal"},
+	{regexp.MustCompile(`[Pp]roperty field URI type`), "exchange.server.unsupported"},
+	{regexp.MustCompile(`\(500\) Internal server error|HTTP 500 Internal Server Error`), "c4c.server.internal_error"},
+	{regexp.MustCompile(`(exceeds|larger than) the maximum allowed size`), "record.too_large"},
+	{regexp.MustCompile(`^(Mandatory|Required) field (Subject|OwnerID|StartDateTime) is missing$`), "record.mandatory_field"},
+	{regexp.MustCompile(`not found in the store`), "record.not_found"},
+	{regexp.MustCompile(`^(Update conflict: the item was changed|Conflict on update: item was modified) by another client$`), "record.conflict"},
 }
 
 func classify(msg string, perRecord bool) string {
@@ -331,9 +331,9 @@ func classify(msg string, perRecord bool) string {
 		}
 	}
 	if perRecord {
-		return loggen.ClassRecordUnknown
+		return "record.unknown"
 	}
-	return loggen.ClassUnknown
+	return "unknown"
 }
 
 // ---- runs and rules ----
@@ -405,7 +405,7 @@ func (r *refRun) outcome() (refOutcome, error) {
 			nonRecord = append(nonRecord, c)
 			note(c, l.t)
 		case "warn":
-			if c := classify(l.msg, false); c != "auth.warn" && c != loggen.ClassUnknown {
+			if c := classify(l.msg, false); c != "auth.warn" && c != "unknown" {
 				return o, fmt.Errorf("unexpected warning class %s in run %s", c, r.id)
 			}
 		case "runfailed":
@@ -499,13 +499,13 @@ func refTruth(entries []loggen.Entry) ([]loggen.Truth, error) {
 			if err != nil {
 				return nil, err
 			}
-			alwaysTotal := map[string]bool{loggen.ClassAuthPassword: true, loggen.ClassAuthOAuthExpired: true,
-				loggen.ClassSnapshotLimit: true, loggen.ClassEWSNotFound: true, loggen.ClassOrgRemoval: true, loggen.ClassServerUnsupp: true}
+			alwaysTotal := map[string]bool{"exchange.auth.password": true, "exchange.auth.oauth_expired": true,
+				"engine.snapshot_limit": true, "exchange.ews.not_found": true, "exchange.org.marked_for_removal": true, "exchange.server.unsupported": true}
 			if o.total != "" {
 				if alwaysTotal[o.total] {
 					chain, chainN = "", 0
 					if _, ok := errs[o.total]; !ok {
-						errs[o.total] = open(r, loggen.KindSyncError, o.total, o.totalFirst)
+						errs[o.total] = open(r, schemas.KindSyncError, o.total, o.totalFirst)
 					}
 				} else {
 					if chain == o.total {
@@ -514,7 +514,7 @@ func refTruth(entries []loggen.Entry) ([]loggen.Truth, error) {
 						chain, chainN, chainFirst = o.total, 1, o.totalFirst
 					}
 					if _, ok := errs[o.total]; !ok && chainN >= 2 {
-						errs[o.total] = open(r, loggen.KindSyncError, o.total, chainFirst)
+						errs[o.total] = open(r, schemas.KindSyncError, o.total, chainFirst)
 					}
 				}
 				continue
@@ -532,7 +532,7 @@ func refTruth(entries []loggen.Entry) ([]loggen.Truth, error) {
 			}
 			for c, t := range o.issues {
 				if _, ok := issues[c]; !ok {
-					issues[c] = open(r, loggen.KindSyncIssue, c, t)
+					issues[c] = open(r, schemas.KindSyncIssue, c, t)
 				}
 			}
 			if !o.finished && len(issues) > 0 {

@@ -19,7 +19,9 @@ var entryTime = regexp.MustCompile(`(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})`)
 // line (with its "\n") and its event time, to the second, and returns the
 // line to write instead, or false to drop the entry. The continuation
 // lines of a multi-line entry (a stack trace) stay only with an entry kept
-// unchanged.
+// unchanged. It holds the whole file in memory and returns once the file
+// is rewritten; the error is that of reading or writing path (naming it),
+// or of an entry time it cannot parse, in which case path is unchanged.
 func RewriteEntries(path string, fn func(line string, at time.Time) (string, bool)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {

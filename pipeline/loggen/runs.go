@@ -97,11 +97,11 @@ var retryKinds = []struct {
 	prod  schemas.Producer
 	class string
 }{
-	{schemas.ProducerC4CC, ClassC4CInternal},
-	{schemas.ProducerC4CC, ClassRecordUnknown},
-	{schemas.ProducerEngine, ClassRecordConflict},
-	{schemas.ProducerExchange, ClassRecordUnknown},
-	{schemas.ProducerExchange, ClassRecordConflict},
+	{schemas.ProducerC4CC, classC4CInternal},
+	{schemas.ProducerC4CC, classRecordUnknown},
+	{schemas.ProducerEngine, classRecordConflict},
+	{schemas.ProducerExchange, classRecordUnknown},
+	{schemas.ProducerExchange, classRecordConflict},
 }
 
 // buildSyncRun builds a run that syncs records: a healthy run, or one in
@@ -205,7 +205,7 @@ func (g *generator) buildSyncRun(mb *mailbox, start int64, active []*recScen, fi
 			switch rk.prod {
 			case schemas.ProducerC4CC:
 				t += r.between64(40, 350)
-				if rk.class == ClassC4CInternal {
+				if rk.class == classC4CInternal {
 					g.add(mb, c4Failed, t, ev{record: id, msg: w.c4c500, status: 500})
 				} else {
 					g.add(mb, c4Failed, t, ev{record: id, msg: msgC4CGateway, status: 504})
@@ -217,7 +217,7 @@ func (g *generator) buildSyncRun(mb *mailbox, start int64, active []*recScen, fi
 				g.add(mb, enSynced, t+back, ev{record: id})
 			default:
 				msg := msgExTimeout
-				if rk.class == ClassRecordConflict {
+				if rk.class == classRecordConflict {
 					msg = w.conflict
 				}
 				g.add(mb, exItemFailed, t, ev{record: id, msg: msg, logger: "ExchangeConnector.SyncWorker"})
@@ -313,15 +313,15 @@ func (g *generator) buildTotalRun(mb *mailbox, start int64, sc *scenario, die bo
 	}
 
 	switch class {
-	case ClassAuthPassword, ClassAuthOAuthExpired:
+	case classAuthPassword, classAuthOAuthExpired:
 		e, wr := w.authPasswordErr, w.authPasswordWarn
-		if class == ClassAuthOAuthExpired {
+		if class == classAuthOAuthExpired {
 			e, wr = w.authOAuthErr, w.authOAuthWarn
 		}
 		g.add(mb, exError, t, ev{msg: e, class: class, logger: "ExchangeConnector.SyncWorker"})
 		g.add(mb, exWarn, t+2, ev{msg: wr, class: class, logger: "ExchangeConnector.SyncWorker"})
 		endT, endEv = t+r.between64(60, 250), ev{msg: msgAccessDenied}
-	case ClassSnapshotLimit:
+	case classSnapshotLimit:
 		limit := pick(r, snapshotLimits)
 		third := 0
 		if r.chance(0.2) {
@@ -329,27 +329,27 @@ func (g *generator) buildTotalRun(mb *mailbox, start int64, sc *scenario, die bo
 		}
 		endT = t + r.between64(300, 1200)
 		endEv = ev{msg: fmt.Sprintf(w.snapshot, limit, limit+r.between(1, 3000), third), class: class}
-	case ClassEWSNotFound:
+	case classEWSNotFound:
 		exchangeError(w.notFound, w.notFoundStack)
-	case ClassEWSForbidden:
+	case classEWSForbidden:
 		var stack []string
 		if r.chance(0.5) {
 			stack = w.forbiddenStack
 		}
 		exchangeError(w.forbidden, stack)
-	case ClassXMLTruncated:
+	case classXMLTruncated:
 		var stack []string
 		if r.chance(0.3) {
 			stack = w.xmlStack
 		}
 		exchangeError(w.xml, stack)
-	case ClassOrgRemoval:
+	case classOrgRemoval:
 		exchangeError(fmt.Sprintf(w.org, sc.org), nil)
-	case ClassServerUnsupp:
+	case classServerUnsupp:
 		exchangeError(fmt.Sprintf(w.unsupported, sc.server), nil)
-	case ClassC4CInternal:
+	case classC4CInternal:
 		c4cAll(500, w.c4c500)
-	default: // ClassUnknown
+	default: // classUnknown
 		msg, stack := unknownTotal(sc.unk, mb, r)
 		switch sc.unk {
 		case unkStateStore:

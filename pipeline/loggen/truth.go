@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/syncwatch/syncwatch/schemas"
 )
 
 // Truth is one true incident episode: what a correct pipeline reports for
@@ -15,7 +17,9 @@ import (
 //
 //	{"tenant": "t-1042", "mailbox": "...", "kind": "sync_error", "class": "exchange.auth.password", "start": "2026-11-24T00:24:43.760Z", "end": null}
 type Truth struct {
-	Tenant  string
+	// Tenant is the mailbox's tenant id, e.g. t-1042.
+	Tenant string
+	// Mailbox is the mailbox's address.
 	Mailbox string
 	// Kind is sync_error or sync_issue.
 	Kind string
@@ -93,9 +97,9 @@ func (t *Truth) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// WriteTruth writes truth as JSON lines (incidents.truth.jsonl). It
+// writeTruth writes truth as JSON lines (incidents.truth.jsonl). It
 // returns the first write error.
-func WriteTruth(w io.Writer, truth []Truth) error {
+func writeTruth(w io.Writer, truth []Truth) error {
 	bw := bufio.NewWriter(w)
 	for _, t := range truth {
 		b, _ := t.MarshalJSON()
@@ -108,9 +112,10 @@ func WriteTruth(w io.Writer, truth []Truth) error {
 	return nil
 }
 
-// ReadTruth reads JSON lines written by WriteTruth (or the samples'
-// incidents.truth.jsonl), skipping blank lines. It returns an error
-// naming the line for a line that is not a truth object.
+// ReadTruth reads the JSON lines that WriteDir writes to TruthFile (or a
+// sample's incidents.truth.jsonl), skipping blank lines. It reads r to its
+// end. It returns an error naming the line for a line that is not a truth
+// object, or the error of reading r, with the truth read so far.
 func ReadTruth(r io.Reader) ([]Truth, error) {
 	var out []Truth
 	sc := bufio.NewScanner(r)
@@ -165,7 +170,7 @@ func (t *tracker) apply(g *generator, mb *mailbox, r *runSummary) {
 	case r.total != "" && alwaysTotal(r.total):
 		t.chainClass, t.chainN = "", 0
 		if _, ok := t.errs[r.total]; !ok {
-			t.errs[r.total] = t.open(g, mb, KindSyncError, r.total, r.totalFirst)
+			t.errs[r.total] = t.open(g, mb, schemas.KindSyncError, r.total, r.totalFirst)
 		}
 	case r.total != "":
 		if t.chainClass == r.total {
@@ -174,7 +179,7 @@ func (t *tracker) apply(g *generator, mb *mailbox, r *runSummary) {
 			t.chainClass, t.chainN, t.chainFirst = r.total, 1, r.totalFirst
 		}
 		if _, ok := t.errs[r.total]; !ok && t.chainN >= dependsThreshold {
-			t.errs[r.total] = t.open(g, mb, KindSyncError, r.total, t.chainFirst)
+			t.errs[r.total] = t.open(g, mb, schemas.KindSyncError, r.total, t.chainFirst)
 		}
 	case r.synced > 0:
 		t.chainClass, t.chainN = "", 0
@@ -193,7 +198,7 @@ func (t *tracker) apply(g *generator, mb *mailbox, r *runSummary) {
 	for _, ct := range r.issues {
 		failing[ct.class] = true
 		if _, ok := t.issues[ct.class]; !ok {
-			t.issues[ct.class] = t.open(g, mb, KindSyncIssue, ct.class, ct.t)
+			t.issues[ct.class] = t.open(g, mb, schemas.KindSyncIssue, ct.class, ct.t)
 		}
 	}
 	if r.finished {

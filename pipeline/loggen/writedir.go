@@ -3,10 +3,11 @@ package loggen
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -34,9 +35,9 @@ func FileFor(p schemas.Producer) string {
 	return ""
 }
 
-// Manifest is the content of manifest.json: the corpus's config and
+// manifest is the content of manifest.json: the corpus's config and
 // counts, like the samples' (plus tenants, wording, by_class, foreign).
-type Manifest struct {
+type manifest struct {
 	Seed          int64          `json:"seed"`
 	Mailboxes     int            `json:"mailboxes"`
 	Tenants       int            `json:"tenants"`
@@ -50,11 +51,11 @@ type Manifest struct {
 	TruthEpisodes int            `json:"truth_episodes"`
 	ByKind        map[string]int `json:"by_kind"`
 	ByClass       map[string]int `json:"by_class"`
-	Dirt          ManifestDirt   `json:"dirt"`
+	Dirt          manifestDirt   `json:"dirt"`
 }
 
-// ManifestDirt counts the dirt of a corpus.
-type ManifestDirt struct {
+// manifestDirt counts the dirt of a corpus.
+type manifestDirt struct {
 	Dup     int `json:"dup"`
 	Bad     int `json:"bad"`
 	Foreign int `json:"foreign"`
@@ -75,15 +76,15 @@ func WriteDir(dir string, cfg Config) (Stats, error) {
 	var files [schemas.NumProducers]*os.File
 	var ws [schemas.NumProducers]*bufio.Writer
 	closeAll := func() error {
-		var errs []error
+		var errs *multierror.Error
 		for p, f := range files {
 			if f == nil {
 				continue
 			}
-			errs = append(errs, ws[p].Flush(), f.Close())
+			errs = multierror.Append(errs, ws[p].Flush(), f.Close())
 			files[p] = nil
 		}
-		return errors.Join(errs...)
+		return errs.ErrorOrNil()
 	}
 	defer closeAll()
 	for p := schemas.ProducerExchange; p <= schemas.ProducerC4CC; p++ {
@@ -104,10 +105,10 @@ func WriteDir(dir string, cfg Config) (Stats, error) {
 	if err := closeAll(); err != nil {
 		return st, fmt.Errorf("writing log files: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, TruthFile), func(w *bufio.Writer) error { return WriteTruth(w, truth) }); err != nil {
+	if err := writeFile(filepath.Join(dir, TruthFile), func(w *bufio.Writer) error { return writeTruth(w, truth) }); err != nil {
 		return st, err
 	}
-	m := Manifest{
+	m := manifest{
 		Seed: cfg.seed(), Mailboxes: cfg.mailboxes(), Tenants: cfg.tenants(),
 		Start: cfg.start().Format(truthTimeLayout), Hours: cfg.duration().Hours(),
 		Dirty: cfg.Dirty, Wording: cfg.Wording, Runs: st.Runs,
@@ -117,7 +118,7 @@ func WriteDir(dir string, cfg Config) (Stats, error) {
 			C4CCFile:     st.Lines[schemas.ProducerC4CC],
 		},
 		TruthEpisodes: st.Episodes, ByKind: st.ByKind, ByClass: st.ByClass,
-		Dirt: ManifestDirt{Dup: st.Dup, Bad: st.Bad, Foreign: st.Foreign},
+		Dirt: manifestDirt{Dup: st.Dup, Bad: st.Bad, Foreign: st.Foreign},
 	}
 	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
@@ -132,14 +133,15 @@ func WriteDir(dir string, cfg Config) (Stats, error) {
 	return st, nil
 }
 
+// writeFile creates path and lets fill write it through a buffer; the
+// error combines those of filling, flushing and closing.
 func writeFile(path string, fill func(*bufio.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", filepath.Base(path), err)
 	}
 	w := bufio.NewWriter(f)
-	err = errors.Join(fill(w), w.Flush(), f.Close())
-	if err != nil {
+	if err := multierror.Append(nil, fill(w), w.Flush(), f.Close()).ErrorOrNil(); err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
 	}
 	return nil
