@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,42 +98,25 @@ type AlertmanagerConfig struct {
 
 // resendInterval resolves ResendInterval.
 func (c *AlertmanagerConfig) resendInterval() time.Duration {
-	if c.ResendInterval == 0 {
-		return DefaultAlertmanagerResendInterval
-	}
-	return c.ResendInterval
+	return cmp.Or(c.ResendInterval, DefaultAlertmanagerResendInterval)
 }
 
 // maxOpen resolves MaxOpen.
-func (c *AlertmanagerConfig) maxOpen() int {
-	if c.MaxOpen == 0 {
-		return DefaultAlertmanagerMaxOpen
-	}
-	return c.MaxOpen
-}
+func (c *AlertmanagerConfig) maxOpen() int { return cmp.Or(c.MaxOpen, DefaultAlertmanagerMaxOpen) }
 
 // batchSize resolves BatchSize.
 func (c *AlertmanagerConfig) batchSize() int {
-	if c.BatchSize == 0 {
-		return DefaultAlertmanagerBatchSize
-	}
-	return c.BatchSize
+	return cmp.Or(c.BatchSize, DefaultAlertmanagerBatchSize)
 }
 
 // timeout resolves Timeout.
 func (c *AlertmanagerConfig) timeout() time.Duration {
-	if c.Timeout == 0 {
-		return DefaultHTTPSinkTimeout
-	}
-	return c.Timeout
+	return cmp.Or(c.Timeout, DefaultHTTPSinkTimeout)
 }
 
 // retryBudget resolves RetryBudget.
 func (c *AlertmanagerConfig) retryBudget() time.Duration {
-	if c.RetryBudget == 0 {
-		return DefaultHTTPSinkRetryBudget
-	}
-	return c.RetryBudget
+	return cmp.Or(c.RetryBudget, DefaultHTTPSinkRetryBudget)
 }
 
 // logger resolves Logger.

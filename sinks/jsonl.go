@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,12 +51,7 @@ type JSONLOptions struct {
 }
 
 // bufferSize resolves BufferSize.
-func (o *JSONLOptions) bufferSize() int {
-	if o.BufferSize == 0 {
-		return DefaultJSONLBufferSize
-	}
-	return o.BufferSize
-}
+func (o *JSONLOptions) bufferSize() int { return cmp.Or(o.BufferSize, DefaultJSONLBufferSize) }
 
 // Validate reports every problem of the options at once, each naming its
 // field, combined into one error; nil means valid.

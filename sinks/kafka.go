@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,43 +108,26 @@ type KafkaConfig struct {
 }
 
 // incidentsTopic resolves IncidentsTopic.
-func (c *KafkaConfig) incidentsTopic() string {
-	if c.IncidentsTopic == "" {
-		return DefaultIncidentsTopic
-	}
-	return c.IncidentsTopic
-}
+func (c *KafkaConfig) incidentsTopic() string { return cmp.Or(c.IncidentsTopic, DefaultIncidentsTopic) }
 
 // deadLetterTopic resolves DeadLetterTopic.
 func (c *KafkaConfig) deadLetterTopic() string {
-	if c.DeadLetterTopic == "" {
-		return DefaultDeadLetterTopic
-	}
-	return c.DeadLetterTopic
+	return cmp.Or(c.DeadLetterTopic, DefaultDeadLetterTopic)
 }
 
 // batchTimeout resolves BatchTimeout.
 func (c *KafkaConfig) batchTimeout() time.Duration {
-	if c.BatchTimeout == 0 {
-		return DefaultKafkaBatchTimeout
-	}
-	return c.BatchTimeout
+	return cmp.Or(c.BatchTimeout, DefaultKafkaBatchTimeout)
 }
 
 // retryMaxInterval resolves RetryMaxInterval.
 func (c *KafkaConfig) retryMaxInterval() time.Duration {
-	if c.RetryMaxInterval == 0 {
-		return DefaultKafkaRetryMaxInterval
-	}
-	return c.RetryMaxInterval
+	return cmp.Or(c.RetryMaxInterval, DefaultKafkaRetryMaxInterval)
 }
 
 // deadLetterMaxRaw resolves DeadLetterMaxRaw.
 func (c *KafkaConfig) deadLetterMaxRaw() int {
-	if c.DeadLetterMaxRaw == 0 {
-		return DefaultDeadLetterMaxRaw
-	}
-	return c.DeadLetterMaxRaw
+	return cmp.Or(c.DeadLetterMaxRaw, DefaultDeadLetterMaxRaw)
 }
 
 // logger resolves Logger.

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,27 +71,14 @@ type PagerDutyConfig struct {
 }
 
 // url resolves URL.
-func (c *PagerDutyConfig) url() string {
-	if c.URL == "" {
-		return DefaultPagerDutyURL
-	}
-	return c.URL
-}
+func (c *PagerDutyConfig) url() string { return cmp.Or(c.URL, DefaultPagerDutyURL) }
 
 // timeout resolves Timeout.
-func (c *PagerDutyConfig) timeout() time.Duration {
-	if c.Timeout == 0 {
-		return DefaultHTTPSinkTimeout
-	}
-	return c.Timeout
-}
+func (c *PagerDutyConfig) timeout() time.Duration { return cmp.Or(c.Timeout, DefaultHTTPSinkTimeout) }
 
 // retryBudget resolves RetryBudget.
 func (c *PagerDutyConfig) retryBudget() time.Duration {
-	if c.RetryBudget == 0 {
-		return DefaultHTTPSinkRetryBudget
-	}
-	return c.RetryBudget
+	return cmp.Or(c.RetryBudget, DefaultHTTPSinkRetryBudget)
 }
 
 // logger resolves Logger.

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -80,12 +81,7 @@ type Route struct {
 }
 
 // ratePeriod resolves RatePeriod.
-func (r *Route) ratePeriod() time.Duration {
-	if r.RatePeriod == 0 {
-		return DefaultRatePeriod
-	}
-	return r.RatePeriod
-}
+func (r *Route) ratePeriod() time.Duration { return cmp.Or(r.RatePeriod, DefaultRatePeriod) }
 
 // RouteMatch selects events: every non-empty list must hold the event's
 // value (lists AND, entries OR).

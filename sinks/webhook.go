@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -105,35 +106,21 @@ type WebhookConfig struct {
 }
 
 // timeout resolves Timeout.
-func (c *WebhookConfig) timeout() time.Duration {
-	if c.Timeout == 0 {
-		return DefaultWebhookTimeout
-	}
-	return c.Timeout
-}
+func (c *WebhookConfig) timeout() time.Duration { return cmp.Or(c.Timeout, DefaultWebhookTimeout) }
 
 // retryBudget resolves RetryBudget.
 func (c *WebhookConfig) retryBudget() time.Duration {
-	if c.RetryBudget == 0 {
-		return DefaultWebhookRetryBudget
-	}
-	return c.RetryBudget
+	return cmp.Or(c.RetryBudget, DefaultWebhookRetryBudget)
 }
 
 // retryInitialInterval resolves RetryInitialInterval.
 func (c *WebhookConfig) retryInitialInterval() time.Duration {
-	if c.RetryInitialInterval == 0 {
-		return DefaultWebhookRetryInitialInterval
-	}
-	return c.RetryInitialInterval
+	return cmp.Or(c.RetryInitialInterval, DefaultWebhookRetryInitialInterval)
 }
 
 // retryMaxInterval resolves RetryMaxInterval.
 func (c *WebhookConfig) retryMaxInterval() time.Duration {
-	if c.RetryMaxInterval == 0 {
-		return DefaultWebhookRetryMaxInterval
-	}
-	return c.RetryMaxInterval
+	return cmp.Or(c.RetryMaxInterval, DefaultWebhookRetryMaxInterval)
 }
 
 // logger resolves Logger.

@@ -1,6 +1,7 @@
 package kfakebroker
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net"
@@ -89,20 +90,10 @@ type Config struct {
 }
 
 // addr resolves Addr.
-func (c Config) addr() string {
-	if c.Addr == "" {
-		return DefaultAddr
-	}
-	return c.Addr
-}
+func (c Config) addr() string { return cmp.Or(c.Addr, DefaultAddr) }
 
 // partitions resolves Partitions.
-func (c Config) partitions() int {
-	if c.Partitions == 0 {
-		return DefaultPartitions
-	}
-	return c.Partitions
-}
+func (c Config) partitions() int { return cmp.Or(c.Partitions, DefaultPartitions) }
 
 // advertisedHost resolves the host given to clients for a listener on host.
 func (c Config) advertisedHost(host string) string {

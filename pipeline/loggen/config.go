@@ -1,6 +1,7 @@
 package loggen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -119,28 +120,13 @@ type Config struct {
 }
 
 // seed resolves Seed.
-func (c Config) seed() int64 {
-	if c.Seed == 0 {
-		return DefaultSeed
-	}
-	return c.Seed
-}
+func (c Config) seed() int64 { return cmp.Or(c.Seed, DefaultSeed) }
 
 // mailboxes resolves Mailboxes.
-func (c Config) mailboxes() int {
-	if c.Mailboxes == 0 {
-		return DefaultMailboxes
-	}
-	return c.Mailboxes
-}
+func (c Config) mailboxes() int { return cmp.Or(c.Mailboxes, DefaultMailboxes) }
 
 // tenants resolves Tenants.
-func (c Config) tenants() int {
-	if c.Tenants == 0 {
-		return DefaultTenants
-	}
-	return c.Tenants
-}
+func (c Config) tenants() int { return cmp.Or(c.Tenants, DefaultTenants) }
 
 // start resolves Start, truncated to the millisecond, in UTC.
 func (c Config) start() time.Time {
@@ -151,20 +137,10 @@ func (c Config) start() time.Time {
 }
 
 // duration resolves Duration.
-func (c Config) duration() time.Duration {
-	if c.Duration == 0 {
-		return DefaultDuration
-	}
-	return c.Duration
-}
+func (c Config) duration() time.Duration { return cmp.Or(c.Duration, DefaultDuration) }
 
 // runInterval resolves RunInterval.
-func (c Config) runInterval() time.Duration {
-	if c.RunInterval == 0 {
-		return DefaultRunInterval
-	}
-	return c.RunInterval
-}
+func (c Config) runInterval() time.Duration { return cmp.Or(c.RunInterval, DefaultRunInterval) }
 
 // incidentRate resolves IncidentRate: 0 when negative (disabled).
 func (c Config) incidentRate() float64 {
