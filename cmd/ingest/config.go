@@ -116,8 +116,8 @@ func defaultConfig() Config {
 	return Config{
 		Group:           kafkasource.DefaultGroupID,
 		Topics:          append([]string(nil), kafkasource.DefaultTopics...),
-		IncidentsTopic:  "sync.incidents",
-		DLQTopic:        "sync.deadletter",
+		IncidentsTopic:  sinks.DefaultIncidentsTopic,
+		DLQTopic:        sinks.DefaultDeadLetterTopic,
 		MetricsAddr:     "127.0.0.1:9108",
 		Lateness:        5 * time.Second,
 		RunTimeout:      10 * time.Minute,
