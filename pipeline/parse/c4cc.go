@@ -535,27 +535,43 @@ func hexVal(b []byte) rune {
 func jsonUnescape(b []byte) string {
 	var sb strings.Builder
 	sb.Grow(len(b))
+	unescapeJSON(&sb, b)
+	return sb.String()
+}
+
+// appendJSONUnescaped appends b, unescaped as jsonUnescape does, to dst.
+func appendJSONUnescaped(dst, b []byte) []byte {
+	buf := bytes.NewBuffer(dst)
+	unescapeJSON(buf, b)
+	return buf.Bytes()
+}
+
+// unescapeJSON writes b with its escapes decoded to w.
+func unescapeJSON[W interface {
+	WriteByte(byte) error
+	WriteRune(rune) (int, error)
+}](w W, b []byte) {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c != '\\' || i+1 >= len(b) {
-			sb.WriteByte(c)
+			w.WriteByte(c)
 			continue
 		}
 		i++
 		switch b[i] {
 		case 'b':
-			sb.WriteByte('\b')
+			w.WriteByte('\b')
 		case 'f':
-			sb.WriteByte('\f')
+			w.WriteByte('\f')
 		case 'n':
-			sb.WriteByte('\n')
+			w.WriteByte('\n')
 		case 'r':
-			sb.WriteByte('\r')
+			w.WriteByte('\r')
 		case 't':
-			sb.WriteByte('\t')
+			w.WriteByte('\t')
 		case 'u':
 			if i+5 > len(b) {
-				sb.WriteRune(utf8.RuneError)
+				w.WriteRune(utf8.RuneError)
 				i = len(b)
 				continue
 			}
@@ -570,10 +586,9 @@ func jsonUnescape(b []byte) string {
 			if 0xD800 <= r && r < 0xE000 {
 				r = utf8.RuneError
 			}
-			sb.WriteRune(r)
+			w.WriteRune(r)
 		default: // '"', '\\', '/'
-			sb.WriteByte(b[i])
+			w.WriteByte(b[i])
 		}
 	}
-	return sb.String()
 }

@@ -215,3 +215,81 @@ func FuzzScanner(f *testing.F) {
 func as(f Format) func([]byte, *schemas.LogRecord) error {
 	return func(entry []byte, rec *schemas.LogRecord) error { return entryAs(f, entry, rec) }
 }
+
+// FuzzUnwrap: envelopes and raw entries are told apart. Unwrap does not
+// panic and gives the same entries every time; an entry of the three
+// formats is never taken for an envelope (unless it carries a shipper's
+// own field and holds another entry: see json); and a parseable entry
+// wrapped in each shipper's default envelope comes out as it went in.
+func FuzzUnwrap(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{log4netLine, logfmtLine, c4ccLine, stackLine1, stackLine2,
+		"2026-11-24T10:16:02.123456+00:00 conn01 ExchangeConnector " + log4netLine + `\n` + stackLine1 + "\n",
+		"<133>1 2026-11-24T10:16:02Z conn01 app - - [a b=\"]\"] " + logfmtLine,
+		`{"@timestamp":1795515362.123457,"log":` + jsonString(log4netLine) + `}`,
+		`{"message":` + jsonString(c4ccLine) + `}`,
+		"\x0a\x03\x0a\x01\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	shippers := map[string]func(inner string) string{
+		"filebeat": func(s string) string {
+			return `{"@timestamp":"2026-11-24T10:16:02.123Z","@metadata":{"beat":"filebeat"},"message":` + jsonString(s) + `,"host":{"name":"h"}}`
+		},
+		"vector":     func(s string) string { return `{"host":"h","message":` + jsonString(s) + `,"source_type":"file"}` },
+		"fluent-bit": func(s string) string { return `{"@timestamp":1795515362.5,"log":` + jsonString(s) + `}` },
+		"rsyslog":    func(s string) string { return "2026-11-24T10:16:02.123456+00:00 h Tag " + s + "\n" },
+		"syslog-ng":  func(s string) string { return "2026-11-24T10:16:02+00:00 h " + s },
+		"rfc5424":    func(s string) string { return "<133>1 2026-11-24T10:16:02Z h app - - - " + s },
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var u Unwrapper
+		got, err := u.Unwrap(msg)
+		first := snapshot(got)
+		again, err2 := u.Unwrap(msg)
+		if (err == nil) != (err2 == nil) || snapshot(again) != first {
+			t.Fatalf("Unwrap is not deterministic for %q", msg)
+		}
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) || !strings.Contains(pe.Reason, " envelope: ") {
+				t.Fatalf("error %v does not name the envelope", err)
+			}
+		}
+		var rec schemas.LogRecord
+		if Entry(msg, &rec) != nil {
+			return
+		}
+		// a raw entry stays raw...
+		if !bytes.Contains(msg, []byte(`"@metadata"`)) && !bytes.Contains(msg, []byte(`"@version"`)) &&
+			!bytes.Contains(msg, []byte(`"source_type"`)) && !bytes.Contains(msg, []byte(`"agent"`)) &&
+			!bytes.Contains(msg, []byte(`"ecs"`)) && !bytes.Contains(msg, []byte(`"input"`)) &&
+			!bytes.Contains(msg, []byte(`"data_stream"`)) {
+			if err != nil || len(got) != 1 || got[0].Shipper != "" || !bytes.Equal(got[0].Entry, msg) {
+				t.Fatalf("raw entry %q taken for an envelope: %+v %v", msg, got, err)
+			}
+		}
+		// ...and comes out of every envelope as it went in
+		inner := string(trimSpace(msg))
+		if strings.Contains(inner, `\n`) || strings.Contains(inner, "#01") {
+			return // rsyslog's escapes: undone where a continuation follows
+		}
+		for name, wrap := range shippers {
+			ws, err := u.Unwrap([]byte(wrap(inner)))
+			if err != nil || len(ws) != 1 || string(trimSpace(ws[0].Entry)) != inner {
+				t.Fatalf("%s: %q came out as %+v, %v", name, inner, ws, err)
+			}
+		}
+	})
+}
+
+// snapshot renders Unwrap's result, which the next call overwrites.
+func snapshot(ws []Unwrapped) string {
+	var b strings.Builder
+	for _, w := range ws {
+		fmt.Fprintf(&b, "%q|%s|%s|%s\n", w.Entry, w.Shipper, w.Host, w.File)
+	}
+	return b.String()
+}

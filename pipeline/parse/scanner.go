@@ -88,7 +88,7 @@ func (s *Scanner) Scan() bool {
 			s.blank++
 			return true
 		}
-		if !isContinuationLine(s.next) {
+		if !IsContinuation(s.next) {
 			s.hasNext = true
 			return true
 		}
@@ -185,12 +185,40 @@ func isBlankLine(b []byte) bool {
 
 // isContinuationLine reports whether a line continues a log4net entry: an
 // indented line (stack frame "   at ...") or an exception type name.
-func isContinuationLine(b []byte) bool {
-	if len(b) == 0 {
+// IsContinuation reports whether line continues the entry before it rather
+// than starting one: the lines of an ExchangeConnector stack trace start
+// with whitespace ("   at System.Net.HttpWebRequest.GetResponse()"), with
+// "System." or "Microsoft.", or with an exception's type name
+// ("Newtonsoft.Json.JsonReaderException: ..."), or are .NET's "--- End of
+// inner exception stack trace ---". It does not allocate.
+func IsContinuation(line []byte) bool {
+	if len(line) == 0 {
 		return false
 	}
-	if b[0] == ' ' || b[0] == '\t' {
+	switch {
+	case line[0] == ' ' || line[0] == '\t':
 		return true
+	case bytes.HasPrefix(line, []byte("System.")) || bytes.HasPrefix(line, []byte("Microsoft.")):
+		return true
+	case bytes.HasPrefix(line, []byte("--- ")):
+		return bytes.HasPrefix(line, []byte("--- End of "))
 	}
-	return bytes.HasPrefix(b, []byte("System.")) || bytes.HasPrefix(b, []byte("Microsoft."))
+	return isExceptionType(line)
+}
+
+// isExceptionType reports whether line starts with a dotted .NET type name
+// ending in "Exception" and a colon or its end.
+func isExceptionType(line []byte) bool {
+	i, dots := 0, 0
+	for ; i < len(line) && i < 256; i++ {
+		c := line[i]
+		if c == '.' && i > 0 && line[i-1] != '.' {
+			dots++
+			continue
+		}
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || i > 0 && isDigit(c)) {
+			break
+		}
+	}
+	return dots > 0 && bytes.HasSuffix(line[:i], []byte("Exception")) && (i == len(line) || line[i] == ':')
 }

@@ -1,0 +1,196 @@
+package parse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Envelope is how log entries arrive: as the connectors wrote them (raw),
+// or wrapped by the log shipper that tailed their files and produced them
+// to Kafka or archived them.
+type Envelope uint8
+
+// Envelopes.
+const (
+	// EnvelopeAuto recognises the envelope of each message from its shape:
+	// the default.
+	EnvelopeAuto Envelope = iota
+	// EnvelopeRaw is no envelope: a message (a line of a file) is one log
+	// entry.
+	EnvelopeRaw
+	// EnvelopeJSON is a JSON event of a shipper: Filebeat and Elastic
+	// Agent, Logstash's json codec, Fluent Bit, Fluentd, Vector. The entry
+	// is in "message" (or "log", or "event.original").
+	EnvelopeJSON
+	// EnvelopeSyslog is a syslog-style text header before the entry:
+	// rsyslog's omkafka (RSYSLOG_FileFormat by default), syslog-ng's
+	// kafka-c(), RFC 3164, RFC 5424, Logstash's plain codec.
+	EnvelopeSyslog
+	// EnvelopeOTLP is an OpenTelemetry collector's batch of log records,
+	// otlp_proto (its Kafka exporter's default) or otlp_json: one message
+	// carries many entries, each a record's body.
+	EnvelopeOTLP
+)
+
+var envelopeNames = [...]string{"auto", "raw", "json", "syslog", "otlp"}
+
+// String returns the envelope's name, as ParseEnvelope reads it.
+func (e Envelope) String() string {
+	if int(e) < len(envelopeNames) {
+		return envelopeNames[e]
+	}
+	return fmt.Sprintf("Envelope(%d)", int(e))
+}
+
+// envelopeAliases are the shipper names ParseEnvelope accepts besides the
+// envelopes' own names.
+var envelopeAliases = map[string]Envelope{
+	"filebeat": EnvelopeJSON, "elastic-agent": EnvelopeJSON, "logstash": EnvelopeJSON,
+	"fluent-bit": EnvelopeJSON, "fluentbit": EnvelopeJSON, "fluentd": EnvelopeJSON, "vector": EnvelopeJSON,
+	"rsyslog": EnvelopeSyslog, "syslog-ng": EnvelopeSyslog, "rfc3164": EnvelopeSyslog, "rfc5424": EnvelopeSyslog,
+	"logstash-plain": EnvelopeSyslog,
+	"otel": EnvelopeOTLP, "otlp_proto": EnvelopeOTLP, "otlp_json": EnvelopeOTLP,
+}
+
+// ParseEnvelope reads an envelope's name (auto, raw, json, syslog, otlp)
+// or a shipper's (filebeat, logstash, fluent-bit, fluentd, vector,
+// rsyslog, syslog-ng, rfc5424, otel, ...), case-insensitively. The empty
+// string is EnvelopeAuto.
+func ParseEnvelope(s string) (Envelope, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return EnvelopeAuto, nil
+	}
+	for i, n := range envelopeNames {
+		if s == n {
+			return Envelope(i), nil
+		}
+	}
+	if e, ok := envelopeAliases[s]; ok {
+		return e, nil
+	}
+	return EnvelopeAuto, fmt.Errorf("unknown envelope %q: want auto, raw, json, syslog or otlp (or a shipper: filebeat, logstash, fluent-bit, fluentd, vector, rsyslog, syslog-ng, otel)", s)
+}
+
+// Unwrapped is one log entry taken out of a message.
+type Unwrapped struct {
+	// Entry is the log entry as the connector wrote it: the shipper's
+	// escapes undone (JSON string escapes; rsyslog's "\n" and "#012" line
+	// breaks), its framing (a syslog header, a trailing newline) removed.
+	// It points into the message or into the Unwrapper's buffers, and is
+	// valid until the Unwrapper's next call.
+	Entry []byte
+	// Shipper names who wrapped the entry ("filebeat", "logstash",
+	// "fluent-bit", "fluentd", "vector", "otlp", "rsyslog", "syslog-ng",
+	// "syslog"; "json" for a shipper not told apart); "" for a raw entry.
+	// An envelope inside another gives both, "filebeat/rsyslog".
+	Shipper string
+	// Host and File are where the shipper read the entry, as far as its
+	// envelope says ("" when it does not). With the shipper they identify
+	// the stream the entry belongs to, to which continuation lines sent
+	// as messages of their own are joined.
+	Host, File string
+}
+
+// maxEnvelopeDepth bounds envelopes inside envelopes (Filebeat tailing a
+// file rsyslog wrote): deeper nesting is left for the parser to reject.
+const maxEnvelopeDepth = 3
+
+// Unwrapper takes log entries out of their shippers' envelopes. Its
+// buffers are reused from call to call: it is not safe for concurrent use
+// (use one per goroutine), and what Unwrap returns is valid until its next
+// call.
+type Unwrapper struct {
+	// Envelope is the envelope to expect. Default: EnvelopeAuto.
+	Envelope Envelope
+
+	out  []Unwrapped
+	bufs [maxEnvelopeDepth][]byte // decoded entries, one per nesting level
+}
+
+// Unwrap returns the log entries msg carries: msg itself for a raw entry,
+// the entry inside for a shipper's envelope (unwrapped again when it is
+// itself an envelope), and every record's entry for an OpenTelemetry
+// batch (none for an empty one). It does not block.
+//
+// An error (an *Error whose Reason names the envelope) means msg is an
+// envelope that carries no entry: an event without a message field, an
+// OTLP batch that does not decode. An entry that is not a log entry is not
+// an error here: parsing it (Entry) says why.
+func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
+	u.out = u.out[:0]
+	switch u.Envelope {
+	case EnvelopeRaw:
+		return append(u.out, Unwrapped{Entry: msg}), nil
+	case EnvelopeOTLP:
+		return u.otlp(msg)
+	}
+	if u.Envelope == EnvelopeAuto && looksLikeOTLP(msg) {
+		return u.otlp(msg)
+	}
+	w, err := u.unwrap(msg, 0, u.Envelope)
+	if err != nil {
+		return nil, err
+	}
+	return append(u.out, w), nil
+}
+
+// unwrap takes one entry out of msg, at nesting level depth; force, if not
+// EnvelopeAuto, is the envelope msg must have.
+func (u *Unwrapper) unwrap(msg []byte, depth int, force Envelope) (Unwrapped, error) {
+	var (
+		w   Unwrapped
+		ok  bool
+		err error
+	)
+	switch force {
+	case EnvelopeJSON:
+		w, ok, err = u.json(msg, depth, true)
+		if !ok && err == nil {
+			err = envelopeErr("json", "not a JSON event with a message")
+		}
+	case EnvelopeSyslog:
+		if w, ok = u.syslog(msg, depth); !ok {
+			err = envelopeErr("syslog", "no syslog header")
+		}
+	default:
+		switch b := trimSpace(msg); {
+		case len(b) == 0:
+		case b[0] == '{':
+			w, ok, err = u.json(msg, depth, false)
+		default:
+			w, ok = u.syslog(msg, depth)
+		}
+	}
+	if err != nil || !ok {
+		return Unwrapped{Entry: msg}, err
+	}
+	if depth+1 < maxEnvelopeDepth {
+		inner, ierr := u.unwrap(w.Entry, depth+1, EnvelopeAuto)
+		if ierr == nil && inner.Shipper != "" {
+			inner.Shipper = w.Shipper + "/" + inner.Shipper
+			if inner.Host == "" && inner.File == "" {
+				inner.Host, inner.File = w.Host, w.File
+			}
+			return inner, nil
+		}
+	}
+	return w, nil
+}
+
+// envelopeErr is the error of an envelope that carries no entry.
+func envelopeErr(shipper, what string) *Error {
+	return &Error{Format: FormatUnknown, Reason: shipper + " envelope: " + what, Offset: -1}
+}
+
+// trimSpace returns b without leading and trailing entry whitespace.
+func trimSpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isEntrySpace(b[i]) {
+		i++
+	}
+	for j > i && isEntrySpace(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
