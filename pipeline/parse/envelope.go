@@ -49,7 +49,7 @@ var envelopeAliases = map[string]Envelope{
 	"fluent-bit": EnvelopeJSON, "fluentbit": EnvelopeJSON, "fluentd": EnvelopeJSON, "vector": EnvelopeJSON,
 	"rsyslog": EnvelopeSyslog, "syslog-ng": EnvelopeSyslog, "rfc3164": EnvelopeSyslog, "rfc5424": EnvelopeSyslog,
 	"logstash-plain": EnvelopeSyslog,
-	"otel": EnvelopeOTLP, "otlp_proto": EnvelopeOTLP, "otlp_json": EnvelopeOTLP,
+	"otel":           EnvelopeOTLP, "otlp_proto": EnvelopeOTLP, "otlp_json": EnvelopeOTLP,
 }
 
 // ParseEnvelope reads an envelope's name (auto, raw, json, syslog, otlp)
