@@ -43,11 +43,11 @@ func TestConfigValidate(t *testing.T) {
 		{name: "no events", err: validate(Config{}), want: []string{"Events: required"}},
 		{name: "every nested problem, each named", err: validate(Config{
 			Events:    mem,
-			MaxEntry:  -1,
+			Normalize: NormalizeConfig{MaxEntry: -1, JoinWait: -1},
 			Detection: detectors.Config{Lateness: -time.Second},
 			Reorder:   ReorderConfig{Window: -time.Second, MaxBuffered: -2},
 			Health:    health.Config{DriftShare: 2},
-		}), want: []string{"MaxEntry -1: must not be negative", "Detection", "Reorder.Window -1s", "Reorder.MaxBuffered -2", "Health.DriftShare 2"}},
+		}), want: []string{"Normalize.MaxEntry -1: must not be negative", "Normalize.JoinWait -1ns", "Detection", "Reorder.Window -1s", "Reorder.MaxBuffered -2", "Health.DriftShare 2"}},
 	})
 	_, err := New(Config{Events: mem, Reorder: ReorderConfig{IdleTimeout: -1}})
 	require.ErrorContains(t, err, "Reorder.IdleTimeout -1ns: must not be negative")

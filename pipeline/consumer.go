@@ -281,10 +281,11 @@ func (c *Consumer) fill(ctx context.Context, b *Batch) (genEnded bool, err error
 		c.mute.observe(msg)
 		c.obuf = strconv.AppendInt(append(append(c.obuf[:0], msg.Source...), '/'), msg.Offset, 10)
 		b.Entries = append(b.Entries, Entry{
-			Source: msg.Source,
-			Raw:    msg.Value,
-			Origin: string(c.obuf), // "topic/partition/offset", one allocation
-			Ack:    ack,
+			Source:  msg.Source,
+			Raw:     msg.Value,
+			Origin:  string(c.obuf), // "topic/partition/offset", one allocation
+			Ack:     ack,
+			Message: true,
 		})
 	}
 	return false, nil
@@ -336,7 +337,7 @@ func (c *Consumer) reset() error {
 	c.pipe = p
 	c.stages = p.start(c.dctx)
 	c.gen = -1
-	c.mute = newRestoreMute()
+	c.mute = newRestoreMute(p.Normalize.cfg.Envelope)
 	p.Deliver.SetFilter(c.mute.keep)
 	c.publish()
 	return nil

@@ -14,7 +14,7 @@ import (
 // skip blank lines). Its dead letter must still match the dead-letter
 // schema, whose raw_base64 is a string: "" rather than null.
 func TestNormalizeDeadLetterOfEmptyEntry(t *testing.T) {
-	s := NewNormalizeStage(0)
+	s := NewNormalizeStage(NormalizeConfig{})
 	for _, raw := range [][]byte{nil, {}, []byte("  \t ")} {
 		var b Batch
 		b.Entries = append(b.Entries, Entry{Source: "sync.engine/0", Raw: raw, Origin: "sync.engine/0/1"})

@@ -25,7 +25,7 @@ func TestNormalizeExecParallel(t *testing.T) {
 	require.NoError(t, err)
 	run := func(procs int) pipeline.Batch {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		s := pipeline.NewNormalizeStage(0)
+		s := pipeline.NewNormalizeStage(pipeline.NormalizeConfig{})
 		var out pipeline.Batch
 		for lo := 0; lo < len(entries); lo += 2000 {
 			b := pipeline.Batch{Entries: append([]pipeline.Entry(nil), entries[lo:min(lo+2000, len(entries))]...)}

@@ -1,33 +1,87 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// NormalizeStage turns Batch.Entries into Batch.Records; an entry that
-// cannot be parsed becomes a dead letter with the reason, and its ack joins
-// Batch.Acks so that it is acknowledged once the dead letter is delivered.
+// NormalizeStage turns Batch.Entries into Batch.Records: it takes each
+// log entry out of its shipper's envelope (parse.Unwrapper), joins the
+// continuation lines of a stack trace that a shipper sent as messages of
+// their own back to their entry (see joiner), and parses the entries. An
+// entry that cannot be parsed becomes a dead letter with the reason, and
+// its ack joins Batch.Acks so that it is acknowledged once the dead letter
+// is delivered.
 type NormalizeStage struct {
-	maxEntry int
+	cfg NormalizeConfig
 
 	mu     sync.Mutex
 	stats  NormalizeStats
-	parsed []normalized // Exec's scratch space
+	join   joiner
+	parsed [][]normalized // Exec's scratch space, one per worker
 	// health, if not nil, counts every entry committed (pipeline
 	// incidents), in commit order.
 	health *health.Monitor
+}
+
+// DefaultJoinWait is NormalizeConfig.JoinWait's default.
+const DefaultJoinWait = 20 * time.Millisecond
+
+// NormalizeConfig configures a NormalizeStage. The zero value works.
+type NormalizeConfig struct {
+	// MaxEntry is the largest entry accepted, joined continuation lines
+	// included; larger ones are dead-lettered.
+	//
+	// Default: parse.DefaultMaxEntry (1 MiB)
+	MaxEntry int
+
+	// Envelope is the envelope entries come in.
+	//
+	// Default: parse.EnvelopeAuto, recognised per entry
+	Envelope parse.Envelope
+
+	// JoinWait is how long, in wall-clock time, an ExchangeConnector
+	// entry that arrived as a message of its own is held for the
+	// continuation lines a shipper may send after it, when its stream
+	// sends nothing more. Only used when batches have a Now (a live
+	// consumer); a replay decides on the lines that follow alone.
+	//
+	// Default: DefaultJoinWait (20ms)
+	JoinWait time.Duration
+}
+
+func (c *NormalizeConfig) maxEntry() int           { return cmp.Or(c.MaxEntry, parse.DefaultMaxEntry) }
+func (c *NormalizeConfig) joinWait() time.Duration { return cmp.Or(c.JoinWait, DefaultJoinWait) }
+
+// Validate reports every problem of the configuration at once, each
+// naming its field. c is not changed.
+func (c *NormalizeConfig) Validate() error {
+	var errs *multierror.Error
+	if c.MaxEntry < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("MaxEntry %d: must not be negative", c.MaxEntry))
+	}
+	if c.Envelope > parse.EnvelopeOTLP {
+		errs = multierror.Append(errs, fmt.Errorf("Envelope %v: unknown", c.Envelope))
+	}
+	if c.JoinWait < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("JoinWait %v: must not be negative", c.JoinWait))
+	}
+	return errs.ErrorOrNil()
 }
 
 // NormalizeStats counts entries by producer (recognised from their format;
@@ -42,54 +96,72 @@ type NormalizeStats struct {
 	// Reasons counts dead letters by the first word(s) of their reason
 	// ("logfmt: unclosed quote", "binary data", ...).
 	Reasons map[string]int64
+	// Shippers counts the entries that came in an envelope, by the
+	// shipper that wrapped them ("filebeat", "rsyslog", "otlp", ...).
+	Shippers map[string]int64
+	// Joined counts the continuation lines sent as entries of their own
+	// and joined back to the entry they belong to.
+	Joined int64
 }
 
-// NewNormalizeStage returns a stage that accepts entries up to maxEntry
-// bytes (0: parse.DefaultMaxEntry).
-func NewNormalizeStage(maxEntry int) *NormalizeStage {
-	return &NormalizeStage{maxEntry: cmp.Or(maxEntry, parse.DefaultMaxEntry), stats: NormalizeStats{Reasons: map[string]int64{}}}
+// NewNormalizeStage returns a stage for a valid cfg (see
+// NormalizeConfig.Validate).
+func NewNormalizeStage(cfg NormalizeConfig) *NormalizeStage {
+	return &NormalizeStage{cfg: cfg, stats: NormalizeStats{Reasons: map[string]int64{}, Shippers: map[string]int64{}}}
 }
 
 // parallelMin is the smallest batch Exec parses on several goroutines.
 const parallelMin = 256
 
 // Exec normalizes b.Entries, appending to b.Records and b.DeadLetters in
-// the entries' order. A large batch is parsed on up to GOMAXPROCS
+// the entries' order (an entry held for its continuation lines comes
+// when it is complete). A large batch is parsed on up to GOMAXPROCS
 // goroutines (parsing is most of a live consumer's work; detection must
-// stay on one).
+// stay on one). With b.Now set, entries held longer than JoinWait are
+// released; with b.Final, every one.
 func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	workers := min(runtime.GOMAXPROCS(0), len(b.Entries)/(parallelMin/2))
-	if workers < 2 {
-		var n normalized
-		for i := range b.Entries {
-			s.normalize(&b.Entries[i], &n)
-			s.commit(b, &n)
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(b.Entries)/(parallelMin/2)))
+	for len(s.parsed) < workers {
+		s.parsed = append(s.parsed, nil)
+	}
+	if workers == 1 {
+		var u parse.Unwrapper
+		s.parsed[0] = s.normalizeAll(&u, b.Entries, s.parsed[0][:0])
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := w*len(b.Entries)/workers, (w+1)*len(b.Entries)/workers
+			wg.Go(func() {
+				var u parse.Unwrapper
+				s.parsed[w] = s.normalizeAll(&u, b.Entries[lo:hi], s.parsed[w][:0])
+			})
 		}
-		b.Entries = b.Entries[:0]
-		return nil
+		wg.Wait()
 	}
-	if cap(s.parsed) < len(b.Entries) {
-		s.parsed = make([]normalized, len(b.Entries))
-	}
-	parsed := s.parsed[:len(b.Entries)]
-	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*len(parsed)/workers, (w+1)*len(parsed)/workers
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				s.normalize(&b.Entries[i], &parsed[i])
-			}
-		})
-	}
-	wg.Wait()
-	for i := range parsed {
-		s.commit(b, &parsed[i])
-		parsed[i] = normalized{} // the records are the batch's now
+		for i := range s.parsed[w] {
+			s.commit(b, &s.parsed[w][i])
+			s.parsed[w][i] = normalized{} // the records are the batch's now
+		}
 	}
 	b.Entries = b.Entries[:0]
+	switch {
+	case b.Final:
+		s.join.releaseAll(b, s.cfg.maxEntry(), s.commitItem)
+	case !b.Now.IsZero():
+		s.join.releaseIdle(b, b.Now.Add(-s.cfg.joinWait()), s.cfg.maxEntry(), s.commitItem)
+	}
 	return nil
+}
+
+// normalizeAll normalizes entries, appending to dst.
+func (s *NormalizeStage) normalizeAll(u *parse.Unwrapper, entries []Entry, dst []normalized) []normalized {
+	for i := range entries {
+		dst = s.normalize(u, &entries[i], dst)
+	}
+	return dst
 }
 
 // normalized is an entry parsed by NormalizeStage.normalize, not yet counted
@@ -105,65 +177,214 @@ type normalized struct {
 	Source string
 	Ack    AckFunc
 	OK     bool
+	// ackOnly: the input carried no entry (an empty OTLP batch); only its
+	// ack is committed.
+	ackOnly bool
+	// shipper is who wrapped the entry ("" if no one).
+	shipper string
+	// join is the entry's part in joining continuation lines; stream,
+	// raw and seen only matter when it is not joinNone.
+	join   joinRole
+	stream string // the stream within Source: shipper, host and file
+	raw    []byte // the entry (a copy), for a head to be joined to
 }
 
-// normalize parses en into n. It only reads the stage's configuration, so
-// it may run concurrently (Replay parses each source on its own
-// goroutine); commitOne then counts n and adds it to a batch, in the order
-// the caller chooses. en.Raw is not retained.
-func (s *NormalizeStage) normalize(en *Entry, n *normalized) {
-	// A fresh record: Commit copies the record into a batch, Attributes
-	// map included, so n's storage must not be reused.
-	n.Record = Record{}
-	r := &n.Record
-	var err error
-	if en.Oversize || len(en.Raw) > s.maxEntry {
-		err = &parse.Error{Format: parse.DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(s.maxEntry) + " bytes", Offset: s.maxEntry}
-	} else {
-		err = parse.Entry(en.Raw, &r.LogRecord)
+// normalize unwraps en and parses the entries it carries, appending one
+// normalized per entry to dst (one with ackOnly when there is none). It
+// only reads the stage's configuration, so it may run concurrently, with
+// one u per goroutine (Replay parses each source on its own goroutine);
+// commitOne then counts each and adds it to a batch, in the order the
+// caller chooses. en.Raw is not retained.
+func (s *NormalizeStage) normalize(u *parse.Unwrapper, en *Entry, dst []normalized) []normalized {
+	maxEntry := s.cfg.maxEntry()
+	if en.Oversize || len(en.Raw) > maxEntry {
+		err := &parse.Error{Format: parse.DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(maxEntry) + " bytes", Offset: maxEntry}
+		return append(dst, deadLetter(en, en.Ack, en.Origin, "", en.Raw, err))
 	}
-	n.Ack = en.Ack
-	n.Source = en.Source
-	if err != nil {
-		f := parse.FormatUnknown
-		var pe *parse.Error
-		if errors.As(err, &pe) {
-			f = pe.Format
+	u.Envelope = s.cfg.Envelope
+	ws, err := u.Unwrap(en.Raw)
+	switch {
+	case err != nil:
+		return append(dst, deadLetter(en, en.Ack, en.Origin, "", en.Raw, err))
+	case len(ws) == 0:
+		return append(dst, normalized{Source: en.Source, Ack: en.Ack, ackOnly: true})
+	}
+	acks := splitAck(en.Ack, len(ws))
+	for i := range ws {
+		w := &ws[i]
+		origin := en.Origin
+		if len(ws) > 1 {
+			origin += "#" + strconv.Itoa(i)
 		}
-		n.OK = false
-		n.Producer = f.Producer()
-		n.DeadLetter = schemas.DeadLetter{
-			Reason: err.Error(),
-			Origin: en.Origin,
+		if w.Shipper != "" {
+			origin += " (" + w.Shipper + " " + w.Host + ":" + w.File + ")"
+		}
+		dst = append(dst, s.parseEntry(en, w, acks(i), origin))
+	}
+	return dst
+}
+
+// parseEntry parses one unwrapped entry of en.
+func (s *NormalizeStage) parseEntry(en *Entry, w *parse.Unwrapped, ack AckFunc, origin string) normalized {
+	// Entries that a shipper sent line by line take part in joining; a
+	// file's entries were joined by its scanner already.
+	role := joinNone
+	if en.Message || w.Shipper != "" {
+		role = joinLine
+	}
+	var n normalized
+	var err error
+	if maxEntry := s.cfg.maxEntry(); len(w.Entry) > maxEntry {
+		err = &parse.Error{Format: parse.DetectFormat(w.Entry), Reason: "entry exceeds " + strconv.Itoa(maxEntry) + " bytes", Offset: maxEntry}
+	} else {
+		err = parse.Entry(w.Entry, &n.Record.LogRecord)
+	}
+	if err != nil {
+		if role == joinLine && parse.IsContinuation(w.Entry) {
+			role = joinCont
+		}
+		n = deadLetter(en, ack, origin, w.Shipper, w.Entry, err)
+	} else {
+		n.OK = true
+		n.Producer = n.Record.Producer
+		n.Source = en.Source
+		n.Ack = ack
+		n.shipper = w.Shipper
+		r := &n.Record
+		r.Origin = origin
+		r.Source = en.Source
+		r.Ack = ack
+		r.tie = contentHash(w.Entry)
+		if role == joinLine && n.Producer == schemas.ProducerExchange {
+			role = joinHead
+		}
+	}
+	n.join = role
+	if role != joinNone {
+		n.stream = w.Shipper + "\x00" + w.Host + "\x00" + w.File
+		if role == joinHead || role == joinCont {
+			n.raw = bytes.Clone(w.Entry)
+		}
+	}
+	return n
+}
+
+// deadLetter is the normalized of an entry (raw, of en) that cannot be
+// parsed; shipper names its envelope, if any, in the reason.
+func deadLetter(en *Entry, ack AckFunc, origin, shipper string, raw []byte, err error) normalized {
+	f := parse.FormatUnknown
+	var pe *parse.Error
+	if errors.As(err, &pe) {
+		f = pe.Format
+	}
+	reason := err.Error()
+	if shipper != "" {
+		reason = shipper + " envelope: " + reason
+	}
+	return normalized{
+		Producer: f.Producer(),
+		Source:   en.Source,
+		Ack:      ack,
+		shipper:  shipper,
+		DeadLetter: schemas.DeadLetter{
+			Reason: reason,
+			Origin: origin,
 			// never nil: an empty Kafka message must encode as "", which
 			// the dead-letter schema requires, not null
-			RawBase64: append([]byte{}, en.Raw...),
-		}
-		return
+			RawBase64: append([]byte{}, raw...),
+		},
 	}
-	n.OK = true
-	n.Producer = r.Producer
-	n.DeadLetter = schemas.DeadLetter{}
-	r.Origin = en.Origin
-	r.Source = en.Source
-	r.Ack = en.Ack
-	r.tie = contentHash(en.Raw)
 }
 
-// commitOne counts n and adds it to b: the record to b.Records, or the dead
-// letter (received at b.Now) to b.DeadLetters with its ack to b.Acks. It
-// returns the record's event time, or false for a dead letter.
+// splitAck returns the ack of each of the n entries of one input: the
+// input's ack when n is 1; otherwise acks that ack the input once all n
+// were acked, or nack it at the first nack.
+func splitAck(ack AckFunc, n int) func(i int) AckFunc {
+	if ack == nil || n == 1 {
+		return func(int) AckFunc { return ack }
+	}
+	var mu sync.Mutex
+	left, failed := n, false
+	part := func(ctx context.Context, err error) error {
+		mu.Lock()
+		if failed {
+			mu.Unlock()
+			return nil
+		}
+		if err != nil {
+			failed = true
+			mu.Unlock()
+			return ack(ctx, err)
+		}
+		left--
+		done := left == 0
+		mu.Unlock()
+		if done {
+			return ack(ctx, nil)
+		}
+		return nil
+	}
+	return func(int) AckFunc { return part }
+}
+
+// commitOne counts n and adds it to b, with whatever the joiner releases
+// because of it: records to b.Records, dead letters (received at b.Now)
+// to b.DeadLetters with their acks to b.Acks. It returns the latest event
+// time of the records it added, and whether it added one.
 func (s *NormalizeStage) commitOne(b *Batch, n *normalized) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.commit(b, n)
+	from := len(b.Records)
+	s.commit(b, n)
+	return latestFrom(b.Records[from:])
 }
 
-func (s *NormalizeStage) commit(b *Batch, n *normalized) (time.Time, bool) {
+// sourceDone adds to b the entries of source name held for continuation
+// lines: it will send no more. It returns what commitOne does.
+func (s *NormalizeStage) sourceDone(b *Batch, name string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from := len(b.Records)
+	s.join.releaseSource(b, name, s.cfg.maxEntry(), s.commitItem)
+	return latestFrom(b.Records[from:])
+}
+
+// latestFrom is the latest event time of records, and whether there is one.
+func latestFrom(records []Record) (time.Time, bool) {
+	var latest time.Time
+	for i := range records {
+		if t := records[i].Time; t.After(latest) {
+			latest = t
+		}
+	}
+	return latest, len(records) > 0
+}
+
+// commit adds n to b through the joiner: a continuation line goes to the
+// entry held for it, a head is held, and what they complete is released.
+func (s *NormalizeStage) commit(b *Batch, n *normalized) {
+	if n.ackOnly {
+		if n.Ack != nil {
+			b.Acks = append(b.Acks, n.Ack)
+		}
+		return
+	}
+	if n.join == joinNone {
+		s.commitItem(b, n)
+		return
+	}
+	s.join.add(b, n, s.cfg.maxEntry(), s.commitItem, &s.stats.Joined)
+}
+
+// commitItem counts n and adds it to b.
+func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
 	if s.health != nil {
 		b.health = append(b.health, healthObservation(n))
 	}
 	s.stats.Read[n.Producer]++
+	if n.shipper != "" {
+		s.stats.Shippers[n.shipper]++
+	}
 	if !n.OK {
 		s.stats.DeadLettered[n.Producer]++
 		s.stats.Reasons[reasonKind(n.DeadLetter.Reason)]++
@@ -173,7 +394,7 @@ func (s *NormalizeStage) commit(b *Batch, n *normalized) (time.Time, bool) {
 		if n.Ack != nil {
 			b.Acks = append(b.Acks, n.Ack)
 		}
-		return time.Time{}, false
+		return
 	}
 	r := &n.Record
 	s.stats.Parsed[r.Producer]++
@@ -181,7 +402,6 @@ func (s *NormalizeStage) commit(b *Batch, n *normalized) (time.Time, bool) {
 		s.stats.Latest[r.Producer] = r.Time
 	}
 	b.Records = append(b.Records, *r)
-	return r.Time, true
 }
 
 // Stats returns a copy of the counters.
@@ -189,10 +409,8 @@ func (s *NormalizeStage) Stats() NormalizeStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.Reasons = make(map[string]int64, len(s.stats.Reasons))
-	for k, v := range s.stats.Reasons {
-		st.Reasons[k] = v
-	}
+	st.Reasons = maps.Clone(s.stats.Reasons)
+	st.Shippers = maps.Clone(s.stats.Shippers)
 	return st
 }
 

@@ -20,11 +20,9 @@ type Config struct {
 	// Reorder configures event-time ordering across sources.
 	Reorder ReorderConfig
 
-	// MaxEntry is the largest entry accepted; larger ones are
-	// dead-lettered.
-	//
-	// Default: parse.DefaultMaxEntry (1 MiB)
-	MaxEntry int
+	// Normalize configures unwrapping, joining and parsing: the largest
+	// entry accepted, the envelope entries come in.
+	Normalize NormalizeConfig
 
 	// Events receives incident events. Required.
 	Events sinks.Sink
@@ -48,9 +46,7 @@ func (c *Config) Validate() error {
 	var errs *multierror.Error
 	errs = appendFieldErrors(errs, "Detection", c.Detection.Validate())
 	errs = appendFieldErrors(errs, "Reorder", c.Reorder.Validate())
-	if c.MaxEntry < 0 {
-		errs = multierror.Append(errs, fmt.Errorf("MaxEntry %d: must not be negative", c.MaxEntry))
-	}
+	errs = appendFieldErrors(errs, "Normalize", c.Normalize.Validate())
 	if c.Events == nil {
 		errs = multierror.Append(errs, fmt.Errorf("Events: required"))
 	}
@@ -94,7 +90,7 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, fmt.Errorf("building pipeline: %w", err)
 	}
 	p := &Pipeline{
-		Normalize: NewNormalizeStage(cfg.MaxEntry),
+		Normalize: NewNormalizeStage(cfg.Normalize),
 		Reorder:   NewReorderStage(cfg.Reorder),
 		Deliver:   NewDeliverStage(cfg.Events, cfg.DeadLetters),
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -127,12 +128,9 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 	defer close(jobs)
 	for range workers {
 		wg.Go(func() {
+			var u parse.Unwrapper
 			for j := range jobs {
-				items := rs.items()
-				for k := range j.raw.entries {
-					items = append(items, normalized{})
-					norm.normalize(&j.raw.entries[k], &items[len(items)-1])
-				}
+				items := norm.normalizeAll(&u, j.raw.entries, rs.items())
 				j.out <- chunk{items: items, err: j.raw.err, done: j.raw.done}
 				select {
 				case rawFree <- j.raw:
@@ -168,6 +166,7 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 
 // readInline reads and parses on the reader's goroutine.
 func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
+	var u parse.Unwrapper
 	for {
 		items := rs.items()
 		c := chunk{}
@@ -180,8 +179,7 @@ func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
 				c.done = true
 				break
 			}
-			items = append(items, normalized{})
-			norm.normalize(&en, &items[len(items)-1])
+			items = norm.normalize(&u, &en, items)
 		}
 		c.items = items
 		out := make(chan chunk, 1)
@@ -382,6 +380,10 @@ func Replay(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayO
 			}
 			if s.err != nil {
 				return fmt.Errorf("reading %s: %w", s.SourceName(), s.err)
+			}
+			// what it held for continuation lines is complete
+			if t, ok := p.Normalize.sourceDone(b, s.SourceName()); ok && t.After(maxSeen) {
+				maxSeen = t
 			}
 			p.Reorder.sourceDone(s.SourceName())
 			continue

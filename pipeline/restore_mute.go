@@ -26,10 +26,11 @@ type restoreMute struct {
 	commit   map[string]time.Time
 	disabled bool
 	rec      schemas.LogRecord
+	unwrap   parse.Unwrapper
 }
 
-func newRestoreMute() *restoreMute {
-	return &restoreMute{margin: restoreMargin, commit: map[string]time.Time{}}
+func newRestoreMute(envelope parse.Envelope) *restoreMute {
+	return &restoreMute{margin: restoreMargin, commit: map[string]time.Time{}, unwrap: parse.Unwrapper{Envelope: envelope}}
 }
 
 // observe notes msg's event time if it is restored.
@@ -43,14 +44,14 @@ func (m *restoreMute) observe(msg Message) {
 		}
 		return
 	}
-	if err := parse.Entry(msg.Value, &m.rec); err != nil {
-		if _, ok := m.commit[src]; !ok {
-			m.commit[src] = time.Time{}
-		}
-		return
+	if _, ok := m.commit[src]; !ok {
+		m.commit[src] = time.Time{}
 	}
-	if m.rec.Time.After(m.commit[src]) {
-		m.commit[src] = m.rec.Time
+	ws, _ := m.unwrap.Unwrap(msg.Value)
+	for _, w := range ws {
+		if parse.Entry(w.Entry, &m.rec) == nil && m.rec.Time.After(m.commit[src]) {
+			m.commit[src] = m.rec.Time
+		}
 	}
 }
 

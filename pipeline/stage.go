@@ -25,6 +25,11 @@ type Entry struct {
 	Origin string
 	// Oversize is set when the source cut the entry at its size limit.
 	Oversize bool
+	// Message is set when the entry is one message of a stream (a Kafka
+	// message) rather than a file's entry, which its scanner framed
+	// (continuation lines joined): a shipper may have sent the lines of a
+	// multi-line entry as messages of their own, which are joined back.
+	Message bool
 	// Ack, if not nil, is called once the entry's effects are delivered.
 	Ack AckFunc
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -49,6 +50,15 @@ type Config struct {
 	Lateness        time.Duration `yaml:"lateness"`
 	RunTimeout      time.Duration `yaml:"run_timeout"`
 	ConsecutiveRuns int           `yaml:"consecutive_runs"`
+	// Envelope is the log shippers' envelope the messages come in: auto
+	// (recognised per message), raw, json, syslog or otlp, or a
+	// shipper's name (parse.ParseEnvelope). Default: auto. Env
+	// SYNCWATCH_ENVELOPE.
+	Envelope string `yaml:"envelope"`
+	// JoinWait is how long an ExchangeConnector entry sent as a message of
+	// its own waits for the stack trace lines a shipper without a
+	// multiline rule sends after it. Default: 20ms.
+	JoinWait time.Duration `yaml:"join_wait"`
 	// ReorderWindow and IdleTimeout: event-time alignment across partitions.
 	ReorderWindow time.Duration `yaml:"reorder_window"`
 	IdleTimeout   time.Duration `yaml:"idle_timeout"`
@@ -122,6 +132,8 @@ func defaultConfig() Config {
 		Lateness:        5 * time.Second,
 		RunTimeout:      10 * time.Minute,
 		ConsecutiveRuns: 2,
+		Envelope:        parse.EnvelopeAuto.String(),
+		JoinWait:        pipeline.DefaultJoinWait,
 		ReorderWindow:   pipeline.DefaultReorderWindow,
 		IdleTimeout:     pipeline.DefaultIdleTimeout,
 		RestoreWindow:   kafkasource.DefaultRestoreWindow,
@@ -197,6 +209,12 @@ func (c *Config) Validate(demo bool) error {
 	}
 	if c.ConsecutiveRuns < 1 {
 		add("consecutive_runs: must be at least 1")
+	}
+	if _, err := parse.ParseEnvelope(c.Envelope); err != nil {
+		add("envelope: %v", err)
+	}
+	if c.JoinWait < 0 {
+		add("join_wait: must not be negative")
 	}
 	if c.ReorderWindow < 0 {
 		add("reorder_window: must not be negative")

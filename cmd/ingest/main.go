@@ -31,6 +31,7 @@ import (
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -109,6 +110,8 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.Lateness, "lateness", c.Lateness, "how long after a run's end its lines still count")
 	fs.DurationVar(&c.RunTimeout, "run-timeout", c.RunTimeout, "a run with no end line is over after this much event time of silence")
 	fs.IntVar(&c.ConsecutiveRuns, "consecutive-runs", c.ConsecutiveRuns, "failed runs in a row that make a run-dependent class a sync error")
+	fs.StringVar(&c.Envelope, "envelope", c.Envelope, "the log shippers' envelope messages come in: auto (recognised per message), raw, json (Filebeat, Logstash, Fluent Bit, Fluentd, Vector), syslog (rsyslog, syslog-ng, RFC 3164/5424) or otlp (OpenTelemetry collector)")
+	fs.DurationVar(&c.JoinWait, "join-wait", c.JoinWait, "how long an ExchangeConnector entry sent on its own waits for the stack trace lines a shipper without a multiline rule sends after it")
 	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be; also the floor of detection latency (an incident is published about this long after its log line: 2s default, 50ms for p99 < 100 ms)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
@@ -238,6 +241,10 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		return dur(&cfg.Lateness, flags.Lateness)
 	case "run-timeout":
 		return dur(&cfg.RunTimeout, flags.RunTimeout)
+	case "envelope":
+		cfg.Envelope = v
+	case "join-wait":
+		return dur(&cfg.JoinWait, flags.JoinWait)
 	case "reorder-window":
 		return dur(&cfg.ReorderWindow, flags.ReorderWindow)
 	case "idle-timeout":
@@ -372,6 +379,10 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
+	envelope, err := parse.ParseEnvelope(cfg.Envelope)
+	if err != nil {
+		return err
+	}
 	dialer, err := cfg.dialer()
 	if err != nil {
 		return err
@@ -420,6 +431,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 					Source: "syncwatch/ingest", Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
 					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets,
 				},
+				Normalize:   pipeline.NormalizeConfig{Envelope: envelope, JoinWait: cfg.JoinWait},
 				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
 				Events:      events,
 				DeadLetters: kafkaSink,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -112,4 +113,23 @@ func (t timeFlag) Set(s string) error {
 		}
 	}
 	return fmt.Errorf("not an RFC 3339 time (2026-11-20T00:00:00Z, 2026-11-20T00:00Z or 2026-11-20)")
+}
+
+// envelopeFlag is a flag.Value for parse.Envelope.
+type envelopeFlag struct{ dst *parse.Envelope }
+
+func (e envelopeFlag) String() string {
+	if e.dst == nil {
+		return parse.EnvelopeAuto.String()
+	}
+	return e.dst.String()
+}
+
+func (e envelopeFlag) Set(s string) error {
+	v, err := parse.ParseEnvelope(s)
+	if err != nil {
+		return err
+	}
+	*e.dst = v
+	return nil
 }

@@ -110,6 +110,7 @@ type options struct {
 	lateness, runTimeout, reorder    time.Duration
 	consecutive                      int
 	maxEntry                         int
+	envelope                         parse.Envelope
 	quiet                            bool
 	cpuProfile, memProfile           string
 
@@ -146,6 +147,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.DurationVar(&o.reorder, "reorder-window", pipeline.DefaultReorderWindow, "how far out of order one input may be in event time")
 	fs.IntVar(&o.consecutive, "consecutive-runs", 2, "failed runs in a row that make a run-dependent class a sync error")
 	fs.IntVar(&o.maxEntry, "max-entry", parse.DefaultMaxEntry, "largest entry in bytes; larger ones are dead-lettered")
+	fs.Var(envelopeFlag{&o.envelope}, "envelope", "the log shippers' envelope the input comes in: auto (recognised per line or message), raw, json (Filebeat, Logstash, Fluent Bit, Fluentd, Vector), syslog (rsyslog, syslog-ng, RFC 3164/5424) or otlp")
 	fs.BoolVar(&o.quiet, "quiet", false, "no summary on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the replay to `FILE`")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (pprof, allocations) at the end to `FILE`")
@@ -307,7 +309,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			ConsecutiveRuns: o.consecutive, Detectors: dets,
 		},
 		Reorder:     pipeline.ReorderConfig{Window: o.reorder},
-		MaxEntry:    o.maxEntry,
+		Normalize:   pipeline.NormalizeConfig{MaxEntry: o.maxEntry, Envelope: o.envelope},
 		Events:      events,
 		DeadLetters: dlq,
 	})

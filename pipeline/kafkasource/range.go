@@ -353,9 +353,10 @@ func (s *RangeSource) ReadEntry(ctx context.Context, en *pipeline.Entry) error {
 	s.bytes.Add(int64(len(m.Value)))
 	s.read.Add(1)
 	*en = pipeline.Entry{
-		Source: s.name,
-		Raw:    m.Value,
-		Origin: s.name + "/" + strconv.FormatInt(m.Offset, 10),
+		Source:  s.name,
+		Raw:     m.Value,
+		Origin:  s.name + "/" + strconv.FormatInt(m.Offset, 10),
+		Message: true,
 	}
 	return nil
 }
