@@ -1,7 +1,6 @@
 package detectors
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
@@ -12,76 +11,6 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
-
-// Config configures an Engine. The zero value works.
-type Config struct {
-	// Source is the CloudEvents source of the events. It names the
-	// pipeline, not the binary, so that replay and live output compare
-	// byte for byte. Default: "syncwatch/ingest".
-	Source string
-	// Lateness is how far event time must pass a run's end before its
-	// outcome is decided: lines of the run stamped by a skewed clock after
-	// its end still count. Default: 5s.
-	Lateness time.Duration
-	// RunTimeout ends a run that never logged run_finished or run_failed
-	// (the process died) once no line of it was seen for this long.
-	// Default: 10m.
-	RunTimeout time.Duration
-	// ConsecutiveRuns is how many consecutive runs must end with nothing
-	// synced and the same cause before a class that depends on the run (or
-	// an unknown error) opens a sync error. Default: 2.
-	ConsecutiveRuns int
-	// MaxEvidence bounds the log entries quoted in one event. Default: 3.
-	MaxEvidence int
-	// MaxSampleRecords bounds the record ids listed in one event. Default: 5.
-	MaxSampleRecords int
-	// IdleEvict drops the state of a mailbox with nothing open once it
-	// has been silent this long (event time). Default: 24h.
-	IdleEvict time.Duration
-	// MaxTemplates caps the distinct unknown templates tracked per
-	// mailbox; failures beyond it are counted (Stats.TemplatesCapped) and
-	// grouped under one overflow template. Default: 64.
-	MaxTemplates int
-	// Detectors is the chain asked about each failure, in order; the
-	// first that answers wins. Default: Build(DefaultDetectors).
-	Detectors []Detector
-}
-
-func (c *Config) source() string {
-	if c.Source == "" {
-		return "syncwatch/ingest"
-	}
-	return c.Source
-}
-
-func durOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
-func intOr(v, def int) int {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
-
-// Validate reports problems with the configuration.
-func (c *Config) Validate() error {
-	var errs []error
-	if c.Lateness < 0 {
-		errs = append(errs, fmt.Errorf("lateness: must not be negative, got %s", c.Lateness))
-	}
-	if c.RunTimeout < 0 {
-		errs = append(errs, fmt.Errorf("run timeout: must not be negative, got %s", c.RunTimeout))
-	}
-	if c.ConsecutiveRuns < 0 {
-		errs = append(errs, fmt.Errorf("consecutive runs: must not be negative, got %d", c.ConsecutiveRuns))
-	}
-	return errors.Join(errs...)
-}
 
 // Stats counts what the engine saw and did.
 type Stats struct {
@@ -102,11 +31,8 @@ type Stats struct {
 // Engine decides incidents from records fed in event-time order. It is not
 // safe for concurrent use.
 type Engine struct {
-	cfg        Config
-	lateness   time.Duration
-	runTimeout time.Duration
-	consec     int
-	dets       []Detector
+	cfg  Config
+	dets []Detector
 
 	now       time.Time // event-time clock
 	lastSweep time.Time
@@ -125,22 +51,16 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating detection config: %w", err)
 	}
-	dets := cfg.Detectors
-	if len(dets) == 0 {
-		var err error
-		if dets, err = Build(nil, Options{}); err != nil {
-			return nil, err
-		}
+	dets, err := cfg.detectors()
+	if err != nil {
+		return nil, err
 	}
 	return &Engine{
-		cfg:        cfg,
-		lateness:   durOr(cfg.Lateness, 5*time.Second),
-		runTimeout: durOr(cfg.RunTimeout, 10*time.Minute),
-		consec:     intOr(cfg.ConsecutiveRuns, 2),
-		dets:       dets,
-		mailboxes:  map[mbKey]*mailbox{},
-		seed:       maphash.MakeSeed(),
-		stats:      Stats{Opened: map[string]int{}},
+		cfg:       cfg,
+		dets:      dets,
+		mailboxes: map[mbKey]*mailbox{},
+		seed:      maphash.MakeSeed(),
+		stats:     Stats{Opened: map[string]int{}},
 	}, nil
 }
 
@@ -388,7 +308,7 @@ func (e *Engine) capTemplate(rec *schemas.LogRecord, t string) string {
 	if _, ok := mb.templates[t]; ok {
 		return t
 	}
-	if len(mb.templates) >= intOr(e.cfg.MaxTemplates, 64) {
+	if len(mb.templates) >= e.cfg.maxTemplates() {
 		e.stats.TemplatesCapped++
 		return overflowTemplate
 	}
@@ -439,9 +359,9 @@ func (mb *mailbox) recentlyDecided(h uint64) bool {
 // lastSeen+timeout.
 func (e *Engine) dueAt(r *run) time.Time {
 	if r.ended {
-		return r.end.Add(e.lateness)
+		return r.end.Add(e.cfg.lateness())
 	}
-	return r.lastSeen.Add(e.runTimeout)
+	return r.lastSeen.Add(e.cfg.runTimeout())
 }
 
 // schedule queues r's decision. A run has at most one live heap item; an
@@ -530,7 +450,7 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 
 // sweep evicts idle mailboxes that hold nothing open.
 func (e *Engine) sweep() {
-	idle := durOr(e.cfg.IdleEvict, 24*time.Hour)
+	idle := e.cfg.idleEvict()
 	for k, mb := range e.mailboxes {
 		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak == 0 && e.now.Sub(mb.lastSeen) > idle {
 			delete(e.mailboxes, k)
@@ -618,7 +538,7 @@ func (e *Engine) decideFailedRun(r *run, fails []*obs, out []schemas.IncidentEve
 		mb.streakKey, mb.streak = key, 1
 	}
 	ik := incKey{schemas.KindSyncError, c.sig.Class, c.sig.Template}
-	if mb.streak >= e.consec || mb.open[ik] != nil {
+	if mb.streak >= e.cfg.consecutiveRuns() || mb.open[ik] != nil {
 		out = e.sighting(mb, r, &c, out)
 	}
 	return out

@@ -139,7 +139,7 @@ func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out [
 // event renders the CloudEvent for a change of inc.
 func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev []*obs) schemas.IncidentEvent {
 	inc.seq++
-	maxEv := intOr(e.cfg.MaxEvidence, 3)
+	maxEv := e.cfg.maxEvidence()
 	evidence := make([]schemas.Evidence, 0, min(len(ev), maxEv))
 	for _, o := range ev {
 		if len(evidence) == maxEv {
@@ -149,7 +149,7 @@ func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev 
 			Producer: o.producer.String(), Time: schemas.Time{Time: o.time}, Message: o.message, Origin: o.origin,
 		})
 	}
-	maxSamples := intOr(e.cfg.MaxSampleRecords, 5)
+	maxSamples := e.cfg.maxSampleRecords()
 	samples := append([]string{}, inc.samples[:min(len(inc.samples), maxSamples)]...)
 	sort.Strings(samples)
 	details := map[string]any{}
