@@ -1,9 +1,12 @@
 package detectors
 
 import (
-	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
 )
 
 // Defaults of Config: what a zero field means.
@@ -121,17 +124,38 @@ func positiveOr[T int | time.Duration](v, def T) T {
 	return def
 }
 
-// Validate reports problems with the configuration.
+// Validate reports every problem of the configuration at once, each naming
+// its field; nil means the configuration is valid. c is not changed.
 func (c *Config) Validate() error {
-	var errs []error
-	if c.Lateness < 0 {
-		errs = append(errs, fmt.Errorf("lateness: must not be negative, got %s", c.Lateness))
+	var errs *multierror.Error
+	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
+	nonNegative := func(field string, v time.Duration) {
+		if v < 0 {
+			add("%s %v: must not be negative", field, v)
+		}
 	}
-	if c.RunTimeout < 0 {
-		errs = append(errs, fmt.Errorf("run timeout: must not be negative, got %s", c.RunTimeout))
+	nonNegativeInt := func(field string, v int) {
+		if v < 0 {
+			add("%s %d: must not be negative", field, v)
+		}
 	}
-	if c.ConsecutiveRuns < 0 {
-		errs = append(errs, fmt.Errorf("consecutive runs: must not be negative, got %d", c.ConsecutiveRuns))
+
+	// a CloudEvents source is a URI reference: no spaces, no control
+	// characters, no malformed escapes
+	if _, err := url.Parse(c.Source); err != nil || strings.ContainsRune(c.Source, ' ') {
+		add("Source %q: not a URI reference", c.Source)
 	}
-	return errors.Join(errs...)
+	nonNegative("Lateness", c.Lateness)
+	nonNegative("RunTimeout", c.RunTimeout)
+	nonNegativeInt("ConsecutiveRuns", c.ConsecutiveRuns)
+	nonNegativeInt("MaxEvidence", c.MaxEvidence)
+	nonNegativeInt("MaxSampleRecords", c.MaxSampleRecords)
+	nonNegative("IdleEvict", c.IdleEvict)
+	nonNegativeInt("MaxTemplates", c.MaxTemplates)
+	for i, d := range c.Detectors {
+		if d == nil {
+			add("Detectors[%d]: nil Detector", i)
+		}
+	}
+	return errs.ErrorOrNil()
 }
