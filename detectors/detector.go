@@ -88,10 +88,14 @@ type Spec struct {
 	Constructor func(Options) (Detector, error)
 }
 
-// Options are what constructors get.
+// Options are what constructors get. Every value is valid: Build fills in
+// what is left zero.
 type Options struct {
 	// Catalog is the active catalog (the embedded one unless the user gave
-	// --catalog).
+	// --catalog). Build sets it before calling constructors; a constructor
+	// called directly that needs it and finds it nil returns an error.
+	//
+	// Default: DefaultCatalog()
 	Catalog *Catalog
 }
 
