@@ -92,8 +92,7 @@ type mailbox struct {
 	recent   [8]uint64 // hashes of the ids of runs decided lately, to spot late lines
 	recentN  int
 	// streak of consecutive totally failed runs with the same cause
-	streakKey string
-	streak    int
+	streak    streak
 	templates map[string]struct{}
 	open      map[incKey]*incident // nil until one opens
 	// syncedEnd is the end of the latest run decided as having synced
@@ -452,14 +451,15 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 func (e *Engine) sweep() {
 	idle := e.cfg.idleEvict()
 	for k, mb := range e.mailboxes {
-		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak == 0 && e.now.Sub(mb.lastSeen) > idle {
+		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak.n == 0 && e.now.Sub(mb.lastSeen) > idle {
 			delete(e.mailboxes, k)
 			e.stats.Evicted++
 		}
 	}
 }
 
-// decide settles a run's outcome.
+// decide settles a run's outcome: classifyRun judges it, apply carries
+// the judgement out.
 func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	r.decided = true
 	mb := r.mb
@@ -467,142 +467,50 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 	mb.recent[mb.recentN%len(mb.recent)] = e.runHash(r.id)
 	mb.recentN++
 	e.stats.RunsDecided++
-	end := r.end
 	if !r.ended {
 		e.stats.RunsTimedOut++
-		end = r.lastSeen
 	}
-	synced := r.seenOK
-	if r.hasCount {
-		synced = r.synced
-	}
-	fails := r.sortedFails()
-	hasFailure := len(fails) > 0 || len(r.signals) > 0 || r.failed > 0
-	switch {
-	case r.failedMk || (synced == 0 && hasFailure):
-		out = e.decideFailedRun(r, fails, out)
-	case synced > 0:
-		out = e.decideSyncedRun(r, fails, end, out)
-	default:
-		// Nothing synced and nothing failed: an empty run says nothing.
-	}
+	oc := classifyRun(r.facts(), mb.facts(), e.cfg.consecutiveRuns())
+	out = e.apply(mb, r, &oc, out)
 	r.fails, r.seen, r.signals = nil, entrySet{}, nil
 	return out
 }
 
-// decideFailedRun handles a run that synced nothing: its cause is the most
-// specific failure seen in it, whatever the producer.
-func (e *Engine) decideFailedRun(r *run, fails []*obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	mb := r.mb
-	if r.lastSeen.Before(mb.syncedEnd) {
-		// A run without an end line is decided only RunTimeout after its
-		// last line, possibly after a newer run that synced. Its failure
-		// predates that evidence of a working sync: it must not re-open
-		// what the newer run resolved (under the same id, since the
-		// incident's first sighting is the same) nor start a streak.
-		return out
+// apply carries out the outcome of run r of mailbox mb: the mailbox's new
+// streak and syncedEnd, the sync-error sighting of the cause, the
+// resolutions, then the sync issues, each with its events.
+func (e *Engine) apply(mb *mailbox, r *run, oc *runOutcome, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	mb.streak, mb.syncedEnd = oc.streak, oc.syncedEnd
+	if oc.reason.isSighting() {
+		out = e.sighting(mb, r, oc.cause, out)
 	}
-	var cause *obs
-	consider := func(o *obs) {
-		if o.sig.Scope == ScopeRecord {
-			return // a per-record failure cannot explain a run that synced nothing
-		}
-		if cause == nil || o.rank() > cause.rank() || (o.rank() == cause.rank() && o.time.Before(cause.time)) {
-			cause = o
-		}
+	for _, k := range oc.resolve {
+		out = e.resolve(mb, mb.open[k], r, oc.resolveAt, out)
 	}
-	for _, o := range r.signals {
-		consider(o)
-	}
-	for _, o := range fails {
-		consider(o)
-	}
-	if cause == nil {
-		mb.streakKey, mb.streak = "", 0
-		return out
-	}
-	c := *cause
-	if c.sig.Class == ClassRecordUnknown {
-		// every record failing the same unknown way is an unknown run failure
-		c.sig.Class = ClassUnknown
-		c.sig.Title = "Unknown synchronization error"
-	}
-	if c.sig.Scope == ScopeTotal {
-		mb.streakKey, mb.streak = "", 0
-		return e.sighting(mb, r, &c, out)
-	}
-	key := c.sig.Class + "\x00" + c.sig.Template
-	if mb.streakKey == key {
-		mb.streak++
-	} else {
-		mb.streakKey, mb.streak = key, 1
-	}
-	ik := incKey{schemas.KindSyncError, c.sig.Class, c.sig.Template}
-	if mb.streak >= e.cfg.consecutiveRuns() || mb.open[ik] != nil {
-		out = e.sighting(mb, r, &c, out)
+	for _, g := range oc.issues {
+		out = e.issue(mb, r, g.key, g.fails, out)
 	}
 	return out
 }
 
-// decideSyncedRun handles a run that synced records: unrecovered record
-// failures are sync issues; incidents that the run shows fixed resolve.
-func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	mb := r.mb
-	mb.streakKey, mb.streak = "", 0
-	if end.After(mb.syncedEnd) {
-		mb.syncedEnd = end
+// facts returns what r showed, for classifyRun.
+func (r *run) facts() runFacts {
+	f := runFacts{
+		failedMarker: r.failedMk, synced: r.seenOK, failed: r.failed,
+		lastSeen: r.lastSeen, end: r.end, signals: r.signals, fails: r.sortedFails(),
 	}
-	if len(fails) == 0 && len(r.signals) == 0 && len(mb.open) == 0 {
-		return out // the common case: a clean run, nothing to resolve
+	if r.hasCount {
+		f.synced = r.synced
 	}
-	classes := map[string]bool{}
-	for _, o := range r.signals {
-		classes[o.sig.Class] = true
+	if !r.ended {
+		f.end = r.lastSeen
 	}
-	issues := map[incKey][]*obs{}
-	for _, o := range fails {
-		classes[o.sig.Class] = true
-		if o.sig.Scope == ScopeTotal {
-			continue // opened as a sync error when seen
-		}
-		class := o.sig.Class
-		if class == ClassUnknown {
-			class = ClassRecordUnknown
-		}
-		k := incKey{schemas.KindSyncIssue, class, o.sig.Template}
-		issues[k] = append(issues[k], o)
-	}
-	// resolutions first: positive evidence from this run
-	for _, k := range mb.sortedOpen() {
-		inc := mb.open[k]
-		if !end.After(inc.lastSeen) {
-			// not a later run: a run that timed out long after its last
-			// line can be decided after a newer one
-			continue
-		}
-		switch k.kind {
-		case schemas.KindSyncError:
-			if classes[k.class] || (k.class == ClassUnknown && classes[ClassRecordUnknown]) {
-				continue
-			}
-		case schemas.KindSyncIssue:
-			if _, still := issues[k]; still {
-				continue
-			}
-		default:
-			continue
-		}
-		out = e.resolve(mb, inc, r, end, out)
-	}
-	keys := make([]incKey, 0, len(issues))
-	for k := range issues {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
-		out = e.issue(mb, r, k, issues[k], out)
-	}
-	return out
+	return f
+}
+
+// facts returns the state of mb that classifyRun reads.
+func (mb *mailbox) facts() mailboxFacts {
+	return mailboxFacts{streak: mb.streak, syncedEnd: mb.syncedEnd, open: mb.open}
 }
 
 func (r *run) sortedFails() []*obs {
@@ -623,15 +531,6 @@ func (r *run) sortedFails() []*obs {
 		return out[i].recordID < out[j].recordID
 	})
 	return out
-}
-
-func (mb *mailbox) sortedOpen() []incKey {
-	keys := make([]incKey, 0, len(mb.open))
-	for k := range mb.open {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	return keys
 }
 
 // runEvidence collects the run's sightings of a class (for events).
