@@ -17,9 +17,6 @@ import (
 //go:embed catalog.yaml
 var defaultCatalogYAML []byte
 
-// DefaultCatalogYAML returns the text of the embedded catalog.
-func DefaultCatalogYAML() []byte { return append([]byte(nil), defaultCatalogYAML...) }
-
 // Entry is one class of the catalog, as the YAML file spells it. A catalog
 // is checked as it is compiled (ParseCatalog, LoadCatalog): every problem
 // of every entry is reported at once, each naming its entry and field.
@@ -175,10 +172,10 @@ func compileCatalog(entries []Entry) (*Catalog, error) {
 			errs = multierror.Append(errs, fmt.Errorf("%s: class: duplicate", where))
 		}
 		seen[e.Class] = true
-		if e.Class == ClassUnknown || e.Class == ClassRecordUnknown {
+		if e.Class == classUnknown || e.Class == classRecordUnknown {
 			errs = multierror.Append(errs, fmt.Errorf("%s: class: %q is reserved for unmatched messages", where, e.Class))
 		}
-		sc, err := ParseScope(e.Scope)
+		sc, err := parseScope(e.Scope)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("%s: scope: %w", where, err))
 		}
@@ -433,7 +430,7 @@ func init() {
 		Summary: "known errors of the knowledge base, matched tolerantly, with details extracted",
 		Constructor: func(o Options) (Detector, error) {
 			if o.Catalog == nil {
-				return nil, ErrNoCatalog
+				return nil, errNoCatalog
 			}
 			return catalogDetector{o.Catalog}, nil
 		},

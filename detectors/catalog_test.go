@@ -130,10 +130,10 @@ func TestTemplate(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			require.Equal(t, test.want, Template(test.in))
+			require.Equal(t, test.want, templateOf(test.in))
 		})
 	}
-	require.LessOrEqual(t, len(Template(string(make([]byte, 2<<20)))), maxTemplateLen+8)
+	require.LessOrEqual(t, len(templateOf(string(make([]byte, 2<<20)))), maxTemplateLen+8)
 }
 
 // TestParseCatalogValidate: every field of an entry is checked, and every
@@ -161,9 +161,9 @@ func TestParseCatalogValidate(t *testing.T) {
 			want: []string{"classes[0]: class: must not be empty"}},
 		{name: "duplicate class", entries: func() []Entry { return []Entry{ok(), ok()} },
 			want: []string{"classes[1] (custom.quota): class: duplicate"}},
-		{name: "reserved class unknown", entries: func() []Entry { e := ok(); e.Class = ClassUnknown; return []Entry{e} },
+		{name: "reserved class unknown", entries: func() []Entry { e := ok(); e.Class = classUnknown; return []Entry{e} },
 			want: []string{`classes[0] (unknown): class: "unknown" is reserved for unmatched messages`}},
-		{name: "reserved class record.unknown", entries: func() []Entry { e := ok(); e.Class = ClassRecordUnknown; return []Entry{e} },
+		{name: "reserved class record.unknown", entries: func() []Entry { e := ok(); e.Class = classRecordUnknown; return []Entry{e} },
 			want: []string{`classes[0] (record.unknown): class: "record.unknown" is reserved for unmatched messages`}},
 		{name: "bad scope", entries: func() []Entry { e := ok(); e.Scope = "weekly"; return []Entry{e} },
 			want: []string{`classes[0] (custom.quota): scope: unknown scope "weekly" (want total, run or record)`}},

@@ -171,10 +171,10 @@ func classifyFailedRun(f runFacts, mb mailboxFacts, consecutiveRuns int) runOutc
 		oc.reason, oc.streak = reasonNoRunCause, streak{}
 		return oc
 	}
-	if cause.sig.Class == ClassRecordUnknown {
+	if cause.sig.Class == classRecordUnknown {
 		// every record failing the same unknown way is an unknown run failure
 		c := *cause
-		c.sig.Class = ClassUnknown
+		c.sig.Class = classUnknown
 		c.sig.Title = "Unknown synchronization error"
 		cause = &c
 	}
@@ -246,8 +246,8 @@ func classifySyncedRun(f runFacts, mb mailboxFacts) runOutcome {
 			continue // opened as a sync error when seen
 		}
 		class := o.sig.Class
-		if class == ClassUnknown {
-			class = ClassRecordUnknown
+		if class == classUnknown {
+			class = classRecordUnknown
 		}
 		k := incKey{schemas.KindSyncIssue, class, o.sig.Template}
 		issues[k] = append(issues[k], o)
@@ -261,7 +261,7 @@ func classifySyncedRun(f runFacts, mb mailboxFacts) runOutcome {
 		}
 		switch k.kind {
 		case schemas.KindSyncError:
-			if classes[k.class] || (k.class == ClassUnknown && classes[ClassRecordUnknown]) {
+			if classes[k.class] || (k.class == classUnknown && classes[classRecordUnknown]) {
 				continue
 			}
 		case schemas.KindSyncIssue:

@@ -61,18 +61,18 @@ func TestClassifyRun(t *testing.T) {
 		forbiddenW  = failure(cForbidden, ScopeRun, 2, warn)
 		xml         = failure(cXML, ScopeRun, 3, specificity(130))
 		xmlWarn     = failure(cXML, ScopeRun, 1, warn, specificity(150))
-		unknownA    = failure(ClassUnknown, ScopeRun, 2, specificity(20), tpl("a <*>"))
-		unknownHigh = failure(ClassUnknown, ScopeRun, 1, specificity(900), tpl("b"))
-		generic     = failure(ClassUnknown, ScopeRun, 4, specificity(10), tpl("exchange connector failed"))
+		unknownA    = failure(classUnknown, ScopeRun, 2, specificity(20), tpl("a <*>"))
+		unknownHigh = failure(classUnknown, ScopeRun, 1, specificity(900), tpl("b"))
+		generic     = failure(classUnknown, ScopeRun, 4, specificity(10), tpl("exchange connector failed"))
 		tooLarge1   = failure(cTooLarge, ScopeRecord, 1, record("A-1"))
 		tooLarge3   = failure(cTooLarge, ScopeRecord, 3, record("A-3"))
 		tooLargeHi  = failure(cTooLarge, ScopeRecord, 1, record("A-1"), specificity(500))
 		conflict2   = failure(cConflict, ScopeRecord, 2, record("A-2"))
-		recUnknownX = failure(ClassRecordUnknown, ScopeRun, 1, specificity(20), tpl("x <*>"), record("A-4"))
-		recUnknownY = failure(ClassRecordUnknown, ScopeRun, 2, specificity(20), tpl("x <*>"), record("A-5"))
-		recUnknownB = failure(ClassRecordUnknown, ScopeRun, 2, specificity(20), tpl("b"), record("A-6"))
+		recUnknownX = failure(classRecordUnknown, ScopeRun, 1, specificity(20), tpl("x <*>"), record("A-4"))
+		recUnknownY = failure(classRecordUnknown, ScopeRun, 2, specificity(20), tpl("x <*>"), record("A-5"))
+		recUnknownB = failure(classRecordUnknown, ScopeRun, 2, specificity(20), tpl("b"), record("A-6"))
 		// a plugin's unknown failure of a record, scoped by the run
-		unknownRec = failure(ClassUnknown, ScopeRun, 2, specificity(20), tpl("y"), record("A-7"))
+		unknownRec = failure(classUnknown, ScopeRun, 2, specificity(20), tpl("y"), record("A-7"))
 		c4cRec     = failure(cC4C, ScopeRun, 2, record("T-1"))
 		passwordR  = failure(cPassword, ScopeTotal, 2, record("A-8"))
 		// same rank and time: the run-level signal was considered first
@@ -81,7 +81,7 @@ func TestClassifyRun(t *testing.T) {
 	)
 	// the promoted copy of recUnknownX
 	promoted := *recUnknownX
-	promoted.sig.Class, promoted.sig.Title = ClassUnknown, "Unknown synchronization error"
+	promoted.sig.Class, promoted.sig.Title = classUnknown, "Unknown synchronization error"
 
 	tests := []struct {
 		name            string
@@ -131,7 +131,7 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "a record-scope failure is ignored as cause even when it ranks higher",
 			facts: runFacts{lastSeen: at(10), end: at(10), signals: []*obs{generic}, fails: []*obs{tooLargeHi}},
-			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: generic, streak: streakOf(ClassUnknown, "exchange connector failed", 1)},
+			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: generic, streak: streakOf(classUnknown, "exchange connector failed", 1)},
 		},
 		{
 			name:  "total cause: a sighting at once, and the streak ends",
@@ -177,13 +177,13 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "records failing an unknown way: the cause is promoted to unknown",
 			facts: runFacts{failed: 2, lastSeen: at(10), end: at(10), fails: []*obs{recUnknownX, recUnknownY}},
-			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: &promoted, streak: streakOf(ClassUnknown, "x <*>", 1)},
+			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: &promoted, streak: streakOf(classUnknown, "x <*>", 1)},
 		},
 		{
 			name:  "a promoted record.unknown continues a streak of unknown",
 			facts: runFacts{failed: 2, lastSeen: at(10), end: at(10), fails: []*obs{recUnknownX, recUnknownY}},
-			mb:    mailboxFacts{streak: streakOf(ClassUnknown, "x <*>", 1)},
-			want:  runOutcome{reason: reasonStreakReached, cause: &promoted, streak: streakOf(ClassUnknown, "x <*>", 2)},
+			mb:    mailboxFacts{streak: streakOf(classUnknown, "x <*>", 1)},
+			want:  runOutcome{reason: reasonStreakReached, cause: &promoted, streak: streakOf(classUnknown, "x <*>", 2)},
 		},
 
 		// the streak of a class that depends on the run
@@ -208,8 +208,8 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "the same class with another template starts the streak over",
 			facts: runFacts{failed: 1, lastSeen: at(10), end: at(10), signals: []*obs{unknownA}},
-			mb:    mailboxFacts{streak: streakOf(ClassUnknown, "b", 1)},
-			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: unknownA, streak: streakOf(ClassUnknown, "a <*>", 1)},
+			mb:    mailboxFacts{streak: streakOf(classUnknown, "b", 1)},
+			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: unknownA, streak: streakOf(classUnknown, "a <*>", 1)},
 		},
 		{
 			name:            "ConsecutiveRuns 1: the first failed run reaches it",
@@ -232,8 +232,8 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "an open sync error of another template is not the cause's",
 			facts: runFacts{failed: 1, lastSeen: at(10), end: at(10), signals: []*obs{unknownA}},
-			mb:    mailboxFacts{open: openAt(5, errorKey(ClassUnknown, "b"))},
-			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: unknownA, streak: streakOf(ClassUnknown, "a <*>", 1)},
+			mb:    mailboxFacts{open: openAt(5, errorKey(classUnknown, "b"))},
+			want:  runOutcome{reason: reasonStreakBelowThreshold, cause: unknownA, streak: streakOf(classUnknown, "a <*>", 1)},
 		},
 
 		// synced runs
@@ -256,14 +256,14 @@ func TestClassifyRun(t *testing.T) {
 			want: runOutcome{reason: reasonSyncIssues, syncedEnd: at(10), issues: []issueGroup{
 				{issueKey(cConflict, ""), []*obs{conflict2}},
 				{issueKey(cTooLarge, ""), []*obs{tooLarge1, tooLarge3}},
-				{issueKey(ClassRecordUnknown, "x <*>"), []*obs{recUnknownX}},
+				{issueKey(classRecordUnknown, "x <*>"), []*obs{recUnknownX}},
 			}},
 		},
 		{
 			name:  "an unknown failure of a record is a record.unknown issue",
 			facts: runFacts{synced: 3, failed: 1, lastSeen: at(10), end: at(10), fails: []*obs{unknownRec}},
 			want: runOutcome{reason: reasonSyncIssues, syncedEnd: at(10), issues: []issueGroup{
-				{issueKey(ClassRecordUnknown, "y"), []*obs{unknownRec}},
+				{issueKey(classRecordUnknown, "y"), []*obs{unknownRec}},
 			}},
 		},
 		{
@@ -294,23 +294,23 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "an unknown sync error stays open when records fail an unknown way",
 			facts: runFacts{synced: 2, failed: 1, lastSeen: at(20), end: at(20), fails: []*obs{recUnknownB}},
-			mb:    mailboxFacts{open: openAt(10, errorKey(ClassUnknown, "b"))},
+			mb:    mailboxFacts{open: openAt(10, errorKey(classUnknown, "b"))},
 			want: runOutcome{reason: reasonSyncIssues, syncedEnd: at(20), issues: []issueGroup{
-				{issueKey(ClassRecordUnknown, "b"), []*obs{recUnknownB}},
+				{issueKey(classRecordUnknown, "b"), []*obs{recUnknownB}},
 			}},
 		},
 		{
 			name:  "an unknown sync error stays open on any unknown failure, whatever its template",
 			facts: runFacts{synced: 2, lastSeen: at(20), end: at(20), signals: []*obs{unknownA}},
-			mb:    mailboxFacts{open: openAt(10, errorKey(ClassUnknown, "b"))},
+			mb:    mailboxFacts{open: openAt(10, errorKey(classUnknown, "b"))},
 			want:  runOutcome{reason: reasonSyncedNoChange, syncedEnd: at(20)},
 		},
 		{
 			name:  "an unknown sync error resolves when only known classes fail",
 			facts: runFacts{synced: 2, failed: 1, lastSeen: at(20), end: at(20), fails: []*obs{tooLarge1}},
-			mb:    mailboxFacts{open: openAt(10, errorKey(ClassUnknown, "b"))},
+			mb:    mailboxFacts{open: openAt(10, errorKey(classUnknown, "b"))},
 			want: runOutcome{reason: reasonSyncIssues, syncedEnd: at(20),
-				resolve: []incKey{errorKey(ClassUnknown, "b")}, resolveAt: at(20),
+				resolve: []incKey{errorKey(classUnknown, "b")}, resolveAt: at(20),
 				issues: []issueGroup{{issueKey(cTooLarge, ""), []*obs{tooLarge1}}}},
 		},
 		{
@@ -331,10 +331,10 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "a record.unknown sync issue of another template resolves",
 			facts: runFacts{synced: 2, failed: 1, lastSeen: at(20), end: at(20), fails: []*obs{recUnknownB}},
-			mb:    mailboxFacts{open: openAt(10, issueKey(ClassRecordUnknown, "x <*>"))},
+			mb:    mailboxFacts{open: openAt(10, issueKey(classRecordUnknown, "x <*>"))},
 			want: runOutcome{reason: reasonSyncIssues, syncedEnd: at(20),
-				resolve: []incKey{issueKey(ClassRecordUnknown, "x <*>")}, resolveAt: at(20),
-				issues: []issueGroup{{issueKey(ClassRecordUnknown, "b"), []*obs{recUnknownB}}}},
+				resolve: []incKey{issueKey(classRecordUnknown, "x <*>")}, resolveAt: at(20),
+				issues: []issueGroup{{issueKey(classRecordUnknown, "b"), []*obs{recUnknownB}}}},
 		},
 		{
 			name:  "not a later run: an incident last seen at the run's end stays open",
@@ -356,10 +356,10 @@ func TestClassifyRun(t *testing.T) {
 		{
 			name:  "resolutions come in key order",
 			facts: runFacts{synced: 2, lastSeen: at(20), end: at(20)},
-			mb: mailboxFacts{open: openAt(10, issueKey(cTooLarge, ""), errorKey(cXML, ""), errorKey(ClassUnknown, "b"),
+			mb: mailboxFacts{open: openAt(10, issueKey(cTooLarge, ""), errorKey(cXML, ""), errorKey(classUnknown, "b"),
 				errorKey(cForbidden, ""), issueKey(cConflict, ""))},
 			want: runOutcome{reason: reasonResolutions, syncedEnd: at(20), resolveAt: at(20), resolve: []incKey{
-				errorKey(cForbidden, ""), errorKey(cXML, ""), errorKey(ClassUnknown, "b"),
+				errorKey(cForbidden, ""), errorKey(cXML, ""), errorKey(classUnknown, "b"),
 				issueKey(cConflict, ""), issueKey(cTooLarge, ""),
 			}},
 		},

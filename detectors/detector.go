@@ -33,8 +33,8 @@ func (s Scope) String() string {
 	return "run"
 }
 
-// ParseScope reads a scope name ("total", "run", "record").
-func ParseScope(s string) (Scope, error) {
+// parseScope reads a scope name ("total", "run", "record").
+func parseScope(s string) (Scope, error) {
 	switch s {
 	case "total":
 		return ScopeTotal, nil

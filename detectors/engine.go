@@ -14,16 +14,14 @@ import (
 
 // Stats counts what the engine saw and did.
 type Stats struct {
-	Records         int // records processed
 	Duplicates      int // exact repeats of an entry of the same run, ignored
 	Late            int // lines of runs already decided, ignored
-	NoContext       int // records without tenant or mailbox, ignored
-	RunsDecided     int
-	RunsTimedOut    int
+	RunsDecided     int // runs whose outcome was decided
+	RunsTimedOut    int // of those, runs decided RunTimeout after their last line, with no end line
 	Mailboxes       int // mailboxes with state now
-	Evicted         int
-	OpenIncidents   int
-	TemplatesCapped int
+	Evicted         int // mailboxes whose state was dropped after IdleEvict
+	OpenIncidents   int // incidents open now
+	TemplatesCapped int // unknown failures grouped under the overflow template (MaxTemplates)
 	// Opened counts incidents opened, by kind and class ("sync_error/exchange.auth.password").
 	Opened map[string]int
 }
@@ -80,9 +78,6 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Now is the engine's event-time clock: the latest time it has seen.
-func (e *Engine) Now() time.Time { return e.now }
-
 type mbKey struct{ tenant, mailbox string }
 
 type mailbox struct {
@@ -126,7 +121,7 @@ type obs struct {
 // match wins.
 func (o *obs) rank() int {
 	r := o.sig.Specificity
-	if o.sig.Class != ClassUnknown && o.sig.Class != ClassRecordUnknown {
+	if o.sig.Class != classUnknown && o.sig.Class != classRecordUnknown {
 		r += 2000
 	}
 	if o.severity >= schemas.SeverityError {
@@ -166,10 +161,8 @@ type run struct {
 // causes, including those of runs whose outcome became due before the
 // record's time, to out.
 func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	e.stats.Records++
 	out = e.Advance(rec.Time, out)
 	if rec.Tenant == "" || rec.Mailbox == "" {
-		e.stats.NoContext++
 		return out
 	}
 	k := mbKey{rec.Tenant, rec.Mailbox}
@@ -259,7 +252,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			if o := e.observe(rec); o != nil {
 				// An unknown message is a failure only at ERROR or above;
 				// a known one counts at WARN (it may name the cause).
-				if o.sig.Class != ClassUnknown || o.severity >= schemas.SeverityError {
+				if o.sig.Class != classUnknown || o.severity >= schemas.SeverityError {
 					r.signals = append(r.signals, o)
 					if o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
 						out = e.sighting(mb, r, o, out)
@@ -540,12 +533,12 @@ func (r *run) evidenceOf(class string) []*obs {
 		return nil
 	}
 	for _, o := range r.signals {
-		if o.sig.Class == class || (class == ClassUnknown && o.sig.Class == ClassRecordUnknown) {
+		if o.sig.Class == class || (class == classUnknown && o.sig.Class == classRecordUnknown) {
 			out = append(out, o)
 		}
 	}
 	for _, o := range r.sortedFails() {
-		if o.sig.Class == class || (class == ClassUnknown && o.sig.Class == ClassRecordUnknown) {
+		if o.sig.Class == class || (class == classUnknown && o.sig.Class == classRecordUnknown) {
 			out = append(out, o)
 		}
 	}

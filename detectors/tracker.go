@@ -37,8 +37,8 @@ const maxRecordsCounted = 10000
 // per run, updates it.
 func (e *Engine) sighting(mb *mailbox, r *run, o *obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	class := o.sig.Class
-	if class == ClassRecordUnknown {
-		class = ClassUnknown
+	if class == classRecordUnknown {
+		class = classUnknown
 	}
 	k := incKey{schemas.KindSyncError, class, o.sig.Template}
 	ev := []*obs{o}
