@@ -79,7 +79,12 @@ func (s *script) ok(run string) *script {
 // lifecycle is "type kind class" per event, e.g. "opened sync_error exchange.auth.password".
 func runScript(t *testing.T, s *script) ([]schemas.IncidentEvent, []string) {
 	t.Helper()
-	e, err := NewEngine(Config{})
+	return runScriptWith(t, Config{}, s)
+}
+
+func runScriptWith(t *testing.T, cfg Config, s *script) ([]schemas.IncidentEvent, []string) {
+	t.Helper()
+	e, err := NewEngine(cfg)
 	require.NoError(t, err)
 	var out []schemas.IncidentEvent
 	for i := range s.recs {
@@ -314,4 +319,33 @@ func TestEngineDuplicatesAndLateLines(t *testing.T) {
 	st := e.Stats()
 	require.Equal(t, 1, st.Duplicates)
 	require.Equal(t, 1, st.Late)
+}
+
+// TestEngineMaxSampleRecords: an event lists MaxSampleRecords record ids.
+// The tracker kept at most 5 (the default, written as a literal), so a
+// larger setting listed 5 all the same.
+func TestEngineMaxSampleRecords(t *testing.T) {
+	s := &script{at: t0}
+	s.start("r1").synced("r1", "M-1")
+	for i := range 9 {
+		s.recFailed("r1", fmt.Sprintf("A-%d", i+1), "The item exceeds the maximum allowed size")
+	}
+	s.finished("r1", 1, 9)
+	tests := []struct {
+		name string
+		max  int
+		want []string
+	}{
+		{"default", 0, []string{"A-1", "A-2", "A-3", "A-4", "A-5"}},
+		{"fewer", 2, []string{"A-1", "A-2"}},
+		{"more than the default", 7, []string{"A-1", "A-2", "A-3", "A-4", "A-5", "A-6", "A-7"}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			out, life := runScriptWith(t, Config{MaxSampleRecords: test.max}, s)
+			require.Equal(t, []string{"opened sync_issue record.too_large"}, life)
+			require.Equal(t, test.want, out[0].Data.SampleRecords)
+			require.Equal(t, 9, out[0].Data.AffectedRecords)
+		})
+	}
 }
