@@ -252,8 +252,12 @@ func classifySyncedRun(f runFacts, mb mailboxFacts) runOutcome {
 		k := incKey{schemas.KindSyncIssue, class, o.sig.Template}
 		issues[k] = append(issues[k], o)
 	}
-	// resolutions: positive evidence from this run
-	for _, k := range sortedIncKeys(mb.open) {
+	// resolutions: positive evidence from this run. The sorted keys are
+	// filtered in place: a run decided costs no more allocations than
+	// when judging and acting were one pass.
+	keys := sortedIncKeys(mb.open)
+	n := 0
+	for _, k := range keys {
 		if !f.end.After(mb.open[k].lastSeen) {
 			// not a later run: a run that timed out long after its last
 			// line can be decided after a newer one
@@ -271,16 +275,18 @@ func classifySyncedRun(f runFacts, mb mailboxFacts) runOutcome {
 		default:
 			continue
 		}
-		oc.resolve = append(oc.resolve, k)
+		keys[n] = k
+		n++
 	}
-	if len(oc.resolve) > 0 {
-		oc.resolveAt = f.end
+	if n > 0 {
+		oc.resolve, oc.resolveAt = keys[:n], f.end
 	}
 	if len(issues) > 0 {
 		oc.issues = make([]issueGroup, 0, len(issues))
-		for _, k := range sortedIncKeys(issues) {
-			oc.issues = append(oc.issues, issueGroup{key: k, fails: issues[k]})
+		for k, fails := range issues {
+			oc.issues = append(oc.issues, issueGroup{key: k, fails: fails})
 		}
+		sort.Slice(oc.issues, func(i, j int) bool { return oc.issues[i].key.String() < oc.issues[j].key.String() })
 	}
 	switch {
 	case len(oc.issues) > 0:
@@ -294,7 +300,7 @@ func classifySyncedRun(f runFacts, mb mailboxFacts) runOutcome {
 }
 
 // sortedIncKeys returns the keys of m in the order of their String form.
-func sortedIncKeys[V any](m map[incKey]V) []incKey {
+func sortedIncKeys(m map[incKey]*incident) []incKey {
 	keys := make([]incKey, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
