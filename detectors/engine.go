@@ -84,7 +84,7 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	out = e.Advance(rec.Time, out)
 	if rec.Tenant == "" || rec.Mailbox == "" {
-		return out
+		return out // no mailbox to judge it for
 	}
 	k := mbKey{rec.Tenant, rec.Mailbox}
 	mb := e.mailboxes[k]
@@ -110,7 +110,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			e.stats.Late++
 			return out
 		}
-		r = &run{id: strings.Clone(rec.RunID), mb: mb, first: rec.Time}
+		r = &run{id: strings.Clone(rec.RunID), mb: mb}
 		mb.runs.add(r)
 	}
 	h := e.entryHash(rec)
@@ -123,9 +123,6 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		if !r.ended {
 			r.endRef = runEnd{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
 		}
-	}
-	if rec.Time.Before(r.first) {
-		r.first = rec.Time
 	}
 	switch rec.Event {
 	case schemas.EventRunStarted:

@@ -79,7 +79,6 @@ type recKey struct {
 type run struct {
 	id       string
 	mb       *mailbox
-	first    time.Time
 	lastSeen time.Time
 	end      time.Time
 	endRef   runEnd // the entry that ended the run (or the last one seen)
