@@ -17,21 +17,47 @@ import (
 //go:embed catalog.yaml
 var defaultCatalogYAML []byte
 
-// DefaultCatalogYAML returns the text of the embedded catalog.
-func DefaultCatalogYAML() []byte { return append([]byte(nil), defaultCatalogYAML...) }
-
-// Entry is one class of the catalog, as the YAML file spells it.
+// Entry is one class of the catalog, as the YAML file spells it. A catalog
+// is checked as it is compiled (ParseCatalog, LoadCatalog): every problem
+// of every entry is reported at once, each naming its entry and field.
 type Entry struct {
-	Class       string     `yaml:"class"`
-	Scope       string     `yaml:"scope"`
-	Producers   []string   `yaml:"producers,omitempty"`
-	Title       string     `yaml:"title"`
-	Remediation string     `yaml:"remediation"`
-	Severity    string     `yaml:"severity,omitempty"`
-	Match       [][]string `yaml:"match"`
-	Not         []string   `yaml:"not,omitempty"`
-	HTTPStatus  []int      `yaml:"http_status,omitempty"`
-	Extract     []string   `yaml:"extract,omitempty"`
+	// Class is the stable class id that incident events carry, e.g.
+	// "exchange.auth.password". Required, unique within the catalog; the
+	// classes of unmatched messages ("unknown", "record.unknown") are
+	// reserved.
+	Class string `yaml:"class"`
+	// Scope is "total", "run" or "record" (see Scope).
+	//
+	// Default: "run"
+	Scope string `yaml:"scope"`
+	// Producers restricts the HTTPStatus match to these producers
+	// (ExchangeConnector, SyncEngine, C4CCConnector).
+	//
+	// Default: any producer
+	Producers []string `yaml:"producers,omitempty"`
+	// Title names the failure in events. Required.
+	Title string `yaml:"title"`
+	// Remediation is what to do about it, from the knowledge base: free
+	// text, possibly empty.
+	Remediation string `yaml:"remediation"`
+	// Severity overrides the kind's severity in events: "critical",
+	// "warning" or "info".
+	//
+	// Default: critical for a sync error, warning for a sync issue
+	Severity string `yaml:"severity,omitempty"`
+	// Match lists the term lists that match a message: every term of one
+	// list must occur in it, after normalization. Neither a list nor a
+	// term may be empty; an entry needs Match or HTTPStatus.
+	Match [][]string `yaml:"match"`
+	// Not lists terms that veto a match when any occurs in the message.
+	// A term may not be empty.
+	Not []string `yaml:"not,omitempty"`
+	// HTTPStatus lists HTTP statuses (100-599) that match a record of one
+	// of Producers when no text matches.
+	HTTPStatus []int `yaml:"http_status,omitempty"`
+	// Extract names the details to extract: snapshot_figures,
+	// http_status, url, organization, server, record_type, field.
+	Extract []string `yaml:"extract,omitempty"`
 }
 
 // catalogFile is the YAML document.
@@ -146,10 +172,10 @@ func compileCatalog(entries []Entry) (*Catalog, error) {
 			errs = multierror.Append(errs, fmt.Errorf("%s: class: duplicate", where))
 		}
 		seen[e.Class] = true
-		if e.Class == ClassUnknown || e.Class == ClassRecordUnknown {
+		if e.Class == classUnknown || e.Class == classRecordUnknown {
 			errs = multierror.Append(errs, fmt.Errorf("%s: class: %q is reserved for unmatched messages", where, e.Class))
 		}
-		sc, err := ParseScope(e.Scope)
+		sc, err := parseScope(e.Scope)
 		if err != nil {
 			errs = multierror.Append(errs, fmt.Errorf("%s: scope: %w", where, err))
 		}
@@ -166,6 +192,9 @@ func compileCatalog(entries []Entry) (*Catalog, error) {
 			errs = multierror.Append(errs, fmt.Errorf("%s: match: needs at least one term list or an http_status", where))
 		}
 		for j, terms := range e.Match {
+			if len(terms) == 0 {
+				errs = multierror.Append(errs, fmt.Errorf("%s: match[%d]: empty term list", where, j))
+			}
 			var nt []string
 			for _, t := range terms {
 				n := normalizeText(t)
@@ -179,9 +208,17 @@ func compileCatalog(entries []Entry) (*Catalog, error) {
 				ce.match = append(ce.match, nt)
 			}
 		}
-		for _, t := range e.Not {
-			if n := normalizeText(t); n != "" {
-				ce.not = append(ce.not, n)
+		for j, t := range e.Not {
+			n := normalizeText(t)
+			if n == "" {
+				errs = multierror.Append(errs, fmt.Errorf("%s: not[%d]: empty term", where, j))
+				continue
+			}
+			ce.not = append(ce.not, n)
+		}
+		for j, st := range e.HTTPStatus {
+			if st < 100 || st > 599 {
+				errs = multierror.Append(errs, fmt.Errorf("%s: http_status[%d]: %d is not an HTTP status (want 100-599)", where, j, st))
 			}
 		}
 		for _, x := range e.Extract {
@@ -393,7 +430,7 @@ func init() {
 		Summary: "known errors of the knowledge base, matched tolerantly, with details extracted",
 		Constructor: func(o Options) (Detector, error) {
 			if o.Catalog == nil {
-				return nil, ErrNoCatalog
+				return nil, errNoCatalog
 			}
 			return catalogDetector{o.Catalog}, nil
 		},

@@ -1,11 +1,14 @@
 package detectors
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -127,8 +130,111 @@ func TestTemplate(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			require.Equal(t, test.want, Template(test.in))
+			require.Equal(t, test.want, templateOf(test.in))
 		})
 	}
-	require.LessOrEqual(t, len(Template(string(make([]byte, 2<<20)))), maxTemplateLen+8)
+	require.LessOrEqual(t, len(templateOf(string(make([]byte, 2<<20)))), maxTemplateLen+8)
+}
+
+// TestParseCatalogValidate: every field of an entry is checked, and every
+// problem of the file is reported at once, naming its entry and field.
+func TestParseCatalogValidate(t *testing.T) {
+	ok := func() Entry {
+		return Entry{Class: "custom.quota", Scope: "total", Producers: []string{"ExchangeConnector"}, Title: "Quota",
+			Remediation: "Free space.", Severity: "warning", Match: [][]string{{"quota", "exceeded"}},
+			Not: []string{"soft"}, HTTPStatus: []int{507}, Extract: []string{"http_status"}}
+	}
+	tests := []struct {
+		name    string
+		version int // 0: 1
+		entries func() []Entry
+		want    []string // one problem each, in this order; none: valid
+	}{
+		{name: "every field set", entries: func() []Entry { return []Entry{ok()} }},
+		{name: "only the required fields", entries: func() []Entry {
+			return []Entry{{Class: "custom.quota", Title: "Quota", Match: [][]string{{"quota"}}}}
+		}},
+		{name: "status match only", entries: func() []Entry {
+			return []Entry{{Class: "custom.quota", Title: "Quota", HTTPStatus: []int{507}}}
+		}},
+		{name: "empty class", entries: func() []Entry { e := ok(); e.Class = ""; return []Entry{e} },
+			want: []string{"classes[0]: class: must not be empty"}},
+		{name: "duplicate class", entries: func() []Entry { return []Entry{ok(), ok()} },
+			want: []string{"classes[1] (custom.quota): class: duplicate"}},
+		{name: "reserved class unknown", entries: func() []Entry { e := ok(); e.Class = classUnknown; return []Entry{e} },
+			want: []string{`classes[0] (unknown): class: "unknown" is reserved for unmatched messages`}},
+		{name: "reserved class record.unknown", entries: func() []Entry { e := ok(); e.Class = classRecordUnknown; return []Entry{e} },
+			want: []string{`classes[0] (record.unknown): class: "record.unknown" is reserved for unmatched messages`}},
+		{name: "bad scope", entries: func() []Entry { e := ok(); e.Scope = "weekly"; return []Entry{e} },
+			want: []string{`classes[0] (custom.quota): scope: unknown scope "weekly" (want total, run or record)`}},
+		{name: "unknown producer", entries: func() []Entry { e := ok(); e.Producers = []string{"Outlook"}; return []Entry{e} },
+			want: []string{`classes[0] (custom.quota): producers: unknown producer "Outlook" (want ExchangeConnector, SyncEngine or C4CCConnector)`}},
+		{name: "empty title", entries: func() []Entry { e := ok(); e.Title = ""; return []Entry{e} },
+			want: []string{"classes[0] (custom.quota): title: must not be empty"}},
+		{name: "empty remediation is allowed", entries: func() []Entry { e := ok(); e.Remediation = ""; return []Entry{e} }},
+		{name: "bad severity", entries: func() []Entry { e := ok(); e.Severity = "fatal"; return []Entry{e} },
+			want: []string{`classes[0] (custom.quota): severity: "fatal" (want critical, warning or info)`}},
+		{name: "neither match nor status", entries: func() []Entry { e := ok(); e.Match, e.HTTPStatus = nil, nil; return []Entry{e} },
+			want: []string{"classes[0] (custom.quota): match: needs at least one term list or an http_status"}},
+		{name: "empty term list", entries: func() []Entry { e := ok(); e.Match = [][]string{{"quota"}, {}}; return []Entry{e} },
+			want: []string{"classes[0] (custom.quota): match[1]: empty term list"}},
+		{name: "empty match term", entries: func() []Entry { e := ok(); e.Match = [][]string{{"quota", " - "}}; return []Entry{e} },
+			want: []string{"classes[0] (custom.quota): match[0]: empty term"}},
+		{name: "empty not term", entries: func() []Entry { e := ok(); e.Not = []string{"soft", ""}; return []Entry{e} },
+			want: []string{"classes[0] (custom.quota): not[1]: empty term"}},
+		{name: "status out of range", entries: func() []Entry { e := ok(); e.HTTPStatus = []int{0, 507, 600}; return []Entry{e} },
+			want: []string{
+				"classes[0] (custom.quota): http_status[0]: 0 is not an HTTP status (want 100-599)",
+				"classes[0] (custom.quota): http_status[2]: 600 is not an HTTP status (want 100-599)",
+			}},
+		{name: "unknown extractor", entries: func() []Entry { e := ok(); e.Extract = []string{"zip"}; return []Entry{e} },
+			want: []string{`classes[0] (custom.quota): extract: unknown extractor "zip"`}},
+		{name: "unsupported version", version: 2, entries: func() []Entry { return []Entry{ok()} },
+			want: []string{"decoding catalog: version 2 not supported (want 1)"}},
+		{
+			name: "every field wrong: every problem at once",
+			entries: func() []Entry {
+				return []Entry{{Class: "unknown", Scope: "weekly", Producers: []string{"Outlook"}, Severity: "fatal",
+					Match: [][]string{{}}, Not: []string{"!"}, HTTPStatus: []int{42}, Extract: []string{"zip"}}}
+			},
+			want: []string{
+				`classes[0] (unknown): class: "unknown" is reserved for unmatched messages`,
+				`classes[0] (unknown): scope: unknown scope "weekly" (want total, run or record)`,
+				`classes[0] (unknown): producers: unknown producer "Outlook" (want ExchangeConnector, SyncEngine or C4CCConnector)`,
+				"classes[0] (unknown): match[0]: empty term list",
+				"classes[0] (unknown): not[0]: empty term",
+				"classes[0] (unknown): http_status[0]: 42 is not an HTTP status (want 100-599)",
+				`classes[0] (unknown): extract: unknown extractor "zip"`,
+				`classes[0] (unknown): severity: "fatal" (want critical, warning or info)`,
+				"classes[0] (unknown): title: must not be empty",
+			},
+		},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			version := test.version
+			if version == 0 {
+				version = 1
+			}
+			doc, err := yaml.Marshal(catalogFile{Version: version, Classes: test.entries()})
+			require.NoError(t, err)
+			cat, err := ParseCatalog(doc)
+			if len(test.want) == 0 {
+				require.NoError(t, err)
+				require.Len(t, cat.Entries(), len(test.entries()))
+				return
+			}
+			require.Nil(t, cat)
+			var got []string
+			var merr *multierror.Error
+			if errors.As(err, &merr) {
+				for _, e := range merr.Errors {
+					got = append(got, e.Error())
+				}
+			} else {
+				got = []string{err.Error()}
+			}
+			require.Equal(t, test.want, got)
+		})
+	}
 }

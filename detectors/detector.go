@@ -33,8 +33,8 @@ func (s Scope) String() string {
 	return "run"
 }
 
-// ParseScope reads a scope name ("total", "run", "record").
-func ParseScope(s string) (Scope, error) {
+// parseScope reads a scope name ("total", "run", "record").
+func parseScope(s string) (Scope, error) {
 	switch s {
 	case "total":
 		return ScopeTotal, nil
@@ -88,10 +88,14 @@ type Spec struct {
 	Constructor func(Options) (Detector, error)
 }
 
-// Options are what constructors get.
+// Options are what constructors get. Every value is valid: Build fills in
+// what is left zero.
 type Options struct {
 	// Catalog is the active catalog (the embedded one unless the user gave
-	// --catalog).
+	// --catalog). Build sets it before calling constructors; a constructor
+	// called directly that needs it and finds it nil returns an error.
+	//
+	// Default: DefaultCatalog()
 	Catalog *Catalog
 }
 

@@ -1,7 +1,6 @@
 package detectors
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
@@ -13,88 +12,16 @@ import (
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
-// Config configures an Engine. The zero value works.
-type Config struct {
-	// Source is the CloudEvents source of the events. It names the
-	// pipeline, not the binary, so that replay and live output compare
-	// byte for byte. Default: "syncwatch/ingest".
-	Source string
-	// Lateness is how far event time must pass a run's end before its
-	// outcome is decided: lines of the run stamped by a skewed clock after
-	// its end still count. Default: 5s.
-	Lateness time.Duration
-	// RunTimeout ends a run that never logged run_finished or run_failed
-	// (the process died) once no line of it was seen for this long.
-	// Default: 10m.
-	RunTimeout time.Duration
-	// ConsecutiveRuns is how many consecutive runs must end with nothing
-	// synced and the same cause before a class that depends on the run (or
-	// an unknown error) opens a sync error. Default: 2.
-	ConsecutiveRuns int
-	// MaxEvidence bounds the log entries quoted in one event. Default: 3.
-	MaxEvidence int
-	// MaxSampleRecords bounds the record ids listed in one event. Default: 5.
-	MaxSampleRecords int
-	// IdleEvict drops the state of a mailbox with nothing open once it
-	// has been silent this long (event time). Default: 24h.
-	IdleEvict time.Duration
-	// MaxTemplates caps the distinct unknown templates tracked per
-	// mailbox; failures beyond it are counted (Stats.TemplatesCapped) and
-	// grouped under one overflow template. Default: 64.
-	MaxTemplates int
-	// Detectors is the chain asked about each failure, in order; the
-	// first that answers wins. Default: Build(DefaultDetectors).
-	Detectors []Detector
-}
-
-func (c *Config) source() string {
-	if c.Source == "" {
-		return "syncwatch/ingest"
-	}
-	return c.Source
-}
-
-func durOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
-func intOr(v, def int) int {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
-
-// Validate reports problems with the configuration.
-func (c *Config) Validate() error {
-	var errs []error
-	if c.Lateness < 0 {
-		errs = append(errs, fmt.Errorf("lateness: must not be negative, got %s", c.Lateness))
-	}
-	if c.RunTimeout < 0 {
-		errs = append(errs, fmt.Errorf("run timeout: must not be negative, got %s", c.RunTimeout))
-	}
-	if c.ConsecutiveRuns < 0 {
-		errs = append(errs, fmt.Errorf("consecutive runs: must not be negative, got %d", c.ConsecutiveRuns))
-	}
-	return errors.Join(errs...)
-}
-
 // Stats counts what the engine saw and did.
 type Stats struct {
-	Records         int // records processed
 	Duplicates      int // exact repeats of an entry of the same run, ignored
 	Late            int // lines of runs already decided, ignored
-	NoContext       int // records without tenant or mailbox, ignored
-	RunsDecided     int
-	RunsTimedOut    int
+	RunsDecided     int // runs whose outcome was decided
+	RunsTimedOut    int // of those, runs decided RunTimeout after their last line, with no end line
 	Mailboxes       int // mailboxes with state now
-	Evicted         int
-	OpenIncidents   int
-	TemplatesCapped int
+	Evicted         int // mailboxes whose state was dropped after IdleEvict
+	OpenIncidents   int // incidents open now
+	TemplatesCapped int // unknown failures grouped under the overflow template (MaxTemplates)
 	// Opened counts incidents opened, by kind and class ("sync_error/exchange.auth.password").
 	Opened map[string]int
 }
@@ -102,11 +29,8 @@ type Stats struct {
 // Engine decides incidents from records fed in event-time order. It is not
 // safe for concurrent use.
 type Engine struct {
-	cfg        Config
-	lateness   time.Duration
-	runTimeout time.Duration
-	consec     int
-	dets       []Detector
+	cfg  Config
+	dets []Detector
 
 	now       time.Time // event-time clock
 	lastSweep time.Time
@@ -125,22 +49,16 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating detection config: %w", err)
 	}
-	dets := cfg.Detectors
-	if len(dets) == 0 {
-		var err error
-		if dets, err = Build(nil, Options{}); err != nil {
-			return nil, err
-		}
+	dets, err := cfg.detectors()
+	if err != nil {
+		return nil, err
 	}
 	return &Engine{
-		cfg:        cfg,
-		lateness:   durOr(cfg.Lateness, 5*time.Second),
-		runTimeout: durOr(cfg.RunTimeout, 10*time.Minute),
-		consec:     intOr(cfg.ConsecutiveRuns, 2),
-		dets:       dets,
-		mailboxes:  map[mbKey]*mailbox{},
-		seed:       maphash.MakeSeed(),
-		stats:      Stats{Opened: map[string]int{}},
+		cfg:       cfg,
+		dets:      dets,
+		mailboxes: map[mbKey]*mailbox{},
+		seed:      maphash.MakeSeed(),
+		stats:     Stats{Opened: map[string]int{}},
 	}, nil
 }
 
@@ -160,98 +78,13 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Now is the engine's event-time clock: the latest time it has seen.
-func (e *Engine) Now() time.Time { return e.now }
-
-type mbKey struct{ tenant, mailbox string }
-
-type mailbox struct {
-	key      mbKey
-	lastSeen time.Time
-	runs     runSet
-	recent   [8]uint64 // hashes of the ids of runs decided lately, to spot late lines
-	recentN  int
-	// streak of consecutive totally failed runs with the same cause
-	streakKey string
-	streak    int
-	templates map[string]struct{}
-	open      map[incKey]*incident // nil until one opens
-	// syncedEnd is the end of the latest run decided as having synced
-	// records: a failed run older than it is stale when it is decided.
-	syncedEnd time.Time
-}
-
-type incKey struct{ kind, class, template string }
-
-func (k incKey) String() string {
-	if k.template == "" {
-		return k.kind + "/" + k.class
-	}
-	return k.kind + "/" + k.class + "/" + k.template
-}
-
-// obs is one sighting of a failure: a signal and where it came from.
-type obs struct {
-	sig      Signal
-	severity schemas.Severity
-	producer schemas.Producer
-	time     time.Time
-	message  string
-	origin   string
-	recordID string
-	count    int
-}
-
-// rank orders the failures of a run when its cause is chosen: a known
-// class beats an unknown one, an ERROR beats a WARN, then the more specific
-// match wins.
-func (o *obs) rank() int {
-	r := o.sig.Specificity
-	if o.sig.Class != ClassUnknown && o.sig.Class != ClassRecordUnknown {
-		r += 2000
-	}
-	if o.severity >= schemas.SeverityError {
-		r += 1000
-	}
-	return r
-}
-
-type recKey struct {
-	producer schemas.Producer
-	id       string
-}
-
-type run struct {
-	id       string
-	mb       *mailbox
-	first    time.Time
-	lastSeen time.Time
-	end      time.Time
-	endRef   runEnd // the entry that ended the run (or the last one seen)
-	ended    bool
-	failedMk bool // run_failed seen
-	hasCount bool
-	synced   int
-	failed   int
-	seenOK   int             // records seen synced (any producer)
-	signals  []*obs          // run-level failures (not tied to a record)
-	fails    map[recKey]*obs // per-record failures not (yet) recovered; nil if none
-	seen     entrySet        // entries seen, for duplicate detection
-	version  int
-	queued   bool
-	queuedAt time.Time
-	decided  bool
-}
-
 // Process feeds one record (in event-time order) and appends the events it
 // causes, including those of runs whose outcome became due before the
 // record's time, to out.
 func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	e.stats.Records++
 	out = e.Advance(rec.Time, out)
 	if rec.Tenant == "" || rec.Mailbox == "" {
-		e.stats.NoContext++
-		return out
+		return out // no mailbox to judge it for
 	}
 	k := mbKey{rec.Tenant, rec.Mailbox}
 	mb := e.mailboxes[k]
@@ -277,7 +110,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			e.stats.Late++
 			return out
 		}
-		r = &run{id: strings.Clone(rec.RunID), mb: mb, first: rec.Time}
+		r = &run{id: strings.Clone(rec.RunID), mb: mb}
 		mb.runs.add(r)
 	}
 	h := e.entryHash(rec)
@@ -290,9 +123,6 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		if !r.ended {
 			r.endRef = runEnd{producer: rec.Producer, time: rec.Time, origin: rec.Origin}
 		}
-	}
-	if rec.Time.Before(r.first) {
-		r.first = rec.Time
 	}
 	switch rec.Event {
 	case schemas.EventRunStarted:
@@ -340,7 +170,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			if o := e.observe(rec); o != nil {
 				// An unknown message is a failure only at ERROR or above;
 				// a known one counts at WARN (it may name the cause).
-				if o.sig.Class != ClassUnknown || o.severity >= schemas.SeverityError {
+				if o.sig.Class != classUnknown || o.severity >= schemas.SeverityError {
 					r.signals = append(r.signals, o)
 					if o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
 						out = e.sighting(mb, r, o, out)
@@ -388,7 +218,7 @@ func (e *Engine) capTemplate(rec *schemas.LogRecord, t string) string {
 	if _, ok := mb.templates[t]; ok {
 		return t
 	}
-	if len(mb.templates) >= intOr(e.cfg.MaxTemplates, 64) {
+	if len(mb.templates) >= e.cfg.maxTemplates() {
 		e.stats.TemplatesCapped++
 		return overflowTemplate
 	}
@@ -426,22 +256,13 @@ func (e *Engine) runHash(id string) uint64 {
 	return maphash.String(e.seed, id) | 1
 }
 
-func (mb *mailbox) recentlyDecided(h uint64) bool {
-	for _, r := range mb.recent {
-		if r == h {
-			return true
-		}
-	}
-	return false
-}
-
 // dueAt is when r's outcome is due: end+lateness once it ended, else
 // lastSeen+timeout.
 func (e *Engine) dueAt(r *run) time.Time {
 	if r.ended {
-		return r.end.Add(e.lateness)
+		return r.end.Add(e.cfg.lateness())
 	}
-	return r.lastSeen.Add(e.runTimeout)
+	return r.lastSeen.Add(e.cfg.runTimeout())
 }
 
 // schedule queues r's decision. A run has at most one live heap item; an
@@ -530,16 +351,17 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 
 // sweep evicts idle mailboxes that hold nothing open.
 func (e *Engine) sweep() {
-	idle := durOr(e.cfg.IdleEvict, 24*time.Hour)
+	idle := e.cfg.idleEvict()
 	for k, mb := range e.mailboxes {
-		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak == 0 && e.now.Sub(mb.lastSeen) > idle {
+		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak.n == 0 && e.now.Sub(mb.lastSeen) > idle {
 			delete(e.mailboxes, k)
 			e.stats.Evicted++
 		}
 	}
 }
 
-// decide settles a run's outcome.
+// decide settles a run's outcome: classifyRun judges it, apply carries
+// the judgement out.
 func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	r.decided = true
 	mb := r.mb
@@ -547,436 +369,28 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 	mb.recent[mb.recentN%len(mb.recent)] = e.runHash(r.id)
 	mb.recentN++
 	e.stats.RunsDecided++
-	end := r.end
 	if !r.ended {
 		e.stats.RunsTimedOut++
-		end = r.lastSeen
 	}
-	synced := r.seenOK
-	if r.hasCount {
-		synced = r.synced
-	}
-	fails := r.sortedFails()
-	hasFailure := len(fails) > 0 || len(r.signals) > 0 || r.failed > 0
-	switch {
-	case r.failedMk || (synced == 0 && hasFailure):
-		out = e.decideFailedRun(r, fails, out)
-	case synced > 0:
-		out = e.decideSyncedRun(r, fails, end, out)
-	default:
-		// Nothing synced and nothing failed: an empty run says nothing.
-	}
+	oc := classifyRun(r.facts(), mb.facts(), e.cfg.consecutiveRuns())
+	out = e.apply(mb, r, &oc, out)
 	r.fails, r.seen, r.signals = nil, entrySet{}, nil
 	return out
 }
 
-// decideFailedRun handles a run that synced nothing: its cause is the most
-// specific failure seen in it, whatever the producer.
-func (e *Engine) decideFailedRun(r *run, fails []*obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	mb := r.mb
-	if r.lastSeen.Before(mb.syncedEnd) {
-		// A run without an end line is decided only RunTimeout after its
-		// last line, possibly after a newer run that synced. Its failure
-		// predates that evidence of a working sync: it must not re-open
-		// what the newer run resolved (under the same id, since the
-		// incident's first sighting is the same) nor start a streak.
-		return out
+// apply carries out the outcome of run r of mailbox mb: the mailbox's new
+// streak and syncedEnd, the sync-error sighting of the cause, the
+// resolutions, then the sync issues, each with its events.
+func (e *Engine) apply(mb *mailbox, r *run, oc *runOutcome, out []schemas.IncidentEvent) []schemas.IncidentEvent {
+	mb.streak, mb.syncedEnd = oc.streak, oc.syncedEnd
+	if oc.reason.isSighting() {
+		out = e.sighting(mb, r, oc.cause, out)
 	}
-	var cause *obs
-	consider := func(o *obs) {
-		if o.sig.Scope == ScopeRecord {
-			return // a per-record failure cannot explain a run that synced nothing
-		}
-		if cause == nil || o.rank() > cause.rank() || (o.rank() == cause.rank() && o.time.Before(cause.time)) {
-			cause = o
-		}
+	for _, k := range oc.resolve {
+		out = e.resolve(mb, mb.open[k], r, oc.resolveAt, out)
 	}
-	for _, o := range r.signals {
-		consider(o)
-	}
-	for _, o := range fails {
-		consider(o)
-	}
-	if cause == nil {
-		mb.streakKey, mb.streak = "", 0
-		return out
-	}
-	c := *cause
-	if c.sig.Class == ClassRecordUnknown {
-		// every record failing the same unknown way is an unknown run failure
-		c.sig.Class = ClassUnknown
-		c.sig.Title = "Unknown synchronization error"
-	}
-	if c.sig.Scope == ScopeTotal {
-		mb.streakKey, mb.streak = "", 0
-		return e.sighting(mb, r, &c, out)
-	}
-	key := c.sig.Class + "\x00" + c.sig.Template
-	if mb.streakKey == key {
-		mb.streak++
-	} else {
-		mb.streakKey, mb.streak = key, 1
-	}
-	ik := incKey{schemas.KindSyncError, c.sig.Class, c.sig.Template}
-	if mb.streak >= e.consec || mb.open[ik] != nil {
-		out = e.sighting(mb, r, &c, out)
+	for _, g := range oc.issues {
+		out = e.issue(mb, r, g.key, g.fails, out)
 	}
 	return out
-}
-
-// decideSyncedRun handles a run that synced records: unrecovered record
-// failures are sync issues; incidents that the run shows fixed resolve.
-func (e *Engine) decideSyncedRun(r *run, fails []*obs, end time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	mb := r.mb
-	mb.streakKey, mb.streak = "", 0
-	if end.After(mb.syncedEnd) {
-		mb.syncedEnd = end
-	}
-	if len(fails) == 0 && len(r.signals) == 0 && len(mb.open) == 0 {
-		return out // the common case: a clean run, nothing to resolve
-	}
-	classes := map[string]bool{}
-	for _, o := range r.signals {
-		classes[o.sig.Class] = true
-	}
-	issues := map[incKey][]*obs{}
-	for _, o := range fails {
-		classes[o.sig.Class] = true
-		if o.sig.Scope == ScopeTotal {
-			continue // opened as a sync error when seen
-		}
-		class := o.sig.Class
-		if class == ClassUnknown {
-			class = ClassRecordUnknown
-		}
-		k := incKey{schemas.KindSyncIssue, class, o.sig.Template}
-		issues[k] = append(issues[k], o)
-	}
-	// resolutions first: positive evidence from this run
-	for _, k := range mb.sortedOpen() {
-		inc := mb.open[k]
-		if !end.After(inc.lastSeen) {
-			// not a later run: a run that timed out long after its last
-			// line can be decided after a newer one
-			continue
-		}
-		switch k.kind {
-		case schemas.KindSyncError:
-			if classes[k.class] || (k.class == ClassUnknown && classes[ClassRecordUnknown]) {
-				continue
-			}
-		case schemas.KindSyncIssue:
-			if _, still := issues[k]; still {
-				continue
-			}
-		default:
-			continue
-		}
-		out = e.resolve(mb, inc, r, end, out)
-	}
-	keys := make([]incKey, 0, len(issues))
-	for k := range issues {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
-		out = e.issue(mb, r, k, issues[k], out)
-	}
-	return out
-}
-
-func (r *run) sortedFails() []*obs {
-	if len(r.fails) == 0 {
-		return nil
-	}
-	out := make([]*obs, 0, len(r.fails))
-	for _, o := range r.fails {
-		out = append(out, o)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].time.Equal(out[j].time) {
-			return out[i].time.Before(out[j].time)
-		}
-		if out[i].producer != out[j].producer {
-			return out[i].producer < out[j].producer
-		}
-		return out[i].recordID < out[j].recordID
-	})
-	return out
-}
-
-func (mb *mailbox) sortedOpen() []incKey {
-	keys := make([]incKey, 0, len(mb.open))
-	for k := range mb.open {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	return keys
-}
-
-// runEvidence collects the run's sightings of a class (for events).
-func (r *run) evidenceOf(class string) []*obs {
-	var out []*obs
-	if r == nil {
-		return nil
-	}
-	for _, o := range r.signals {
-		if o.sig.Class == class || (class == ClassUnknown && o.sig.Class == ClassRecordUnknown) {
-			out = append(out, o)
-		}
-	}
-	for _, o := range r.sortedFails() {
-		if o.sig.Class == class || (class == ClassUnknown && o.sig.Class == ClassRecordUnknown) {
-			out = append(out, o)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].time.Before(out[j].time) })
-	return out
-}
-
-type dueItem struct {
-	at      instant
-	r       *run
-	version int
-}
-
-// dueHeap is a binary min-heap of dueItem ordered by due time, then
-// mailbox ("tenant/mailbox"), then run id: a total order, so the runs due
-// at one instant are decided in the same order in every run. Typed, not
-// container/heap: no boxing of items into interfaces on every push.
-type dueHeap []dueItem
-
-func (h dueHeap) less(i, j int) bool { return dueLess(&h[i], &h[j]) }
-
-func dueLess(x, y *dueItem) bool {
-	if x.at != y.at {
-		return x.at.before(y.at)
-	}
-	a, b := x.r, y.r
-	if a.mb.key != b.mb.key {
-		return compareKeys(a.mb.key, b.mb.key) < 0
-	}
-	return a.id < b.id
-}
-
-// dueQueue is a FIFO of dueItems pushed in due order.
-type dueQueue struct {
-	items []dueItem
-	head  int
-}
-
-func (q *dueQueue) len() int        { return len(q.items) - q.head }
-func (q *dueQueue) first() *dueItem { return &q.items[q.head] }
-func (q *dueQueue) push(it dueItem) { q.items = append(q.items, it) }
-
-func (q *dueQueue) pop() dueItem {
-	it := q.items[q.head]
-	q.items[q.head] = dueItem{}
-	q.head++
-	switch {
-	case q.head == len(q.items):
-		q.items, q.head = q.items[:0], 0
-	case q.head >= 1024 && 2*q.head >= len(q.items):
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
-	}
-	return it
-}
-
-func (h *dueHeap) push(it dueItem) {
-	*h = append(*h, it)
-	q := *h
-	for j := len(q) - 1; j > 0; {
-		i := (j - 1) / 2
-		if !q.less(j, i) {
-			break
-		}
-		q[i], q[j] = q[j], q[i]
-		j = i
-	}
-}
-
-func (h *dueHeap) pop() dueItem {
-	q := *h
-	n := len(q) - 1
-	it := q[0]
-	q[0] = q[n]
-	q[n] = dueItem{}
-	q = q[:n]
-	for i := 0; ; {
-		j := 2*i + 1
-		if j >= n {
-			break
-		}
-		if j2 := j + 1; j2 < n && q.less(j2, j) {
-			j = j2
-		}
-		if !q.less(j, i) {
-			break
-		}
-		q[i], q[j] = q[j], q[i]
-		i = j
-	}
-	*h = q
-	return it
-}
-
-// compareKeys orders mailboxes as the strings "tenant/mailbox" would,
-// without building them.
-func compareKeys(a, b mbKey) int {
-	return compareJoined(a.tenant, a.mailbox, b.tenant, b.mailbox)
-}
-
-// compareJoined compares a1+"/"+a2 with b1+"/"+b2 without allocating.
-func compareJoined(a1, a2, b1, b2 string) int {
-	a, b := [3]string{a1, "/", a2}, [3]string{b1, "/", b2}
-	ai, bi := 0, 0
-	as, bs := a[0], b[0]
-	for {
-		for as == "" && ai < 2 {
-			ai++
-			as = a[ai]
-		}
-		for bs == "" && bi < 2 {
-			bi++
-			bs = b[bi]
-		}
-		if as == "" || bs == "" {
-			return len(as) - len(bs) // the shorter one is a prefix
-		}
-		n := min(len(as), len(bs))
-		if c := strings.Compare(as[:n], bs[:n]); c != 0 {
-			return c
-		}
-		as, bs = as[n:], bs[n:]
-	}
-}
-
-// entrySet is a set of entry hashes. Most runs log a few dozen entries: a
-// slice scanned linearly costs less than a map's hashing and growth; a
-// long run switches to a map.
-type entrySet struct {
-	small []uint64
-	big   map[uint64]struct{}
-}
-
-const entrySetSmall = 32
-
-// add adds h and reports whether it was new.
-func (s *entrySet) add(h uint64) bool {
-	if s.big != nil {
-		if _, ok := s.big[h]; ok {
-			return false
-		}
-		s.big[h] = struct{}{}
-		return true
-	}
-	for _, x := range s.small {
-		if x == h {
-			return false
-		}
-	}
-	if len(s.small) < entrySetSmall {
-		if s.small == nil {
-			s.small = make([]uint64, 0, 8)
-		}
-		s.small = append(s.small, h)
-		return true
-	}
-	s.big = make(map[uint64]struct{}, 2*entrySetSmall)
-	for _, x := range s.small {
-		s.big[x] = struct{}{}
-	}
-	s.big[h] = struct{}{}
-	s.small = nil
-	return true
-}
-
-// runEnd is where a run ended: what a resolution quotes as its evidence.
-type runEnd struct {
-	producer schemas.Producer
-	time     time.Time
-	origin   string
-}
-
-// runSet is a mailbox's undecided runs. A mailbox has one or two at a
-// time: a short slice costs less than a map per mailbox (a million
-// mailboxes are a million maps); one that collects many (runs that never
-// end, garbage run ids) switches to a map.
-type runSet struct {
-	small []*run
-	big   map[string]*run
-}
-
-const runSetSmall = 16
-
-func (s *runSet) len() int {
-	if s.big != nil {
-		return len(s.big)
-	}
-	return len(s.small)
-}
-
-func (s *runSet) get(id string) *run {
-	if s.big != nil {
-		return s.big[id]
-	}
-	for _, r := range s.small {
-		if r.id == id {
-			return r
-		}
-	}
-	return nil
-}
-
-// add adds r, whose id is not in s.
-func (s *runSet) add(r *run) {
-	if s.big != nil {
-		s.big[r.id] = r
-		return
-	}
-	if len(s.small) < runSetSmall {
-		s.small = append(s.small, r)
-		return
-	}
-	s.big = make(map[string]*run, 2*runSetSmall)
-	for _, x := range s.small {
-		s.big[x.id] = x
-	}
-	s.big[r.id] = r
-	s.small = nil
-}
-
-func (s *runSet) remove(r *run) {
-	if s.big != nil {
-		delete(s.big, r.id)
-		return
-	}
-	for i, x := range s.small {
-		if x == r {
-			last := len(s.small) - 1
-			s.small[i] = s.small[last]
-			s.small[last] = nil
-			s.small = s.small[:last]
-			if last == 0 {
-				s.small = nil // an idle mailbox holds no slice
-			}
-			return
-		}
-	}
-}
-
-// instant is a time.Time as two integers: exact for every year (unlike
-// UnixNano), and compared without time.Time's monotonic and location
-// handling, in the due heap's hot loop.
-type instant struct {
-	sec  int64
-	nsec int32
-}
-
-func instantOf(t time.Time) instant { return instant{t.Unix(), int32(t.Nanosecond())} }
-
-func (a instant) before(b instant) bool {
-	return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 }

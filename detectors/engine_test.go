@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,7 +79,12 @@ func (s *script) ok(run string) *script {
 // lifecycle is "type kind class" per event, e.g. "opened sync_error exchange.auth.password".
 func runScript(t *testing.T, s *script) ([]schemas.IncidentEvent, []string) {
 	t.Helper()
-	e, err := NewEngine(Config{})
+	return runScriptWith(t, Config{}, s)
+}
+
+func runScriptWith(t *testing.T, cfg Config, s *script) ([]schemas.IncidentEvent, []string) {
+	t.Helper()
+	e, err := NewEngine(cfg)
 	require.NoError(t, err)
 	var out []schemas.IncidentEvent
 	for i := range s.recs {
@@ -317,140 +321,31 @@ func TestEngineDuplicatesAndLateLines(t *testing.T) {
 	require.Equal(t, 1, st.Late)
 }
 
-func TestCompareJoined(t *testing.T) {
-	parts := []string{"", "/", "a", "b", "a/", "/a", "ab", "a.b", "a0", "t-1", "t-10", "t-1/x", "x@y.com", "\xff"}
-	for _, a1 := range parts {
-		for _, a2 := range parts {
-			for _, b1 := range parts {
-				for _, b2 := range parts {
-					want := strings.Compare(a1+"/"+a2, b1+"/"+b2)
-					got := compareJoined(a1, a2, b1, b2)
-					if sign(got) != want {
-						t.Fatalf("compareJoined(%q, %q, %q, %q) = %d, want sign %d", a1, a2, b1, b2, got, want)
-					}
-				}
-			}
-		}
+// TestEngineMaxSampleRecords: an event lists MaxSampleRecords record ids.
+// The tracker kept at most 5 (the default, written as a literal), so a
+// larger setting listed 5 all the same.
+func TestEngineMaxSampleRecords(t *testing.T) {
+	s := &script{at: t0}
+	s.start("r1").synced("r1", "M-1")
+	for i := range 9 {
+		s.recFailed("r1", fmt.Sprintf("A-%d", i+1), "The item exceeds the maximum allowed size")
 	}
-}
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
+	s.finished("r1", 1, 9)
+	tests := []struct {
+		name string
+		max  int
+		want []string
+	}{
+		{"default", 0, []string{"A-1", "A-2", "A-3", "A-4", "A-5"}},
+		{"fewer", 2, []string{"A-1", "A-2"}},
+		{"more than the default", 7, []string{"A-1", "A-2", "A-3", "A-4", "A-5", "A-6", "A-7"}},
 	}
-	return 0
-}
-
-func TestDueHeapPopsInOrder(t *testing.T) {
-	base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	var items []dueItem
-	for i := range 500 {
-		mb := &mailbox{key: mbKey{fmt.Sprintf("t-%d", i%7), fmt.Sprintf("m%d@x.com", i%13)}}
-		items = append(items, dueItem{at: instantOf(base.Add(time.Duration(i*7919%37) * time.Second)), r: &run{id: fmt.Sprintf("r%03d", i), mb: mb}})
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			out, life := runScriptWith(t, Config{MaxSampleRecords: test.max}, s)
+			require.Equal(t, []string{"opened sync_issue record.too_large"}, life)
+			require.Equal(t, test.want, out[0].Data.SampleRecords)
+			require.Equal(t, 9, out[0].Data.AffectedRecords)
+		})
 	}
-	var h dueHeap
-	for _, it := range items {
-		h.push(it)
-	}
-	var got []dueItem
-	for len(h) > 0 {
-		got = append(got, h.pop())
-	}
-	require.Len(t, got, len(items))
-	for i := 1; i < len(got); i++ {
-		a, b := got[i-1], got[i]
-		ka := a.r.mb.key.tenant + "/" + a.r.mb.key.mailbox
-		kb := b.r.mb.key.tenant + "/" + b.r.mb.key.mailbox
-		ordered := a.at.before(b.at) || a.at == b.at && (ka < kb || ka == kb && a.r.id < b.r.id)
-		require.True(t, ordered, "item %d (%s %s %s) before item %d (%s %s %s)", i-1, a.at, ka, a.r.id, i, b.at, kb, b.r.id)
-	}
-}
-
-func TestEntrySet(t *testing.T) {
-	var s entrySet
-	for i := uint64(0); i < 100; i++ { // past the switch to a map
-		require.True(t, s.add(i*7919), "first add of %d", i)
-		require.False(t, s.add(i*7919), "second add of %d", i)
-		for j := uint64(0); j <= i; j++ {
-			require.False(t, s.add(j*7919), "%d after %d", j, i)
-		}
-	}
-	require.NotNil(t, s.big)
-	require.Len(t, s.big, 100)
-}
-
-func TestRunSet(t *testing.T) {
-	var s runSet
-	runs := make([]*run, 40)
-	for i := range runs {
-		runs[i] = &run{id: fmt.Sprintf("r%02d", i)}
-	}
-	for i, r := range runs { // past the switch to a map
-		require.Nil(t, s.get(r.id))
-		s.add(r)
-		require.Equal(t, i+1, s.len())
-		for _, x := range runs[:i+1] {
-			require.Same(t, x, s.get(x.id))
-		}
-	}
-	require.NotNil(t, s.big)
-	for i, r := range runs {
-		s.remove(r)
-		require.Nil(t, s.get(r.id))
-		require.Equal(t, len(runs)-i-1, s.len())
-	}
-
-	var small runSet
-	small.add(runs[0])
-	small.add(runs[1])
-	small.add(runs[2])
-	small.remove(runs[0])
-	require.Nil(t, small.get("r00"))
-	require.Same(t, runs[2], small.get("r02"))
-	require.Same(t, runs[1], small.get("r01"))
-	small.remove(runs[1])
-	small.remove(runs[2])
-	require.Zero(t, small.len())
-	require.Nil(t, small.small, "an empty set holds no slice")
-}
-
-func TestInstantOrder(t *testing.T) {
-	times := []time.Time{
-		{}, time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(1677, 1, 1, 0, 0, 0, 0, time.UTC),
-		t0, t0.Add(1), t0.Add(time.Second), t0.Add(-1), time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-	}
-	for _, a := range times {
-		for _, b := range times {
-			require.Equal(t, a.Before(b), instantOf(a).before(instantOf(b)), "%s before %s", a, b)
-			require.Equal(t, a.Equal(b), instantOf(a) == instantOf(b), "%s equal %s", a, b)
-		}
-	}
-}
-
-func TestDueQueueFIFO(t *testing.T) {
-	var q dueQueue
-	next, want := 0, 0
-	for round := range 50 {
-		for range 100 + round*37 { // past the compaction threshold
-			q.push(dueItem{version: next})
-			next++
-		}
-		for range 90 + round*30 {
-			require.Equal(t, want, q.first().version)
-			require.Equal(t, want, q.pop().version)
-			want++
-		}
-		require.Equal(t, next-want, q.len())
-		require.LessOrEqual(t, q.head, len(q.items))
-	}
-	for q.len() > 0 {
-		require.Equal(t, want, q.pop().version)
-		want++
-	}
-	require.Equal(t, next, want)
-	require.Zero(t, q.head, "an emptied queue starts over")
 }

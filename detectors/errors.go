@@ -2,9 +2,9 @@ package detectors
 
 import "errors"
 
-// Sentinel errors of the package.
+// Errors of the package. None is exported: no caller branches on them.
 var (
-	// ErrNoCatalog is returned by constructors that need a catalog and
-	// got none.
-	ErrNoCatalog = errors.New("detectors: no catalog")
+	// errNoCatalog is returned by the "catalog" detector's constructor
+	// when it is called without a catalog (Build always passes one).
+	errNoCatalog = errors.New("detectors: no catalog")
 )

@@ -3,6 +3,7 @@ package detectors
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
@@ -147,7 +148,7 @@ func organization(s string) string {
 	rest := s[i+len("organization"):]
 	if q := strings.IndexAny(rest, "\"'“"); q >= 0 && q < 4 {
 		open := rest[q:]
-		_, size := firstRune(open)
+		_, size := utf8.DecodeRuneInString(open) // a quote IndexAny found: valid UTF-8
 		body := open[size:]
 		if e := strings.IndexAny(body, "\"'”"); e >= 0 {
 			return strings.TrimSpace(body[:e])
@@ -157,16 +158,6 @@ func organization(s string) string {
 		return strings.Trim(strings.TrimSpace(rest[:m]), ":")
 	}
 	return ""
-}
-
-func firstRune(s string) (rune, int) {
-	for _, r := range s {
-		if r < 0x80 {
-			return r, 1
-		}
-		return r, len(string(r))
-	}
-	return 0, 0
 }
 
 // serverProduct returns what follows "Server:" (e.g. "Kerio Connect 9.0.3"),

@@ -70,7 +70,7 @@ func tokenOf(s string) string {
 
 // FuzzCatalogMatch plants a secret in a message of arbitrary bytes and
 // checks what the catalog matcher and the unknown-template path make of
-// it: no panic; Redact removes the secret and is idempotent; Template is
+// it: no panic; Redact removes the secret and is idempotent; templateOf is
 // bounded and holds no secret; Match is deterministic, its signal well
 // formed and its details free of the secret.
 func FuzzCatalogMatch(f *testing.F) {
@@ -108,12 +108,12 @@ func FuzzCatalogMatch(f *testing.F) {
 			t.Fatalf("Redact is not deterministic: %q, then %q", red, again)
 		}
 		for _, in := range []string{msg, red} {
-			if tpl := Template(in); len(tpl) > maxTemplateLen+8 {
-				t.Fatalf("Template of %d bytes is %d bytes long", len(in), len(tpl))
+			if tpl := templateOf(in); len(tpl) > maxTemplateLen+8 {
+				t.Fatalf("templateOf of %d bytes is %d bytes long", len(in), len(tpl))
 			}
 		}
-		if tpl := Template(red); strings.Contains(tpl, lowSecret) {
-			t.Fatalf("Template(%q) = %q keeps the secret", red, tpl)
+		if tpl := templateOf(red); strings.Contains(tpl, lowSecret) {
+			t.Fatalf("templateOf(%q) = %q keeps the secret", red, tpl)
 		}
 
 		producer := schemas.Producer(uint(status) % 4)

@@ -10,25 +10,25 @@ import (
 
 // Classes for messages that no catalog entry knows.
 const (
-	// ClassUnknown is an unknown failure of a whole run.
-	ClassUnknown = "unknown"
-	// ClassRecordUnknown is an unknown failure of one record.
-	ClassRecordUnknown = "record.unknown"
+	// classUnknown is an unknown failure of a whole run.
+	classUnknown = "unknown"
+	// classRecordUnknown is an unknown failure of one record.
+	classRecordUnknown = "record.unknown"
 )
 
-// Mask is what Template puts in place of variable parts.
-const Mask = "<*>"
+// mask is what templateOf puts in place of variable parts.
+const mask = "<*>"
 
 // maxTemplateLen bounds a template; longer messages are cut (a 2 MB message
 // must not make a 2 MB incident key).
 const maxTemplateLen = 200
 
-// Template masks the variable parts of a message so that one failure mode
+// templateOf masks the variable parts of a message so that one failure mode
 // gives one template: quoted strings, URLs, e-mail addresses, GUIDs and
 // every word that contains a digit (ids, numbers, versions, dates) become
 // <*>; the text is lower-cased, spacing folded, trailing punctuation and a
 // trailing "(request id ...)"-style parenthesis of masked words dropped.
-func Template(msg string) string {
+func templateOf(msg string) string {
 	msg = stripTagPrefix(msg)
 	var b strings.Builder
 	b.Grow(min(len(msg), maxTemplateLen) + 8)
@@ -58,7 +58,7 @@ func Template(msg string) string {
 				i++
 				continue
 			}
-			emit(Mask, true)
+			emit(mask, true)
 			i += j + 2
 		default:
 			j := i
@@ -76,7 +76,7 @@ func Template(msg string) string {
 				continue
 			}
 			if isVariable(core) {
-				emit(pre+Mask+post, true)
+				emit(pre+mask+post, true)
 				continue
 			}
 			emit(strings.ToLower(w), false)
@@ -148,7 +148,7 @@ func dropMaskedParen(t string) string {
 		return t
 	}
 	inner := strings.Fields(t[open+1 : len(t)-1])
-	if len(inner) == 0 || len(inner) > 4 || !strings.Contains(t[open:], Mask) {
+	if len(inner) == 0 || len(inner) > 4 || !strings.Contains(t[open:], mask) {
 		return t
 	}
 	return strings.TrimRight(t[:open], " ")
@@ -169,16 +169,16 @@ func (unknownDetector) Detect(rec *schemas.LogRecord) (Signal, bool) {
 		msg = "HTTP status " + strconv.Itoa(rec.HTTPStatus)
 	}
 	sig := Signal{
-		Class:    ClassUnknown,
+		Class:    classUnknown,
 		Scope:    ScopeRun,
 		Title:    "Unknown synchronization error",
-		Template: Template(redact.String(msg)),
+		Template: templateOf(redact.String(msg)),
 		Remediation: "No knowledge-base entry matches this error: investigate, and add it to the catalog " +
 			"(--catalog) once its cause and fix are known.",
 		Specificity: 20,
 	}
 	if rec.Event == schemas.EventRecordFailed {
-		sig.Class = ClassRecordUnknown
+		sig.Class = classRecordUnknown
 		sig.Title = "Unknown record synchronization failure"
 	}
 	if rec.Event == schemas.EventRunFailed {

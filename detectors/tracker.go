@@ -37,8 +37,8 @@ const maxRecordsCounted = 10000
 // per run, updates it.
 func (e *Engine) sighting(mb *mailbox, r *run, o *obs, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	class := o.sig.Class
-	if class == ClassRecordUnknown {
-		class = ClassUnknown
+	if class == classRecordUnknown {
+		class = classUnknown
 	}
 	k := incKey{schemas.KindSyncError, class, o.sig.Template}
 	ev := []*obs{o}
@@ -79,20 +79,21 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 		}
 		mb.open[k] = inc
 		e.stats.Opened[k.kind+"/"+k.class]++
-		inc.absorb(runID, ev)
+		inc.absorb(runID, ev, e.cfg.maxSampleRecords())
 		return append(out, e.event(mb, inc, schemas.TypeOpened, cause.time, ev))
 	}
 	if runID != "" && inc.lastRun == runID {
 		// more evidence from a run already reported: counted, not sent
-		inc.absorbQuiet(ev)
+		inc.absorbQuiet(ev, e.cfg.maxSampleRecords())
 		return out
 	}
-	inc.absorb(runID, ev)
+	inc.absorb(runID, ev, e.cfg.maxSampleRecords())
 	return append(out, e.event(mb, inc, schemas.TypeUpdated, cause.time, ev))
 }
 
-// absorb adds a run's evidence to the incident.
-func (inc *incident) absorb(runID string, ev []*obs) {
+// absorb adds a run's evidence to the incident, keeping the first
+// maxSamples record ids as samples.
+func (inc *incident) absorb(runID string, ev []*obs, maxSamples int) {
 	if runID != "" && inc.lastRun != runID {
 		inc.lastRun = runID
 		inc.runs = append(inc.runs, runID)
@@ -100,10 +101,11 @@ func (inc *incident) absorb(runID string, ev []*obs) {
 			inc.runs = append(inc.runs[:0:0], inc.runs[len(inc.runs)-maxRunsListed:]...)
 		}
 	}
-	inc.absorbQuiet(ev)
+	inc.absorbQuiet(ev, maxSamples)
 }
 
-func (inc *incident) absorbQuiet(ev []*obs) {
+// absorbQuiet adds evidence to the incident without recording its run.
+func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 	for _, o := range ev {
 		inc.occurrences += o.count
 		if o.time.After(inc.lastSeen) {
@@ -112,7 +114,7 @@ func (inc *incident) absorbQuiet(ev []*obs) {
 		if o.recordID != "" {
 			if _, ok := inc.records[o.recordID]; !ok && len(inc.records) < maxRecordsCounted {
 				inc.records[strings.Clone(o.recordID)] = struct{}{} // not its whole log entry
-				if len(inc.samples) < 5 {
+				if len(inc.samples) < maxSamples {
 					inc.samples = append(inc.samples, o.recordID)
 				}
 			}
@@ -139,7 +141,7 @@ func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out [
 // event renders the CloudEvent for a change of inc.
 func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev []*obs) schemas.IncidentEvent {
 	inc.seq++
-	maxEv := intOr(e.cfg.MaxEvidence, 3)
+	maxEv := e.cfg.maxEvidence()
 	evidence := make([]schemas.Evidence, 0, min(len(ev), maxEv))
 	for _, o := range ev {
 		if len(evidence) == maxEv {
@@ -149,7 +151,7 @@ func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev 
 			Producer: o.producer.String(), Time: schemas.Time{Time: o.time}, Message: o.message, Origin: o.origin,
 		})
 	}
-	maxSamples := intOr(e.cfg.MaxSampleRecords, 5)
+	maxSamples := e.cfg.maxSampleRecords()
 	samples := append([]string{}, inc.samples[:min(len(inc.samples), maxSamples)]...)
 	sort.Strings(samples)
 	details := map[string]any{}
