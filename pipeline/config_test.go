@@ -47,7 +47,7 @@ func TestConfigValidate(t *testing.T) {
 			Detection: detectors.Config{Lateness: -time.Second},
 			Reorder:   ReorderConfig{Window: -time.Second, MaxBuffered: -2},
 			Health:    health.Config{DriftShare: 2},
-		}), want: []string{"Normalize.MaxEntry -1: must not be negative", "Normalize.JoinWait -1ns", "Detection", "Reorder.Window -1s", "Reorder.MaxBuffered -2", "Health.DriftShare 2"}},
+		}), want: []string{"Normalize.MaxEntry -1: must not be negative", "Normalize.JoinWait -1ns", "Detection.Lateness -1s: must not be negative", "Reorder.Window -1s", "Reorder.MaxBuffered -2", "Health.DriftShare 2"}},
 	})
 	_, err := New(Config{Events: mem, Reorder: ReorderConfig{IdleTimeout: -1}})
 	require.ErrorContains(t, err, "Reorder.IdleTimeout -1ns: must not be negative")

@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 
 	"github.com/hashicorp/go-multierror"
+
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/sinks"
@@ -98,7 +100,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if !cfg.Health.Disabled {
 		// Entries are counted as they are committed and windows closed
 		// as the released records pass them: see health.Monitor.
-		h := health.New(cfg.Health, cfg.Detection.Source)
+		h := health.New(cfg.Health, cmp.Or(cfg.Detection.Source, detectors.DefaultSource))
 		p.Normalize.health, p.Detect.health = h, h
 	}
 	p.stages = MultiStage{p.Normalize, p.Reorder, p.Detect, p.Deliver}

@@ -18,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 	"gopkg.in/yaml.v3"
 
+	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
@@ -129,9 +130,9 @@ func defaultConfig() Config {
 		IncidentsTopic:  sinks.DefaultIncidentsTopic,
 		DLQTopic:        sinks.DefaultDeadLetterTopic,
 		MetricsAddr:     "127.0.0.1:9108",
-		Lateness:        5 * time.Second,
-		RunTimeout:      10 * time.Minute,
-		ConsecutiveRuns: 2,
+		Lateness:        detectors.DefaultLateness,
+		RunTimeout:      detectors.DefaultRunTimeout,
+		ConsecutiveRuns: detectors.DefaultConsecutiveRuns,
 		Envelope:        parse.EnvelopeAuto.String(),
 		JoinWait:        pipeline.DefaultJoinWait,
 		ReorderWindow:   pipeline.DefaultReorderWindow,

@@ -428,7 +428,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		NewPipeline: func() (*pipeline.Pipeline, error) {
 			return pipeline.New(pipeline.Config{
 				Detection: detectors.Config{
-					Source: "syncwatch/ingest", Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
+					Source: detectors.DefaultSource, Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
 					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets,
 				},
 				Normalize:   pipeline.NormalizeConfig{Envelope: envelope, JoinWait: cfg.JoinWait},

@@ -173,12 +173,9 @@ type Monitor struct {
 }
 
 // New returns a monitor for a valid cfg (see Config.Validate); source is
-// the CloudEvents source of its events ("": syncwatch/ingest, as the
-// detection engine's).
+// the CloudEvents source of its events (the detection engine's, so that
+// both kinds of incidents come from one source).
 func New(cfg Config, source string) *Monitor {
-	if source == "" {
-		source = "syncwatch/ingest"
-	}
 	return &Monitor{
 		cfg: cfg, source: source, windows: map[int64]*windowCounts{},
 		sources: map[string]*sourceState{},

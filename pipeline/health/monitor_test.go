@@ -176,8 +176,8 @@ func TestHealthMonitor(t *testing.T) {
 
 func TestHealthMonitorDisabled(t *testing.T) {
 	entries := healthTraffic(func(e *healthEntry) bool { return !during(e, schemas.ProducerEngine, "10:00", "11:00") })
-	require.NotEmpty(t, feed(New(Config{}, ""), entries, 0))
-	require.Empty(t, feed(New(Config{Disabled: true}, ""), entries, 0))
+	require.NotEmpty(t, feed(New(Config{}, "test"), entries, 0))
+	require.Empty(t, feed(New(Config{Disabled: true}, "test"), entries, 0))
 }
 
 func TestSniffTime(t *testing.T) {
@@ -209,7 +209,7 @@ func TestHealthMonitorFirstEntryAhead(t *testing.T) {
 	entries := healthTraffic(func(e *healthEntry) bool { return !during(e, schemas.ProducerEngine, "09:05", "09:25") })
 	ahead := append([]healthEntry{{p: schemas.ProducerC4CC, t: healthStart.Add(30 * time.Minute)}}, entries...)
 	for _, in := range [][]healthEntry{entries, ahead} {
-		evs := feed(New(Config{}, ""), in, 0)
+		evs := feed(New(Config{}, "test"), in, 0)
 		require.Len(t, evs, 2)
 		require.Equal(t, ClassProducerSilent, evs[0].Data.Class)
 		require.Equal(t, "09:20:00", evs[0].Time.UTC().Format("15:04:05"))
