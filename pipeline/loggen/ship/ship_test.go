@@ -503,3 +503,51 @@ func TestEmitError(t *testing.T) {
 		require.ErrorIs(t, err, boom, k)
 	}
 }
+
+// TestReferenceExamples reproduces, byte for byte, the example values of
+// the research notes on shipper formats (shipper-formats.md §1.2-§6.2)
+// for their reference line, read from /var/log/c4c/exchange.log on host
+// conn01 at 2026-11-24T10:16:02.123456789Z. Filebeat's example has
+// placeholders (versions, device id, inode, agent ids), replaced here by
+// this package's values.
+func TestReferenceExamples(t *testing.T) {
+	line := "2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."
+	require.Len(t, line, 201)
+	e := loggen.Entry{Producer: schemas.ProducerExchange, Time: time.Date(2026, 11, 24, 10, 16, 1, 900e6, time.UTC), Raw: []byte(line)}
+	read := time.Date(2026, 11, 24, 10, 16, 2, 123456789, time.UTC)
+	id, eph := agentIDs(Config{})
+	want := map[Kind]string{
+		Filebeat:      `{"@timestamp":"2026-11-24T10:16:02.123Z","@metadata":{"beat":"filebeat","type":"_doc","version":"8.15.0"},"log":{"offset":0,"file":{"path":"/var/log/c4c/exchange.log","device_id":"64769","inode":"1048601"}},"message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.","input":{"type":"filestream"},"ecs":{"version":"8.0.0"},"host":{"name":"conn01"},"agent":{"ephemeral_id":"00000000-0000-0000-0000-000000000001","id":"00000000-0000-0000-0000-000000000002","name":"conn01","type":"filebeat","version":"8.15.0"}}`,
+		LogstashPlain: `2026-11-24T10:16:02.123456Z {name=conn01} 2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.`,
+		LogstashJSON:  `{"@timestamp":"2026-11-24T10:16:02.123456Z","@version":"1","message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.","event":{"original":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."},"host":{"name":"conn01"},"log":{"file":{"path":"/var/log/c4c/exchange.log"}}}`,
+		FluentBit:     `{"@timestamp":1795515362.123457,"log":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."}`,
+		Fluentd:       `{"message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."}`,
+		Vector:        `{"file":"/var/log/c4c/exchange.log","host":"conn01","message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.","source_type":"file","timestamp":"2026-11-24T10:16:02.123456789Z"}`,
+		OTLPJSON:      `{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"observedTimeUnixNano":"1795515362123456789","body":{"stringValue":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."},"attributes":[{"key":"log.file.name","value":{"stringValue":"exchange.log"}}]}]}]}]}`,
+	}
+	// the notes' placeholders
+	placeholders := strings.NewReplacer(
+		`"inode":"1048601"`, `"inode":"`+inode("/var/log/c4c/exchange.log")+`"`,
+		"00000000-0000-0000-0000-000000000001", eph, "00000000-0000-0000-0000-000000000002", id)
+	for _, k := range Kinds() {
+		s, err := New(Config{Kind: k, Delay: read.Sub(e.Time), Jitter: -1})
+		require.NoError(t, err)
+		var got []Message
+		emit := func(m Message) error { got = append(got, m); return nil }
+		require.NoError(t, s.Ship(e, emit))
+		require.NoError(t, s.Flush(emit))
+		require.Len(t, got, 1, k)
+		require.Nil(t, got[0].Key, "%s: no key by default", k)
+		if k == OTLPProto {
+			// the same batch as protobuf: first byte 0x0A (resource_logs)
+			require.Equal(t, byte(0x0a), got[0].Value[0])
+			ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(got[0].Value)
+			require.NoError(t, err)
+			j, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+			require.NoError(t, err)
+			require.Equal(t, want[OTLPJSON], string(j))
+			continue
+		}
+		require.Equal(t, placeholders.Replace(want[k]), string(got[0].Value), k)
+	}
+}
