@@ -436,13 +436,27 @@ func trimRightSpace(s string) string {
 	return s
 }
 
-// contentHash is a stable hash of an entry's bytes (CR dropped), used to
-// order records of equal event time independently of their arrival.
+// contentHash is a stable hash of an entry's bytes, CRs and trailing line
+// breaks dropped, used to order records of equal event time independently
+// of their arrival: a file's scanner joins a stack trace's lines without
+// their CRs, a shipper may keep them.
 func contentHash(b []byte) uint64 {
 	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == '\n') {
 		b = b[:len(b)-1]
 	}
-	return xxhash.Sum64(b)
+	if bytes.IndexByte(b, '\r') < 0 {
+		return xxhash.Sum64(b)
+	}
+	d := xxhash.New()
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 {
+			i = len(b)
+		}
+		d.Write(b[:i])
+		b = b[min(i+1, len(b)):]
+	}
+	return d.Sum64()
 }
 
 // healthObservation is what the health monitor counts of n.

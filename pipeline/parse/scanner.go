@@ -188,6 +188,7 @@ func isBlankLine(b []byte) bool {
 // IsContinuation reports whether line continues the entry before it rather
 // than starting one: the lines of an ExchangeConnector stack trace start
 // with whitespace ("   at System.Net.HttpWebRequest.GetResponse()"), with
+// a frame whose indent a shipper trimmed ("at System.Net.X.Y()"), with
 // "System." or "Microsoft.", or with an exception's type name
 // ("Newtonsoft.Json.JsonReaderException: ..."), or are .NET's "--- End of
 // inner exception stack trace ---". It does not allocate.
@@ -202,8 +203,17 @@ func IsContinuation(line []byte) bool {
 		return true
 	case bytes.HasPrefix(line, []byte("--- ")):
 		return bytes.HasPrefix(line, []byte("--- End of "))
+	case bytes.HasPrefix(line, []byte("at ")):
+		return isFrame(line[len("at "):])
 	}
 	return isExceptionType(line)
+}
+
+// isFrame reports whether b starts like a stack frame's method,
+// "Namespace.Type.Method(".
+func isFrame(b []byte) bool {
+	i := bytes.IndexByte(b, '(')
+	return i > 0 && i < 512 && bytes.IndexByte(b[:i], '.') > 0 && bytes.IndexByte(b[:i], ' ') < 0
 }
 
 // isExceptionType reports whether line starts with a dotted .NET type name
