@@ -391,6 +391,15 @@ func printSummary(w io.Writer, s pipeline.Summary, took time.Duration) {
 		dead += n.DeadLettered[p]
 	}
 	fmt.Fprintf(w, "  %-18s %10d %10d %10d\n", "total", total, parsed, dead)
+	if len(s.Normalize.Shippers) > 0 {
+		fmt.Fprintf(w, "  entries by shipper's envelope:\n")
+		for _, k := range sortedKeys(s.Normalize.Shippers) {
+			fmt.Fprintf(w, "    %6d  %s\n", s.Normalize.Shippers[k], k)
+		}
+	}
+	if s.Normalize.Joined > 0 {
+		fmt.Fprintf(w, "  stack-trace lines sent on their own, joined to their entries: %d\n", s.Normalize.Joined)
+	}
 	if len(s.Normalize.Reasons) > 0 {
 		fmt.Fprintf(w, "  dead letters by reason:\n")
 		for _, k := range sortedKeys(s.Normalize.Reasons) {
