@@ -241,6 +241,9 @@ func splitTag(rest []byte) (tag, entry []byte) {
 	}
 	j := bytes.IndexByte(rest, ' ')
 	if j < 0 {
+		if rest[len(rest)-1] == ':' { // a tag and an empty message
+			return rest, nil
+		}
 		return nil, rest
 	}
 	tag, entry = rest[:j], rest[j:]

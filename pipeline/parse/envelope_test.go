@@ -129,6 +129,8 @@ func TestUnwrap(t *testing.T) {
 			want: []want{{stackLine1, "rsyslog", "conn01", "ExchangeConnector"}}},
 		{name: "rsyslog, an indented stack trace line sent alone", msg: "2026-11-24T10:16:02.123456+00:00 conn01 ExchangeConnector" + stackLine2 + "\n",
 			want: []want{{stackLine2, "rsyslog", "conn01", "ExchangeConnector"}}},
+		{name: "rsyslog, an empty message", msg: "2026-12-02T04:12:57.880852+00:00 vm exchange-connector:\n",
+			want: []want{{"", "rsyslog", "vm", "exchange-connector"}}},
 		{name: "rsyslog forward format", msg: "<133>2026-11-24T10:16:02.123456+00:00 conn01 ExchangeConnector " + log4netLine,
 			want: []want{{log4netLine, "rsyslog", "conn01", "ExchangeConnector"}}},
 		{name: "RFC 5424", msg: "<133>1 2026-11-24T10:16:02.123456+00:00 conn01 ExchangeConnector - - - " + log4netLine + "\n",
