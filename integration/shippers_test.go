@@ -652,7 +652,7 @@ func shipLines(data []byte) [][]byte {
 
 // shipEntries groups lines as the multiline rule does: a line that starts with
 // a date starts an entry, the others join the entry before them.
-func shipEntries(t *testing.T, ls [][]byte) [][][]byte {
+func logEntries(t *testing.T, ls [][]byte) [][][]byte {
 	t.Helper()
 	var out [][][]byte
 	for i, l := range ls {
@@ -687,7 +687,7 @@ func modelShipped(t *testing.T, v shipVariant, data map[string][]byte) shipModel
 	for _, r := range shipRoles {
 		ls := shipLines(data[r.field])
 		if v.multiline && r.field == "Exchange" {
-			es := shipEntries(t, ls)
+			es := logEntries(t, ls)
 			if len(es) > 0 {
 				m.held = fmt.Sprintf("the last ExchangeConnector entry (%d lines) held back", len(es[len(es)-1]))
 				es = es[:len(es)-1]
