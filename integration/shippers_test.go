@@ -650,7 +650,7 @@ func shipLines(data []byte) [][]byte {
 	return out
 }
 
-// shipEntries groups lines as the multiline rule does: a line that starts with
+// logEntries groups lines as the multiline rule does: a line that starts with
 // a date starts an entry, the others join the entry before them.
 func logEntries(t *testing.T, ls [][]byte) [][][]byte {
 	t.Helper()
