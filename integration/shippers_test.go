@@ -259,6 +259,9 @@ func runShipperVariant(t *testing.T, tool shipperTool, v shipVariant, sc *shipCo
 	t.Logf("%s: ingest vs replay --brokers: %d events, %d only from ingest, %d only from replay, %d differ; %s",
 		v.name, len(liveData), len(onlyLive), len(onlyReplay), len(differ), strings.Join(scores, "; "))
 
+	for _, id := range firstIDs(differ) {
+		t.Logf("%s differs:\n  ingest: %s\n  replay: %s", id, liveData[id], replayData[id])
+	}
 	assert.True(t, len(onlyLive)+len(onlyReplay)+len(differ) == 0,
 		"ingest and replay --brokers must give identical events: %d only from ingest %v, %d only from replay %v, %d differ %v",
 		len(onlyLive), firstIDs(onlyLive), len(onlyReplay), firstIDs(onlyReplay), len(differ), firstIDs(differ))

@@ -56,6 +56,10 @@ type MessageSource interface {
 	// from a partition, so that it can hold partitions running ahead
 	// (watermark alignment). It does not block.
 	ObserveEventTime(partition string, t time.Time)
+	// CaughtUp reports whether every assigned partition was fetched up to
+	// the end its broker last reported: false while the source catches
+	// up on a backlog (see Batch.Backlog). It does not block.
+	CaughtUp() bool
 }
 
 // Defaults of ConsumerConfig.
@@ -238,6 +242,7 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		}
 		n := int64(len(b.Entries))
 		b.Now = time.Now()
+		b.Backlog = !c.src.CaughtUp()
 		if b, err = c.exec(dctx, b); err != nil {
 			return err
 		}

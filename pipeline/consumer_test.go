@@ -121,6 +121,7 @@ func (f *fakeSource) Read(ctx context.Context) (pipeline.Message, pipeline.AckFu
 }
 func (f *fakeSource) Assigned() []string                 { return []string{"sync.engine/0"} }
 func (f *fakeSource) ObserveEventTime(string, time.Time) {}
+func (f *fakeSource) CaughtUp() bool                     { return true }
 
 // TestConsumerSummaryWhileRunning reads Summary in a loop while Run goes
 // through a corpus, as /metrics scrapes do: under -race, a Summary that

@@ -117,8 +117,8 @@ const parallelMin = 256
 // the entries' order (an entry held for its continuation lines comes
 // when it is complete). A large batch is parsed on up to GOMAXPROCS
 // goroutines (parsing is most of a live consumer's work; detection must
-// stay on one). With b.Now set, entries held longer than JoinWait are
-// released; with b.Final, every one.
+// stay on one). With b.Now set and no b.Backlog, entries held longer than
+// JoinWait are released; with b.Final, every one.
 func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,7 +150,9 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	switch {
 	case b.Final:
 		s.join.releaseAll(b, s.cfg.maxEntry(), s.commitItem)
-	case !b.Now.IsZero():
+	case !b.Now.IsZero() && !b.Backlog:
+		// (while a source catches up, the lines that follow are waiting
+		// at the broker: the wall clock says nothing about them)
 		s.join.releaseIdle(b, b.Now.Add(-s.cfg.joinWait()), s.cfg.maxEntry(), s.commitItem)
 	}
 	return nil

@@ -172,7 +172,10 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	b.Records = b.Records[:0]
 
 	bound, all := s.watermark(b)
-	if !all {
+	switch {
+	case b.Backlog && !b.Final:
+		bound, all = s.bound, false // release only what MaxBuffered forces out
+	case !all:
 		bound = bound.Add(-s.cfg.window())
 	}
 	over := s.held.len() - s.cfg.maxBuffered()

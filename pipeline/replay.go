@@ -79,6 +79,13 @@ type EntryReader interface {
 
 var _ EntryReader = (*FileSource)(nil)
 
+// backlogReader is an EntryReader whose entries came as a stream of
+// messages (a Kafka partition): until it is read to its end, a shipper's
+// stream further back in it may still hold older records than those read,
+// so the reorder stage holds them (Batch.Backlog), as the live consumer
+// does while it catches up on the partition.
+type backlogReader interface{ HoldsBacklog() bool }
+
 // chunkSize is how many entries a source's reader parses before handing
 // them to the merge; chunksAhead how many chunks it may be ahead.
 const (
@@ -334,8 +341,17 @@ func Replay(ctx context.Context, p *Pipeline, sources []EntryReader, opt ReplayO
 		pending int
 		maxSeen time.Time
 	)
+	backlog := func() bool {
+		for _, s := range srcs {
+			if h, ok := s.EntryReader.(backlogReader); ok && h.HoldsBacklog() && !s.done {
+				return true
+			}
+		}
+		return false
+	}
 	flush := func(final bool) error {
 		b.Final = final
+		b.Backlog = backlog()
 		// No wall clock in a replay: b.Now stays zero, which turns the
 		// reorder stage's idle-source rule off (a source's end is known,
 		// SourceDone). Judged on event time instead, one entry far ahead

@@ -71,6 +71,13 @@ type Batch struct {
 	// set by ReorderStage: DetectStage advances the engine's clock to it,
 	// so that runs are decided even when no newer record arrives.
 	Bound time.Time
+	// Backlog is set when a source has more to read than it has read (a
+	// Kafka partition catching up): ReorderStage then releases only what
+	// its MaxBuffered forces out. A log shipper that finds files waiting
+	// sends one file's backlog after another's, so the event times of a
+	// partition go back each time a file starts; until the backlog is
+	// read, a stream further back in it may still hold older records.
+	Backlog bool
 
 	// health: the entries committed, for the health monitor (see
 	// health.Observation)

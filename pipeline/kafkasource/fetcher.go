@@ -71,6 +71,7 @@ func (f *fetcher) step() error {
 		}
 		f.offset = start
 		f.p.fetched.Store(start)
+		f.p.read.CompareAndSwap(-1, start) // nothing before start is read here
 	}
 	msgs, next, err := f.fetch()
 	if err != nil {
@@ -262,6 +263,7 @@ func (f *fetcher) deliver(msgs []kafka.Message) error {
 				Restored:   restored,
 			},
 			ack: ackRestored,
+			p:   p,
 		}
 		if !restored {
 			ds[i].ack = ackFunc(f.g, p, m.Offset)

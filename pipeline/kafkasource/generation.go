@@ -41,6 +41,7 @@ type partitionState struct {
 
 	// For alignment (Config.MaxAhead):
 	fetched   atomic.Int64 // next offset to fetch, -1 until known
+	read      atomic.Int64 // offset after the last message Read returned, -1 until known
 	eventTime atomic.Int64 // latest event time processed (Unix ns), 0 if none
 	delivered atomic.Int64 // wall time of the last delivery (Unix ns)
 }
@@ -54,6 +55,13 @@ const alignIdle = 10 * time.Second
 func (p *partitionState) caughtUp() bool {
 	hw := p.highWater.Load()
 	return hw >= 0 && p.fetched.Load() >= hw
+}
+
+// readUp reports whether every message the partition had at the last
+// fetch was returned by Read: nothing fetched waits in the queue.
+func (p *partitionState) readUp() bool {
+	hw := p.highWater.Load()
+	return hw >= 0 && p.read.Load() >= hw
 }
 
 // ahead reports whether p is more than maxAhead of event time ahead of a
@@ -100,6 +108,7 @@ func (s *Source) startGeneration(gen *kafka.Generation) {
 			p.committed.Store(max(a.Offset, -1))
 			p.highWater.Store(-1)
 			p.fetched.Store(-1)
+			p.read.Store(-1)
 			p.delivered.Store(time.Now().UnixNano())
 			g.parts = append(g.parts, p)
 		}

@@ -153,6 +153,11 @@ type RangeSource struct {
 
 var _ pipeline.EntryReader = (*RangeSource)(nil)
 
+// HoldsBacklog says that a partition is a backlog to be read whole before
+// its records are ordered (pipeline.Batch.Backlog), as the live consumer
+// orders a partition it catches up on.
+func (s *RangeSource) HoldsBacklog() bool { return true }
+
 // OpenRange looks up, for every partition of cfg's topics, the
 // offsets to read: from the first message stamped at or after
 // From-Margin to the partition's end offset now. It returns one source

@@ -77,6 +77,7 @@ func (s *Source) ObserveEventTime(partition string, t time.Time) {
 type delivery struct {
 	msg pipeline.Message
 	ack pipeline.AckFunc
+	p   *partitionState
 }
 
 // New validates cfg and starts joining the group in the
@@ -168,6 +169,7 @@ func (s *Source) Read(ctx context.Context) (pipeline.Message, pipeline.AckFunc, 
 				d := s.pending[0]
 				s.pending[0] = delivery{}
 				s.pending = s.pending[1:]
+				d.p.read.Store(d.msg.Offset + 1)
 				return d.msg, d.ack, nil
 			}
 			select {
@@ -221,6 +223,28 @@ func ackFunc(g *generation, p *partitionState, offset int64) pipeline.AckFunc {
 
 // ackRestored is the AckFunc of restored messages.
 func ackRestored(context.Context, error) error { return nil }
+
+// CaughtUp reports whether Read returned every message of every partition
+// of the current generation up to the high-water mark its last fetch
+// reported; a partition that delivered nothing for alignIdle does not
+// count. It is false between generations. It does not block.
+func (s *Source) CaughtUp() bool {
+	s.mu.Lock()
+	g := s.cur
+	s.mu.Unlock()
+	if g == nil {
+		return false
+	}
+	idle := time.Now().Add(-alignIdle).UnixNano()
+	for _, p := range g.parts {
+		// a partition that delivered nothing for alignIdle (its leader
+		// unreachable) holds nothing back: it is idle
+		if !p.readUp() && p.delivered.Load() >= idle {
+			return false
+		}
+	}
+	return true
+}
 
 // Ready reports whether the source is consuming: it is false before the
 // first generation, between generations (a rebalance, usually a few
