@@ -593,39 +593,41 @@ type shipped struct {
 }
 
 // readShipped reads every message on the shippers' topic, partition by
-// partition.
+// partition, in fetch batches on one connection each.
 func readShipped(t *testing.T, brokers []string) []shipped {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
-	require.NoError(t, err)
-	parts, err := conn.ReadPartitions(shipTopic)
-	conn.Close()
-	require.NoError(t, err)
-	sort.Slice(parts, func(i, j int) bool { return parts[i].ID < parts[j].ID })
 	var out []shipped
-	for _, p := range parts {
-		lc, err := kafka.DialLeader(ctx, "tcp", brokers[0], shipTopic, p.ID)
-		require.NoError(t, err)
-		first, last, err := lc.ReadOffsets()
-		lc.Close()
-		require.NoError(t, err)
-		if last <= first {
+	for p, end := range partitionEnds(t, brokers) {
+		if end == 0 {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: shipTopic, Partition: p.ID, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
-		require.NoError(t, r.SetOffset(first))
-		for {
-			m, err := r.ReadMessage(ctx)
+		conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], shipTopic, p)
+		require.NoError(t, err)
+		for off := int64(0); off < end; {
+			_, err := conn.Seek(off, kafka.SeekAbsolute)
 			require.NoError(t, err)
-			out = append(out, shipped{Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value})
-			if m.Offset >= last-1 {
-				break
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+			batch := conn.ReadBatch(1, 16<<20)
+			for {
+				m, err := batch.ReadMessage()
+				if err != nil {
+					break
+				}
+				out = append(out, shipped{Partition: p, Offset: m.Offset, Key: m.Key, Value: m.Value})
+				off = m.Offset + 1
 			}
+			require.NoError(t, batch.Close(), "reading %s/%d at offset %d", shipTopic, p, off)
 		}
-		r.Close()
+		conn.Close()
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Partition != out[j].Partition {
+			return out[i].Partition < out[j].Partition
+		}
+		return out[i].Offset < out[j].Offset
+	})
 	return out
 }
 
