@@ -200,3 +200,23 @@ func TestNormalizeOTLPBatch(t *testing.T) {
 	require.Equal(t, int64(3), s.Stats().Shippers["otlp"])
 	require.Equal(t, schemas.ProducerExchange, got.Records[0].Producer)
 }
+
+// TestSecondsOnlyKeepOrder: syslog-ng's default file() source drops an
+// ExchangeConnector entry's milliseconds; the entries of one second keep
+// the order they came in, a microsecond apart, so that a record that
+// failed and then synced on retry still reads as recovered.
+func TestSecondsOnlyKeepOrder(t *testing.T) {
+	line := func(what string) []byte {
+		return []byte("2026-11-24T10:16:01+00:00 conn01 [7] WARN  ExchangeConnector.SyncWorker - [t-2001/ops@fabrikam.com/run:a11c02] item CONT-1 " + what)
+	}
+	s := NewNormalizeStage(NormalizeConfig{})
+	got := runBatches(t, s, messages(ackCounter{}, line("failed: The operation has timed out"), line("synced"),
+		[]byte("2026-11-24T10:16:02+00:00 conn01 [7] INFO  ExchangeConnector.SyncWorker - [t-2001/ops@fabrikam.com/run:a11c02] item CONT-2 synced")))
+	require.Len(t, got.Records, 3)
+	t0 := time.Date(2026, 11, 24, 10, 16, 1, 0, time.UTC)
+	require.Equal(t, t0, got.Records[0].Time)
+	require.Equal(t, schemas.EventRecordFailed, got.Records[0].Event)
+	require.Equal(t, t0.Add(time.Microsecond), got.Records[1].Time, "after the failure, as written")
+	require.Equal(t, schemas.EventRecordSynced, got.Records[1].Event)
+	require.Equal(t, t0.Add(time.Second), got.Records[2].Time, "a new second starts again at its whole second")
+}

@@ -34,6 +34,9 @@ type NormalizeStage struct {
 	stats  NormalizeStats
 	join   joiner
 	parsed [][]normalized // Exec's scratch space, one per worker
+	// seconds counts, per stream, the records of the latest second whose
+	// times have whole seconds (keepOrderInSecond)
+	seconds map[string]secondCount
 	// health, if not nil, counts every entry committed (pipeline
 	// incidents), in commit order.
 	health *health.Monitor
@@ -184,6 +187,8 @@ type normalized struct {
 	ackOnly bool
 	// shipper is who wrapped the entry ("" if no one).
 	shipper string
+	// secondsOnly: the record's time has whole seconds (parse.Unwrapped).
+	secondsOnly bool
 	// join is the entry's part in joining continuation lines; stream,
 	// raw and seen only matter when it is not joinNone.
 	join   joinRole
@@ -257,6 +262,7 @@ func (s *NormalizeStage) parseEntry(en *Entry, w *parse.Unwrapped, ack AckFunc, 
 		r.Source = en.Source
 		r.Ack = ack
 		r.tie = contentHash(w.Entry)
+		n.secondsOnly = w.SecondsOnly
 		if role == joinLine && n.Producer == schemas.ProducerExchange {
 			role = joinHead
 		}
@@ -380,6 +386,9 @@ func (s *NormalizeStage) commit(b *Batch, n *normalized) {
 
 // commitItem counts n and adds it to b.
 func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
+	if n.secondsOnly && n.OK {
+		s.keepOrderInSecond(n)
+	}
 	if s.health != nil {
 		b.health = append(b.health, healthObservation(n))
 	}
@@ -404,6 +413,34 @@ func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
 		s.stats.Latest[r.Producer] = r.Time
 	}
 	b.Records = append(b.Records, *r)
+}
+
+// keepOrderInSecond moves a record whose time has whole seconds (its
+// milliseconds lost on the way) by a microsecond per record of its stream
+// before it in the same second: the stream's order is the order they were
+// written in, which ordering by content within the second would lose (a
+// record that failed and then synced on retry, in the same second, looked
+// like one that failed).
+func (s *NormalizeStage) keepOrderInSecond(n *normalized) {
+	key := n.Source + "\x00" + n.stream
+	sec := n.Record.Time.Unix()
+	st := s.seconds[key]
+	if st.sec == sec && st.n > 0 {
+		n.Record.Time = n.Record.Time.Add(time.Duration(st.n) * time.Microsecond)
+	} else {
+		st = secondCount{sec: sec}
+	}
+	st.n++
+	if s.seconds == nil {
+		s.seconds = map[string]secondCount{}
+	}
+	s.seconds[key] = st
+}
+
+// secondCount counts a stream's records in one second.
+type secondCount struct {
+	sec int64
+	n   int
 }
 
 // Stats returns a copy of the counters.

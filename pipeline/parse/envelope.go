@@ -90,6 +90,12 @@ type Unwrapped struct {
 	// the stream the entry belongs to, to which continuation lines sent
 	// as messages of their own are joined.
 	Host, File string
+	// SecondsOnly is set when the entry's timestamp was rebuilt from the
+	// envelope's, which has whole seconds: syslog-ng's default file()
+	// source took the ExchangeConnector entry's own timestamp as the
+	// message's and dropped its milliseconds. The entries of one second
+	// then keep the order they came in (see pipeline's NormalizeStage).
+	SecondsOnly bool
 }
 
 // maxEnvelopeDepth bounds envelopes inside envelopes (Filebeat tailing a

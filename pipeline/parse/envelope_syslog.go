@@ -60,12 +60,15 @@ func (u *Unwrapper) syslog(msg []byte, depth int) (Unwrapped, bool) {
 	}
 	rest := b[i+1:]
 	tag, entry := splitTag(rest)
-	if e, ok := recoverLog4net(ts, tag, entry); ok {
+	e, recovered := recoverLog4net(ts, tag, entry)
+	if recovered {
 		// syslog-ng's file() source parsed the ExchangeConnector line as
 		// syslog and took its timestamp (see recoverLog4net)
 		entry = e
 	}
-	return u.syslogEntry(shipper, host, tag, entry, depth), true
+	w := u.syslogEntry(shipper, host, tag, entry, depth)
+	w.SecondsOnly = recovered
+	return w, true
 }
 
 // rfc5424 reads an RFC 5424 header from b[i:] (after "<PRI>1 "): TIMESTAMP

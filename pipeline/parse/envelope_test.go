@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -178,6 +179,7 @@ func TestUnwrap(t *testing.T) {
 				require.EqualError(t, err, test.err)
 				return
 			}
+			require.Equal(t, strings.HasPrefix(test.name, "syslog-ng default file()"), got[0].SecondsOnly, "seconds only")
 			require.NoError(t, err)
 			require.Len(t, got, len(test.want))
 			for i, w := range test.want {
