@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -138,7 +139,63 @@ func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(u.out, w), nil
+	if w.Shipper == "" {
+		return append(u.out, w), nil // a producer's own message: one entry
+	}
+	return appendEntries(u.out, w), nil
+}
+
+// appendEntries appends w, an entry out of an envelope, to dst, split
+// where a shipper's multiline rule glued lines that are not the entry's:
+// a rule that joins every line not starting with a date glues another
+// producer's line, or garbage, onto the ExchangeConnector entry before
+// it. As in a file (Scanner), after the first line of an ExchangeConnector
+// entry only its continuation lines (IsContinuation) belong to it; a line
+// that starts an entry of any format starts one; and a blank line ends
+// the entry and is dropped.
+func appendEntries(dst []Unwrapped, w Unwrapped) []Unwrapped {
+	b := w.Entry
+	if bytes.IndexByte(bytes.TrimRight(b, "\r\n"), '\n') < 0 {
+		return append(dst, w) // one line: the common case
+	}
+	start := -1 // where the entry being collected starts; -1: none
+	log4net := false
+	for pos := 0; pos < len(b); {
+		end, next := len(b), len(b)
+		if i := bytes.IndexByte(b[pos:], '\n'); i >= 0 {
+			end, next = pos+i, pos+i+1
+		}
+		line := b[pos:end]
+		switch {
+		case isBlankLine(line):
+			if start >= 0 {
+				dst = appendPiece(dst, w, b[start:pos])
+				start = -1
+			}
+		case start >= 0 && (log4net && IsContinuation(line) || !log4net && DetectFormat(line) == FormatUnknown):
+			// an ExchangeConnector entry's stack trace, or the rest of
+			// an entry of another format (a JSON object over lines)
+		default:
+			if start >= 0 {
+				dst = appendPiece(dst, w, b[start:pos])
+			}
+			start, log4net = pos, DetectFormat(line) == FormatLog4net
+		}
+		pos = next
+	}
+	if start >= 0 {
+		dst = appendPiece(dst, w, b[start:])
+	}
+	return dst
+}
+
+// appendPiece appends a piece of w's entry, unless it is blank.
+func appendPiece(dst []Unwrapped, w Unwrapped, piece []byte) []Unwrapped {
+	if isBlankLine(piece) {
+		return dst
+	}
+	w.Entry = piece
+	return append(dst, w)
 }
 
 // unwrap takes one entry out of msg, at nesting level depth; force, if not

@@ -69,7 +69,7 @@ func (u *Unwrapper) otlp(msg []byte) ([]Unwrapped, error) {
 					// a buffer the next record reuses
 					w.Entry, w.Shipper = bytes.Clone(inner.Entry), "otlp/"+inner.Shipper
 				}
-				u.out = append(u.out, w)
+				u.out = appendEntries(u.out, w)
 			}
 		}
 	}

@@ -312,16 +312,16 @@ func startsWithLevel(b []byte) bool {
 }
 
 // unescapeSyslog appends entry to dst with rsyslog's escapes undone: `\n`
-// and "#012" where a continuation line follows (a line break imfile
+// and "#012" where a line follows (startsLine: a line break imfile
 // escaped), "#011" not followed by a digit (a tab).
 func unescapeSyslog(dst, entry []byte) []byte {
 	for i := 0; i < len(entry); i++ {
 		c := entry[i]
 		switch {
-		case c == '\\' && i+1 < len(entry) && entry[i+1] == 'n' && IsContinuation(entry[i+2:]):
+		case c == '\\' && i+1 < len(entry) && entry[i+1] == 'n' && startsLine(entry[i+2:]):
 			dst = append(dst, '\n')
 			i++
-		case c == '#' && i+3 < len(entry) && entry[i+1] == '0' && entry[i+2] == '1' && entry[i+3] == '2' && IsContinuation(entry[i+4:]):
+		case c == '#' && i+3 < len(entry) && entry[i+1] == '0' && entry[i+2] == '1' && entry[i+3] == '2' && startsLine(entry[i+4:]):
 			dst = append(dst, '\n')
 			i += 3
 		case c == '#' && i+3 < len(entry) && entry[i+1] == '0' && entry[i+2] == '1' && entry[i+3] == '1' &&
@@ -333,4 +333,10 @@ func unescapeSyslog(dst, entry []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// startsLine reports whether b starts like a line that a multiline rule
+// joins to an entry: a continuation line, or an entry of any format.
+func startsLine(b []byte) bool {
+	return IsContinuation(b) || DetectFormat(b) != FormatUnknown
 }

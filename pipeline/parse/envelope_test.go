@@ -91,6 +91,14 @@ func TestUnwrap(t *testing.T) {
 		{name: "garbage", msg: "\x00\x01binary", want: []want{{entry: "\x00\x01binary"}}},
 		{name: "broken JSON", msg: `{"@timestamp":"2026-11-24T10:20:11.517Z","message":"cut`, want: []want{{entry: `{"@timestamp":"2026-11-24T10:20:11.517Z","message":"cut`}}},
 
+		// a shipper's multiline rule glued lines that are not the entry's
+		{name: "rsyslog multiline, another producer's line glued on", msg: "2026-11-24T10:16:02.123456+00:00 conn01 ExchangeConnector " + log4netLine + "\r" + `\n` + stackLine1 + "\r" + `\n` + logfmtLine + "\n",
+			want: []want{{log4netLine + "\r\n" + stackLine1 + "\r\n", "rsyslog", "conn01", "ExchangeConnector"}, {logfmtLine, "rsyslog", "conn01", "ExchangeConnector"}}},
+		{name: "syslog-ng multiline, garbage and a blank line glued on", msg: "2026-11-24T10:16:02+00:00 conn01 " + log4netLine + "\n" + stackLine2 + "\n\x01\x02garbage\n\n" + log4netLine,
+			want: []want{{log4netLine + "\n" + stackLine2 + "\n", "syslog-ng", "conn01", ""}, {"\x01\x02garbage\n", "syslog-ng", "conn01", ""}, {log4netLine, "syslog-ng", "conn01", ""}}},
+		{name: "a JSON object over several lines stays whole", msg: "{\"@timestamp\":\"2026-11-24T10:20:11.517Z\",\n  \"tenant\":\"t-1\",\n  \"mailbox\":\"m@x\"\n}",
+			want: []want{{entry: "{\"@timestamp\":\"2026-11-24T10:20:11.517Z\",\n  \"tenant\":\"t-1\",\n  \"mailbox\":\"m@x\"\n}"}}},
+
 		// JSON shippers
 		{name: "filebeat", msg: `{"@timestamp":"2026-11-24T10:16:02.123Z","@metadata":{"beat":"filebeat","type":"_doc","version":"8.15.0"},"log":{"offset":0,"file":{"path":"/var/log/c4c/exchange.log","device_id":"64769","inode":"1048601"}},"message":` + jsonString(log4netLine) + `,"input":{"type":"filestream"},"ecs":{"version":"8.0.0"},"host":{"name":"conn01"},"agent":{"name":"conn01","type":"filebeat","version":"8.15.0"}}`,
 			want: []want{{log4netLine, "filebeat", "conn01", "/var/log/c4c/exchange.log"}}},
@@ -179,7 +187,7 @@ func TestUnwrap(t *testing.T) {
 				require.EqualError(t, err, test.err)
 				return
 			}
-			require.Equal(t, strings.HasPrefix(test.name, "syslog-ng default file()"), got[0].SecondsOnly, "seconds only")
+			require.Equal(t, strings.HasPrefix(test.name, "syslog-ng default file()"), len(got) > 0 && got[0].SecondsOnly, "seconds only")
 			require.NoError(t, err)
 			require.Len(t, got, len(test.want))
 			for i, w := range test.want {

@@ -276,6 +276,9 @@ func FuzzUnwrap(f *testing.F) {
 		if strings.Contains(inner, `\n`) || strings.Contains(inner, "#01") {
 			return // rsyslog's escapes: undone where a continuation follows
 		}
+		if len(appendEntries(nil, Unwrapped{Entry: []byte(inner)})) != 1 {
+			return // lines a multiline rule would have glued on: split off
+		}
 		for name, wrap := range shippers {
 			ws, err := u.Unwrap([]byte(wrap(inner)))
 			if err != nil || len(ws) != 1 || string(trimSpace(ws[0].Entry)) != inner {
