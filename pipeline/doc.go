@@ -11,7 +11,7 @@
 // own goroutines behind the caller's, on the batches before.
 //
 // Two loops drive a Pipeline: Replay, over EntryReaders read to their end
-// (files, with FileSource; a Kafka time range, with kafkasource.RangeSource),
+// (files, with filesource.Source; a Kafka time range, with kafkasource.RangeSource),
 // for cmd/replay; and Consumer, over a MessageSource that acknowledges and
 // rebalances (a consumer group member, kafkasource.Source), for
 // cmd/ingest. The same stages serve both, so replay and live give the

@@ -59,7 +59,7 @@ func (o *ReplayOptions) inWindow(t time.Time) bool {
 
 // EntryReader is one input of Replay: a stream of entries in the
 // order they were written, each read and parsed on a goroutine of its
-// own. *FileSource and *kafkasource.RangeSource are EntryReaders.
+// own. *filesource.Source and *kafkasource.RangeSource are EntryReaders.
 type EntryReader interface {
 	// ReadEntry reads the next entry into en (Source, Raw, Origin,
 	// Oversize; Ack stays nil, a replay acknowledges nothing). en.Raw may
@@ -76,8 +76,6 @@ type EntryReader interface {
 	// Close releases the input. Replay calls it.
 	Close() error
 }
-
-var _ EntryReader = (*FileSource)(nil)
 
 // backlogReader is an EntryReader whose entries came as a stream of
 // messages (a Kafka partition): until it is read to its end, a shipper's

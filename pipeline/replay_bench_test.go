@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/filesource"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -54,7 +55,7 @@ func BenchmarkReplay(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		srcs, err := pipeline.OpenPaths(files, nil, 0)
+		srcs, err := filesource.Open(files, nil, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

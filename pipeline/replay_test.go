@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/filesource"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -35,7 +36,7 @@ func newReplayPipeline(t *testing.T) (*pipeline.Pipeline, *sinks.Memory) {
 func replayDir(t *testing.T, paths []string, opt pipeline.ReplayOptions) []byte {
 	t.Helper()
 	p, mem := newReplayPipeline(t)
-	srcs, err := pipeline.OpenPaths(paths, nil, 0)
+	srcs, err := filesource.Open(paths, nil, 0)
 	require.NoError(t, err)
 	require.NoError(t, pipeline.Replay(context.Background(), p, entryReaders(srcs), opt))
 	out, err := json.Marshal(mem.Events())
@@ -73,7 +74,7 @@ func TestReplayCancel(t *testing.T) {
 	go w.Write([]byte("ts=2026-11-24T00:00:00.000Z level=info tenant=t-1 mailbox=a@b.c run=r1 event=run_started\n"))
 	before := runtime.NumGoroutine()
 	p, _ := newReplayPipeline(t)
-	srcs, err := pipeline.OpenPaths([]string{filepath.Join(dir, "engine.log"), filepath.Join(dir, "c4cc.jsonl"), "-"}, stdin, 0)
+	srcs, err := filesource.Open([]string{filepath.Join(dir, "engine.log"), filepath.Join(dir, "c4cc.jsonl"), "-"}, stdin, 0)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
@@ -98,7 +99,7 @@ func TestReplayReadError(t *testing.T) {
 	// a gzip header and then garbage: the reader fails after the header
 	require.NoError(t, os.WriteFile(bad, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3, 4, 5, 6, 7}, 0o644))
 	p, _ := newReplayPipeline(t)
-	srcs, err := pipeline.OpenPaths([]string{bad}, nil, 0)
+	srcs, err := filesource.Open([]string{bad}, nil, 0)
 	require.NoError(t, err)
 	err = pipeline.Replay(context.Background(), p, entryReaders(srcs), pipeline.ReplayOptions{})
 	require.Error(t, err)
@@ -106,29 +107,8 @@ func TestReplayReadError(t *testing.T) {
 	require.False(t, errors.Is(err, context.Canceled))
 }
 
-// TestOpenPathsSkipsCorpusMetadata: walking a corpus directory reads its
-// logs, not the truth and manifest files beside them (which would only
-// become dead letters); named explicitly, a file is read whatever its name.
-func TestOpenPathsSkipsCorpusMetadata(t *testing.T) {
-	dir := t.TempDir()
-	_, err := loggen.WriteDir(dir, loggen.Config{Seed: 2, Mailboxes: 3, Duration: time.Hour})
-	require.NoError(t, err)
-	srcs, err := pipeline.OpenPaths([]string{dir}, nil, 0)
-	require.NoError(t, err)
-	var names []string
-	for _, s := range srcs {
-		names = append(names, filepath.Base(s.Name))
-		s.Close()
-	}
-	require.Equal(t, []string{"c4cc.jsonl", "engine.log", "exchange.log"}, names)
-	srcs, err = pipeline.OpenPaths([]string{filepath.Join(dir, loggen.ManifestFile)}, nil, 0)
-	require.NoError(t, err)
-	require.Len(t, srcs, 1)
-	srcs[0].Close()
-}
-
 // entryReaders is files as Replay's inputs.
-func entryReaders(files []*pipeline.FileSource) []pipeline.EntryReader {
+func entryReaders(files []*filesource.Source) []pipeline.EntryReader {
 	out := make([]pipeline.EntryReader, len(files))
 	for i, f := range files {
 		out[i] = f

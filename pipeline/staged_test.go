@@ -3,9 +3,9 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -60,25 +61,25 @@ func TestStagedMatchesExec(t *testing.T) {
 // interleaved, into batches of n entries (their bytes copied).
 func readBatches(t *testing.T, dir string, n int) [][]Entry {
 	t.Helper()
-	srcs, err := OpenPaths([]string{filepath.Join(dir, "exchange.log"), filepath.Join(dir, "engine.log"), filepath.Join(dir, "c4cc.jsonl")}, nil, 0)
-	require.NoError(t, err)
+	var scanners []*parse.Scanner
+	for _, name := range []string{"exchange.log", "engine.log", "c4cc.jsonl"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		require.NoError(t, err)
+		defer f.Close()
+		scanners = append(scanners, parse.NewScanner(f, 0))
+	}
 	var all []Entry
-	for live := len(srcs); live > 0; {
+	for live := len(scanners); live > 0; {
 		live = 0
-		for _, s := range srcs {
-			var en Entry
-			err := s.ReadEntry(context.Background(), &en)
-			if errors.Is(err, io.EOF) {
+		for i, sc := range scanners {
+			if !sc.Scan() {
+				require.NoError(t, sc.Err())
 				continue
 			}
-			require.NoError(t, err)
-			en.Raw = append([]byte{}, en.Raw...)
-			all = append(all, en)
+			name := []string{"exchange.log", "engine.log", "c4cc.jsonl"}[i]
+			all = append(all, Entry{Source: name, Raw: append([]byte{}, sc.Entry()...), Origin: name + ":" + strconv.Itoa(sc.Line())})
 			live++
 		}
-	}
-	for _, s := range srcs {
-		s.Close()
 	}
 	var batches [][]Entry
 	for len(all) > 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/filesource"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 )
 
@@ -19,18 +20,34 @@ import (
 func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader) (inputs []pipeline.EntryReader, total int64, note func() string, err error) {
 	note = func() string { return "" }
 	if len(o.brokers) == 0 {
-		files, err := pipeline.OpenPaths(paths, stdin, o.maxEntry)
+		files, err := filesource.Open(paths, stdin, o.maxEntry)
 		if err != nil {
 			return nil, 0, note, err
 		}
 		known := true
+		streams := map[string][]string{}
+		var split []string
 		for _, f := range files {
 			inputs = append(inputs, f)
 			total += f.Size
 			known = known && f.Name != "-"
+			if f.Stream != "" {
+				if streams[f.Name] == nil {
+					split = append(split, f.Name)
+				}
+				streams[f.Name] = append(streams[f.Name], f.Stream)
+			}
 		}
 		if !known {
 			total = 0
+		}
+		note = func() string {
+			var notes []string
+			for _, name := range split {
+				notes = append(notes, fmt.Sprintf("%s holds %d streams one after another (%s): read as %d inputs merged by event time",
+					name, len(streams[name]), strings.Join(streams[name], "; "), len(streams[name])))
+			}
+			return strings.Join(notes, "\n")
 		}
 		return inputs, total, note, nil
 	}

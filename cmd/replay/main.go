@@ -344,7 +344,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 	}
 	if !o.quiet {
 		if n := note(); n != "" {
-			fmt.Fprintf(stderr, "replay: %s\n", n)
+			fmt.Fprintf(stderr, "replay: %s\n", strings.ReplaceAll(n, "\n", "\nreplay: "))
 		}
 		printSummary(stderr, p.Summary(), time.Since(start))
 	}
@@ -407,8 +407,15 @@ func printSummary(w io.Writer, s pipeline.Summary, took time.Duration) {
 		}
 	}
 	d := s.Detection
+	late := int64(d.Late) + s.Late
 	fmt.Fprintf(w, "  runs decided %d (timed out %d), duplicates ignored %d, late lines %d\n",
-		d.RunsDecided, d.RunsTimedOut, d.Duplicates, d.Late+int(s.Late))
+		d.RunsDecided, d.RunsTimedOut, d.Duplicates, late)
+	if late > 0 && late*200 > parsed {
+		fmt.Fprintf(w, "  warning: %d lines (%.1f%%) came after decisions they belonged to: the input's event time goes back\n"+
+			"  further than --reorder-window allows. Streams laid end to end that replay cannot tell apart (stdin,\n"+
+			"  or two files of one format concatenated) do this: replay them as separate files, or set\n"+
+			"  --reorder-window to the largest step back in time.\n", late, 100*float64(late)/float64(parsed))
+	}
 	fmt.Fprintf(w, "  events written %d; incidents opened by kind/class:\n", s.Events)
 	for _, k := range sortedKeys(d.Opened) {
 		fmt.Fprintf(w, "    %6d  %s\n", d.Opened[k], k)
