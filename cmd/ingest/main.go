@@ -416,7 +416,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	events := sinks.NewFanout(outs...)
 	src, err := kafkasource.New(kafkasource.Config{
 		Brokers: cfg.Brokers, GroupID: cfg.Group, Topics: cfg.Topics, Dialer: dialer,
-		RestoreWindow: cfg.RestoreWindow, Logger: log,
+		RestoreWindow: cfg.RestoreWindow, Logger: log, Envelope: envelope,
 		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval, RebalanceTimeout: cfg.RebalanceTimeout,
 	})
 	if err != nil {

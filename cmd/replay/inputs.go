@@ -58,7 +58,7 @@ func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader)
 		margin = time.Millisecond
 	}
 	srcs, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
-		Brokers: o.brokers, Topics: o.topics, From: o.from, To: o.to, Margin: margin,
+		Brokers: o.brokers, Topics: o.topics, From: o.from, To: o.to, Margin: margin, Envelope: o.envelope,
 	})
 	if err != nil {
 		return nil, 0, note, err

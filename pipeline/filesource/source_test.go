@@ -106,34 +106,26 @@ func TestOpenStreamsLaidEndToEnd(t *testing.T) {
 	require.Equal(t, []string{"logfmt", "log4net", "json"}, streams)
 	require.Equal(t, want, replayEvents(t, srcs))
 
-	// a Filebeat archive of the three files, one after another
+	// a Filebeat archive of the three files, one after another, and the
+	// same lines as a live shipper writes them: in the order they came
 	var byFile [3][][]byte
+	var interleaved bytes.Buffer
 	sh, err := ship.New(ship.Config{Kind: ship.Filebeat, Seed: 1})
 	require.NoError(t, err)
 	_, _, err = loggen.Generate(cfg, func(e loggen.Entry) error {
 		return sh.Ship(e, func(m ship.Message) error {
 			i := map[schemas.Producer]int{schemas.ProducerExchange: 0, schemas.ProducerEngine: 1, schemas.ProducerC4CC: 2}[m.Producer]
-			byFile[i] = append(byFile[i], append(append([]byte(nil), m.Value...), '\n'))
+			l := append(append([]byte(nil), m.Value...), '\n')
+			byFile[i] = append(byFile[i], l)
+			interleaved.Write(l)
 			return nil
 		})
 	})
 	require.NoError(t, err)
-	var archive, interleaved bytes.Buffer
+	var archive bytes.Buffer
 	for _, lines := range byFile {
 		for _, l := range lines {
 			archive.Write(l)
-		}
-	}
-	for i := 0; ; i++ { // round robin: interleaved, as a live shipper writes
-		done := true
-		for _, lines := range byFile {
-			if i < len(lines) {
-				interleaved.Write(lines[i])
-				done = false
-			}
-		}
-		if done {
-			break
 		}
 	}
 	arch := filepath.Join(t.TempDir(), "filebeat.ndjson")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 )
@@ -21,24 +22,21 @@ import (
 // the stretches of the file that are its stream's, and Replay merges them
 // by event time as it merges files.
 //
-// A line's stream is the file its envelope names (shipper, host and
-// file) or, for a raw line, its format. A stretch belongs to the stream
-// that most of its lines are: a new one starts where switchLines lines in
-// a row are another stream's, so that another producer's line in a file,
-// garbage, or a stack trace (whose lines have no stream) stay where they
-// are. Whether a file is split at all is decided from samples of it first:
-// windows spread over the file whose main streams do not all overlap mean
-// streams one after another; streams that share every window are
-// interleaved, already in time order, and the file is read as one.
+// Whether a file is split at all is decided from samples of it first:
+// windows spread over the file whose event time goes back by more than a
+// minute (parse.OrderSample). It is then read once to find each stream's
+// stretches: a line's stream is the file its envelope names (shipper, host
+// and file) or, for a raw line, its format (parse.StreamOf). A stretch
+// belongs to the stream that most of its lines are: a new one starts where
+// switchLines lines in a row are another stream's, so that another
+// producer's line in a file, garbage, or a stack trace (whose lines have
+// no stream) stay where they are.
 
 const (
 	// sampleWindows is how many windows of a file are sampled, and
 	// sampleBytes how many bytes each reads.
 	sampleWindows = 32
 	sampleBytes   = 32 << 10
-	// mainShare is the share of a window's lines that makes a stream one
-	// of the window's main streams.
-	mainShare = 0.2
 	// switchLines is how many lines in a row of another stream start a
 	// stretch of it.
 	switchLines = 8
@@ -47,42 +45,28 @@ const (
 	maxStreams = 64
 )
 
-// lineStream tells the stream of a file's lines.
+// lineStream tells the stream of a file's lines (parse.StreamOf).
 type lineStream struct {
 	u         parse.Unwrapper
 	enveloped bool // a line came in a shipper's envelope
 }
 
-// of is line's stream, "" for none: a continuation line, garbage.
+// of is line's stream, "" for none.
 func (k *lineStream) of(line []byte) string {
-	line = bytes.TrimRight(line, "\r\n")
-	if len(line) == 0 || parse.IsContinuation(line) {
-		return ""
-	}
-	ws, err := k.u.Unwrap(line)
-	if err != nil || len(ws) == 0 {
-		return ""
-	}
-	w := &ws[0]
-	if w.Shipper != "" {
-		k.enveloped = true
-		return w.Shipper + " " + w.Host + ":" + w.File
-	}
-	if f := parse.DetectFormat(w.Entry); f != parse.FormatUnknown {
-		return f.String()
-	}
-	return ""
+	s := parse.StreamOf(&k.u, line)
+	k.enveloped = k.enveloped || strings.Contains(s, ":")
+	return s
 }
 
-// laidEndToEnd samples the file f (of size bytes) and reports whether it
-// holds streams one after another (see the comment above).
-func laidEndToEnd(f io.ReaderAt, size int64) (bool, error) {
-	var windows []map[string]bool
+// outOfOrder samples the file f (of size bytes) and reports whether its
+// event time goes back (parse.OrderSample).
+func outOfOrder(f io.ReaderAt, size int64) (bool, error) {
+	var o parse.OrderSample
 	buf := make([]byte, sampleBytes)
-	var k lineStream
 	for i := range sampleWindows {
 		off := size * int64(i) / sampleWindows
-		n, err := f.ReadAt(buf, off)
+		next := size * int64(i+1) / sampleWindows // windows must not overlap
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), next-off)], off)
 		if err != nil && err != io.EOF {
 			return false, err
 		}
@@ -94,48 +78,20 @@ func laidEndToEnd(f io.ReaderAt, size int64) (bool, error) {
 			}
 			b = b[j+1:]
 		}
-		counts, total := map[string]int{}, 0
+		o.Window()
 		for len(b) > 0 {
 			j := bytes.IndexByte(b, '\n')
 			if j < 0 {
-				if n == sampleBytes {
+				if off+int64(n) < size {
 					break // cut: not a whole line
 				}
 				j = len(b) - 1
 			}
-			if s := k.of(b[:j+1]); s != "" {
-				counts[s]++
-				total++
-			}
+			o.Add(b[:j+1])
 			b = b[j+1:]
 		}
-		main := map[string]bool{}
-		for s, c := range counts {
-			if float64(c) >= mainShare*float64(total) {
-				main[s] = true
-			}
-		}
-		if len(main) > 0 {
-			windows = append(windows, main)
-		}
 	}
-	for i := range windows {
-		for j := i + 1; j < len(windows); j++ {
-			if !overlap(windows[i], windows[j]) {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
-func overlap(a, b map[string]bool) bool {
-	for s := range a {
-		if b[s] {
-			return true
-		}
-	}
-	return false
+	return o.OutOfOrder(), nil
 }
 
 // stretch is a part of a file: bytes [from, to), lines [line, line+lines).
@@ -266,7 +222,7 @@ func split(path string, maxEntry int) ([]*Source, error) {
 		return done(err)
 	}
 	defer f.Close()
-	if ok, err := laidEndToEnd(f, size); err != nil || !ok {
+	if ok, err := outOfOrder(f, size); err != nil || !ok {
 		return done(err)
 	}
 	names, parts, err := stretches(io.NewSectionReader(f, 0, size))

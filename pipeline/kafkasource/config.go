@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 )
 
 // Defaults of Config.
@@ -130,6 +132,13 @@ type Config struct {
 	// Default: DefaultMaxAhead (30s); negative: no alignment
 	MaxAhead time.Duration
 
+	// Envelope is the envelope messages come in, used to sample a newly
+	// assigned partition's backlog for event-time order
+	// (backlog.go).
+	//
+	// Default: parse.EnvelopeAuto
+	Envelope parse.Envelope
+
 	// Logger receives the source's logs.
 	//
 	// Default: slog.Default()
@@ -213,6 +222,9 @@ func (c *Config) Validate() error {
 	add := func(format string, args ...any) { errs = multierror.Append(errs, fmt.Errorf(format, args...)) }
 
 	validateBrokersTopics(c.Brokers, c.Topics, add)
+	if c.Envelope > parse.EnvelopeOTLP {
+		add("Envelope %v: unknown", c.Envelope)
+	}
 	if c.MinBytes < 0 {
 		add("MinBytes %d: must not be negative", c.MinBytes)
 	}

@@ -72,6 +72,7 @@ func (f *fetcher) step() error {
 		f.offset = start
 		f.p.fetched.Store(start)
 		f.p.read.CompareAndSwap(-1, start) // nothing before start is read here
+		f.sampleBacklog(start)
 	}
 	msgs, next, err := f.fetch()
 	if err != nil {
@@ -92,6 +93,28 @@ func (f *fetcher) step() error {
 	f.offset = next
 	f.p.fetched.Store(next)
 	return nil
+}
+
+// sampleBacklog marks the partition when its messages from start on are
+// out of event-time order (see backlog.go). A failure
+// to sample is logged and leaves it unmarked.
+func (f *fetcher) sampleBacklog(start int64) {
+	conn := f.conn
+	_ = conn.SetDeadline(time.Now().Add(sampleWindows * f.s.ioTimeout()))
+	defer func() { _ = conn.SetDeadline(time.Time{}) }()
+	_, last, err := conn.ReadOffsets()
+	if err == nil {
+		var ok bool
+		ok, err = sampleBacklog(conn, start, last, f.s.cfg.maxWait(), f.s.cfg.Envelope)
+		f.p.outOfOrder.Store(ok)
+		if ok {
+			f.s.log.Info("partition's backlog is out of event-time order (a shipper sending files one after another): holding its records until it is read to its end",
+				"topic", f.p.topic, "partition", f.p.partition, "from_offset", start, "to_offset", last)
+		}
+	}
+	if err != nil {
+		f.s.log.Warn("sampling the partition's backlog failed; its records are not held", "topic", f.p.topic, "partition", f.p.partition, "err", err)
+	}
 }
 
 func (f *fetcher) dialLeader() (*kafka.Conn, error) {

@@ -40,10 +40,11 @@ type partitionState struct {
 	highWater atomic.Int64 // last seen high-water mark, -1 if unknown
 
 	// For alignment (Config.MaxAhead):
-	fetched   atomic.Int64 // next offset to fetch, -1 until known
-	read      atomic.Int64 // offset after the last message Read returned, -1 until known
-	eventTime atomic.Int64 // latest event time processed (Unix ns), 0 if none
-	delivered atomic.Int64 // wall time of the last delivery (Unix ns)
+	fetched    atomic.Int64 // next offset to fetch, -1 until known
+	read       atomic.Int64 // offset after the last message Read returned, -1 until known
+	outOfOrder atomic.Bool  // its backlog is out of event-time order (backlog.go)
+	eventTime  atomic.Int64 // latest event time processed (Unix ns), 0 if none
+	delivered  atomic.Int64 // wall time of the last delivery (Unix ns)
 }
 
 // alignIdle is how long a partition that delivers nothing still holds the

@@ -16,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 )
 
 // DefaultRangeMargin is RangeConfig.Margin's default.
@@ -77,6 +78,12 @@ type RangeConfig struct {
 	//
 	// Default: DefaultMaxWait (500ms)
 	MaxWait time.Duration
+
+	// Envelope is the envelope messages come in, used to sample each
+	// range for event-time order (backlog.go).
+	//
+	// Default: parse.EnvelopeAuto
+	Envelope parse.Envelope
 }
 
 func (c *RangeConfig) topics() []string       { return topicsOrDefault(c.Topics) }
@@ -117,6 +124,9 @@ func (c *RangeConfig) Validate() error {
 	if c.MaxWait < 0 {
 		add("MaxWait %v: must not be negative", c.MaxWait)
 	}
+	if c.Envelope > parse.EnvelopeOTLP {
+		add("Envelope %v: unknown", c.Envelope)
+	}
 	return errs.ErrorOrNil()
 }
 
@@ -134,15 +144,17 @@ type RangeSource struct {
 	// partition's end offset when the range was opened.
 	Start, End int64
 
-	cfg    *RangeConfig
-	name   string
-	stop   time.Time // message time past which reading stops; zero: none
-	offset int64     // next offset to fetch
-	buf    []kafka.Message
-	pos    int
-	done   bool
-	bytes  atomic.Int64
-	read   atomic.Int64
+	cfg  *RangeConfig
+	name string
+	stop time.Time // message time past which reading stops; zero: none
+	// outOfOrder: the range is out of event-time order (HoldsBacklog)
+	outOfOrder bool
+	offset     int64 // next offset to fetch
+	buf        []kafka.Message
+	pos        int
+	done       bool
+	bytes      atomic.Int64
+	read       atomic.Int64
 
 	// Close may come from another goroutine than ReadEntry's (a replay
 	// that is cancelled does not wait for its readers).
@@ -153,10 +165,11 @@ type RangeSource struct {
 
 var _ pipeline.EntryReader = (*RangeSource)(nil)
 
-// HoldsBacklog says that a partition is a backlog to be read whole before
-// its records are ordered (pipeline.Batch.Backlog), as the live consumer
-// orders a partition it catches up on.
-func (s *RangeSource) HoldsBacklog() bool { return true }
+// HoldsBacklog says whether the partition's range is out of event-time
+// order (backlog.go): it is then read whole before its records are
+// ordered (pipeline.Batch.Backlog), as the live consumer orders such a
+// partition when it catches up on it.
+func (s *RangeSource) HoldsBacklog() bool { return s.outOfOrder }
 
 // OpenRange looks up, for every partition of cfg's topics, the
 // offsets to read: from the first message stamped at or after
@@ -271,6 +284,11 @@ func (c *RangeConfig) open(ctx context.Context, topic string, partition int) (*R
 			off = last
 		}
 		s.Start = min(max(off, first), last)
+	}
+	_ = conn.SetDeadline(time.Now().Add(sampleWindows * (c.dialer().Timeout + c.maxWait())))
+	if s.outOfOrder, err = sampleBacklog(conn, s.Start, s.End, c.maxWait(), c.Envelope); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sampling %s: %w", s.name, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	s.offset = s.Start

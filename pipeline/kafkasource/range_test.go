@@ -15,6 +15,8 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/kfakebroker"
+	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -154,4 +156,55 @@ func newPipeline(t *testing.T) *pipeline.Pipeline {
 	p, err := pipeline.New(pipeline.Config{Events: sinks.NewMemory()})
 	require.NoError(t, err)
 	return p
+}
+
+// TestKafkaRangeHoldsBacklog: a partition whose producers' logs lie one
+// after another (a shipper's backlog of files) holds its backlog; one in
+// event-time order does not, however large the batches a broker returns
+// for the sample's small fetches (kfake returns whole produce batches).
+func TestKafkaRangeHoldsBacklog(t *testing.T) {
+	var engine, exchange, all []kafka.Message
+	_, _, err := loggen.Generate(loggen.Config{Seed: 5, Mailboxes: 30, Duration: 12 * time.Hour}, func(e loggen.Entry) error {
+		m := kafka.Message{Key: []byte(e.Key), Value: append([]byte(nil), e.Raw...)}
+		all = append(all, m)
+		switch e.Producer {
+		case schemas.ProducerEngine:
+			engine = append(engine, m)
+		case schemas.ProducerExchange:
+			exchange = append(exchange, m)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, len(all), 5000)
+	tests := []struct {
+		scenario string
+		msgs     []kafka.Message
+		holds    bool
+	}{
+		{"producers interleaved", all, false},
+		{"one producer", engine, false},
+		{"files one after another", append(append([]kafka.Message(nil), engine...), exchange...), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			b, err := kfakebroker.Start(kfakebroker.Config{Topics: []string{"logs"}, Partitions: 1})
+			require.NoError(t, err)
+			defer b.Close()
+			conn, err := kafka.DialLeader(context.Background(), "tcp", b.Addrs()[0], "logs", 0)
+			require.NoError(t, err)
+			for i := 0; i < len(tt.msgs); i += 2000 { // large batches (below 1 MB)
+				_, err = conn.WriteMessages(tt.msgs[i:min(len(tt.msgs), i+2000)]...)
+				require.NoError(t, err)
+			}
+			require.NoError(t, conn.Close())
+
+			srcs, err := kafkasource.OpenRange(context.Background(), kafkasource.RangeConfig{Brokers: b.Addrs(), Topics: []string{"logs"}})
+			require.NoError(t, err)
+			require.Len(t, srcs, 1)
+			defer srcs[0].Close()
+			require.Equal(t, int64(len(tt.msgs)), srcs[0].End)
+			require.Equal(t, tt.holds, srcs[0].HoldsBacklog())
+		})
+	}
 }

@@ -224,9 +224,10 @@ func ackFunc(g *generation, p *partitionState, offset int64) pipeline.AckFunc {
 // ackRestored is the AckFunc of restored messages.
 func ackRestored(context.Context, error) error { return nil }
 
-// CaughtUp reports whether Read returned every message of every partition
-// of the current generation up to the high-water mark its last fetch
-// reported; a partition that delivered nothing for alignIdle does not
+// CaughtUp reports whether Read returned every message, up to the
+// high-water mark its last fetch reported, of every partition of the
+// current generation whose backlog is out of event-time order
+// (backlog.go); a partition that delivered nothing for alignIdle does not
 // count. It is false between generations. It does not block.
 func (s *Source) CaughtUp() bool {
 	s.mu.Lock()
@@ -239,7 +240,7 @@ func (s *Source) CaughtUp() bool {
 	for _, p := range g.parts {
 		// a partition that delivered nothing for alignIdle (its leader
 		// unreachable) holds nothing back: it is idle
-		if !p.readUp() && p.delivered.Load() >= idle {
+		if p.outOfOrder.Load() && !p.readUp() && p.delivered.Load() >= idle {
 			return false
 		}
 	}
