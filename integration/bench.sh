@@ -9,12 +9,17 @@
 #   - ingest consuming the same entries from a kfake broker (incidents
 #     published, offsets committed, then exit: --stop-after) against kcat -C
 #     simply reading the same topics from the same broker;
+#   - replay on the same corpus as Filebeat's output.file archive (one JSON
+#     envelope per line): the cost of unwrapping a shipper's envelope;
 # and prints a table: tool, input, lines, seconds, lines/s, ratio, peak RSS.
+# --against REV also builds replay and ingest at git revision REV and
+# measures them next to this checkout's, input by input, in the same run
+# (machines are noisy: compare side by side, never across runs).
 # --memory instead measures replay's peak RSS as the input grows and as the
 # number of distinct mailboxes grows.
 #
 # Usage (from the repository root):
-#   bash integration/bench.sh [--lines N] [--quick] [--repeat R] [--keep]
+#   bash integration/bench.sh [--lines N] [--quick] [--repeat R] [--keep] [--against REV]
 #   bash integration/bench.sh --memory [--quick] [--max-mailboxes N]
 #
 # Timings are wall clock, best of --repeat runs (noise on a shared machine
@@ -29,6 +34,7 @@ REPEAT=""
 KEEP=0
 MAX_MAILBOXES=""
 SEED=1
+AGAINST=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -41,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--keep) KEEP=1; shift ;;
 	--max-mailboxes) MAX_MAILBOXES="$2"; shift 2 ;;
 	--seed) SEED="$2"; shift 2 ;;
+	--against) AGAINST="$2"; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (--help)" >&2; exit 1 ;;
 	esac
@@ -115,6 +122,16 @@ log "building replay, ingest and the bench helpers into $WORK/bin"
 go build -o "$WORK/bin/" ./cmd/replay ./cmd/ingest ./integration/bench/broker ./integration/bench/kcatinput
 REPLAY="$WORK/bin/replay"
 INGEST="$WORK/bin/ingest"
+# BASE: the name of --against's revision in the table ("replay@BASE").
+BASE=""
+if [ -n "$AGAINST" ]; then
+	[ "$MEMORY" = 0 ] || die "--against is for the throughput run"
+	BASE=$(git -C "$ROOT" rev-parse --short "$AGAINST^{commit}" 2>/dev/null) || die "--against $AGAINST: not a git revision here"
+	log "building replay and ingest at $AGAINST ($BASE) into $WORK/base/bin"
+	mkdir -p "$WORK/base/src"
+	git -C "$ROOT" archive "$BASE" | tar -x -C "$WORK/base/src"
+	(cd "$WORK/base/src" && go build -o "$WORK/base/bin/" ./cmd/replay ./cmd/ingest) || die "building $AGAINST failed"
+fi
 
 # ---- measuring ------------------------------------------------------------
 
@@ -304,6 +321,7 @@ awk -F'\t' -v n="$TOTAL" '$1 == "lognormalizer" && $2 !~ /^corpus/ {w += $4; c +
 
 log "replay (parse + detect + write events to a file)"
 declare -A EVENTS
+DIFFER=()
 for g in 1 "$(nproc) (default)"; do
 	env=(env)
 	if [ "$g" = 1 ]; then env=(env GOMAXPROCS=1); fi
@@ -315,8 +333,23 @@ for g in 1 "$(nproc) (default)"; do
 		measure "replay GOMAXPROCS=$g" "$label" "$n" "" -- \
 			"${env[@]}" "$REPLAY" --quiet --out "$WORK/events.jsonl" "$in"
 		EVENTS[$f]=$(wc -l <"$WORK/events.jsonl" | tr -d ' ')
+		if [ -n "$BASE" ]; then
+			measure "replay@$BASE GOMAXPROCS=$g" "$label" "$n" "" -- \
+				"${env[@]}" "$WORK/base/bin/replay" --quiet --out "$WORK/events.base.jsonl" "$in"
+			cmp -s "$WORK/events.jsonl" "$WORK/events.base.jsonl" || DIFFER+=("$label")
+		fi
 	done
 done
+
+log "replay on the corpus as a Filebeat archive (one JSON envelope per line)"
+FB="$WORK/filebeat"
+"$REPLAY" generate --out "$FB" --mailboxes "$MAILBOXES" --hours 48 --seed "$SEED" --shipper filebeat --multiline >&2
+rm -f "$FB/incidents.truth.jsonl" "$FB/manifest.json"
+FBN=$(lines_of "$FB"/*)
+measure "replay GOMAXPROCS=$(nproc) (default)" "Filebeat archive" "$FBN" "envelopes" -- \
+	"$REPLAY" --quiet --out "$WORK/events.fb.jsonl" "$FB"
+FB_EVENTS=$(wc -l <"$WORK/events.fb.jsonl" | tr -d ' ')
+rm -rf "$FB"
 
 log "Kafka: starting a kfake broker and producing the corpus with kcat (keyed tenant/mailbox)"
 "$WORK/bin/broker" >"$WORK/broker.out" 2>&1 &
@@ -366,15 +399,23 @@ incidents() { kcat -C -b "$BROKER" -t sync.incidents -o beginning -e -q -f 'x\n'
 # counter lives in a file, measure's command runs in a child), so each
 # reads everything from the beginning.
 before=$(incidents)
-measure "ingest" "3 topics" "$MSGS" "messages" -- \
-	bash -c 'n=0; [ -f "$1" ] && n=$(cat "$1"); n=$((n + 1)); echo $n >"$1"
-		exec "$2" --brokers "$3" --group "bench-$n" --metrics-addr off --log-level warn --stop-after "$4"' _ \
-	"$WORK/groupseq" "$INGEST" "$BROKER" "$MSGS"
+ingest_run() { # ingest_run TOOL BINARY
+	measure "$1" "3 topics" "$MSGS" "messages" -- \
+		bash -c 'n=0; [ -f "$1" ] && n=$(cat "$1"); n=$((n + 1)); echo $n >"$1"
+			exec "$2" --brokers "$3" --group "bench-$n" --metrics-addr off --log-level warn --stop-after "$4"' _ \
+		"$WORK/groupseq" "$2" "$BROKER" "$MSGS"
+}
+ingest_run ingest "$INGEST"
 after=$(incidents)
 INGEST_EVENTS=$((after - before))
 WANT_EVENTS=$((EVENTS[corpus] * REPEAT))
+GROUPS_RUN=$REPEAT
+if [ -n "$BASE" ]; then
+	ingest_run "ingest@$BASE" "$WORK/base/bin/ingest"
+	GROUPS_RUN=$((REPEAT * 2))
+fi
 LEFT=0
-for g in $(seq "$REPEAT"); do
+for g in $(seq "$GROUPS_RUN"); do
 	# Reading with the ingest's group from its committed offsets must find
 	# nothing left: every message was committed.
 	# (auto.offset.reset=earliest: a partition without a commit is read
@@ -392,7 +433,7 @@ echo
 machine
 echo "corpus: replay generate --mailboxes $MAILBOXES --hours 48 --seed $SEED: $TOTAL lines, $MSGS entries; best of $REPEAT runs"
 echo "lognormalizer unparsed lines: exchange ${UNP[exchange.log]}, engine ${UNP[engine.log]}, c4cc ${UNP[c4cc.jsonl]}, corpus ${UNP[all]}"
-echo "events written by replay: ${EVENTS[corpus]} (corpus); by ingest: $INGEST_EVENTS in $REPEAT runs; messages left uncommitted after ingest: $LEFT; broker peak RSS: ${BROKER_RSS} MB"
+echo "events written by replay: ${EVENTS[corpus]} (corpus), ${FB_EVENTS} (Filebeat archive); by ingest: $INGEST_EVENTS in $REPEAT runs; messages left uncommitted after ingest: $LEFT; broker peak RSS: ${BROKER_RSS} MB"
 echo
 echo "ratio: replay ÷ lognormalizer lines/s on the same input (wall; in parentheses CPU time), for the corpus against"
 echo "the faster lognormalizer figure; ingest ÷ kcat -C (3 in parallel) messages/s (in parentheses: ÷ the tuned kcat)."
@@ -404,11 +445,18 @@ while IFS=$'\t' read -r tool input lines w cpu rss note; do
 	ratio="-"
 	case "$tool" in
 	replay*)
+		if [ "$input" = "Filebeat archive" ]; then # against the raw files
+			raw=$(wall "$tool" "corpus (3 files)")
+			ratio=$(awk -v n="$lines" -v w="$w" -v t="$TOTAL" -v r="$raw" 'BEGIN {printf "%.2f of raw lines/s", (n / w) / (t / r)}')
+			printf '| %s | %s | %d | %.2f | %.2f | %.0f | %s | %.0f |\n' "$tool" "$input" "$lines" "$w" "$cpu" \
+				"$(awk -v n="$lines" -v w="$w" 'BEGIN {print n / w}')" "$ratio" "$(awk -v m="$rss" 'BEGIN {print m / 1024}')"
+			continue
+		fi
 		base=$(wall lognormalizer "$input")
 		bcpu=$(wall lognormalizer "$input" 5)
 		ratio=$(awk -v b="$base" -v w="$w" -v bc="$bcpu" -v c="$cpu" 'BEGIN {printf "%.2f (CPU %.2f)", b / w, bc / c}')
 		;;
-	ingest)
+	ingest*)
 		base=$(wall "kcat -C (3 in parallel)" "3 topics")
 		tuned=$(wall "kcat -C (3 in parallel, fetch.wait.max.ms=10)" "3 topics")
 		ratio=$(awk -v b="$base" -v t="$tuned" -v w="$w" 'BEGIN {printf "%.2f (%.2f tuned)", b / w, t / w}')
@@ -418,7 +466,29 @@ while IFS=$'\t' read -r tool input lines w cpu rss note; do
 		"$(awk -v n="$lines" -v w="$w" 'BEGIN {print n / w}')" "$ratio" "$(awk -v m="$rss" 'BEGIN {print m / 1024}')"
 done <"$ROWS"
 echo
+if [ -n "$BASE" ]; then
+	echo
+	echo "this checkout ÷ $AGAINST ($BASE), input by input: wall-time speedup (above 1: faster now), in parentheses CPU time"
+	echo
+	echo "| tool | input | speedup (CPU) |"
+	echo "|---|---|---:|"
+	while IFS=$'\t' read -r tool input _ w cpu _ _; do
+		case "$tool" in
+		*"@$BASE"*) continue ;;
+		replay*) bt=${tool/replay /replay@$BASE } ;;
+		ingest) bt="ingest@$BASE" ;;
+		*) continue ;;
+		esac
+		bw=$(awk -F'\t' -v t="$bt" -v i="$input" '$1 == t && $2 == i {print $4}' "$ROWS")
+		bc=$(awk -F'\t' -v t="$bt" -v i="$input" '$1 == t && $2 == i {print $5}' "$ROWS")
+		[ -n "$bw" ] || continue
+		printf '| %s | %s | %s |\n' "$tool" "$input" "$(awk -v b="$bw" -v w="$w" -v bc="$bc" -v c="$cpu" 'BEGIN {printf "%.2f (%.2f)", b / w, bc / c}')"
+	done <"$ROWS"
+	[ ${#DIFFER[@]} = 0 ] || echo "WARNING: replay@$BASE wrote other events than this checkout on: ${DIFFER[*]}"
+fi
+echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$UNPARSED" = 0 ] || echo "WARNING: lognormalizer left $UNPARSED lines unparsed: its figures are not comparable"
 [ "$LEFT" = 0 ] || echo "WARNING: $LEFT messages were not committed by ingest"
+[ "$FB_EVENTS" = "${EVENTS[corpus]}" ] || echo "WARNING: replay wrote $FB_EVENTS events on the Filebeat archive, ${EVENTS[corpus]} on the raw files"
 [ "$INGEST_EVENTS" = "$WANT_EVENTS" ] || echo "WARNING: ingest published $INGEST_EVENTS events in $REPEAT runs, replay wrote ${EVENTS[corpus]} per run"

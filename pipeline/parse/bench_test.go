@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/syncwatch/syncwatch/schemas"
@@ -87,5 +88,44 @@ func BenchmarkScanner(b *testing.B) {
 		if s.Err() != nil {
 			b.Fatal(s.Err())
 		}
+	}
+}
+
+// BenchmarkUnwrap: the cost of looking for an envelope (EnvelopeAuto) on
+// raw entries of each format, which carry none, and of unwrapping the
+// shippers' envelopes around them.
+func BenchmarkUnwrap(b *testing.B) {
+	filebeat := func(line []byte) []byte {
+		var e bytes.Buffer
+		e.WriteString(`{"@timestamp":"2026-11-24T00:01:29.400Z","@metadata":{"beat":"filebeat","type":"_doc","version":"8.15.0"},"log":{"offset":1234,"file":{"path":"/var/log/c4c/exchange.log"}},"message":`)
+		q, _ := json.Marshal(string(line))
+		e.Write(q)
+		e.WriteString(`,"input":{"type":"filestream"},"ecs":{"version":"8.0.0"},"host":{"name":"conn01"},"agent":{"type":"filebeat","version":"8.15.0"}}`)
+		return e.Bytes()
+	}
+	rsyslog := func(line []byte) []byte {
+		return append([]byte("2026-12-02T01:43:34.128667+00:00 conn01 exchange "), line...)
+	}
+	for _, tt := range []struct {
+		name  string
+		lines [][]byte
+	}{
+		{"raw log4net", benchLog4netLines},
+		{"raw logfmt", benchLogfmtLines},
+		{"raw json", benchJSONLines},
+		{"filebeat json", [][]byte{filebeat(benchJSONLines[0]), filebeat(benchJSONLines[1])}},
+		{"filebeat log4net", [][]byte{filebeat(benchLog4netLines[0]), filebeat(benchLog4netLines[2])}},
+		{"rsyslog log4net", [][]byte{rsyslog(benchLog4netLines[0]), rsyslog(benchLog4netLines[2])}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			var u Unwrapper
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				ws, err := u.Unwrap(tt.lines[i%len(tt.lines)])
+				if err != nil || len(ws) != 1 {
+					b.Fatal(ws, err)
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/syncwatch/syncwatch/schemas"
 )
 
 // Envelope is how log entries arrive: as the connectors wrote them (raw),
@@ -113,6 +115,37 @@ type Unwrapper struct {
 
 	out  []Unwrapped
 	bufs [maxEnvelopeDepth][]byte // decoded entries, one per nesting level
+	// enveloped: the last message Unwrap read was in an envelope (RawEntry
+	// then expects the next one to be too)
+	enveloped bool
+}
+
+// RawEntry parses msg when it is a producer's entry of its own, in no
+// envelope, and reports whether it was: what Unwrap (with EnvelopeAuto)
+// and then Entry would give, read once instead of twice. An entry that
+// parses is in no envelope, unless it is a JSON object with a
+// shipper-only field (an envelope with a C4CC entry's fields, which a
+// processor added); syslog headers and the other shippers' JSON do not
+// parse as entries. When RawEntry reports false, rec holds nothing
+// useful: use Unwrap and Entry. After a message Unwrap found in an
+// envelope, it reports false at once (a topic or file that carries
+// envelopes carries them throughout), so that enveloped input is not
+// parsed twice either.
+func (u *Unwrapper) RawEntry(msg []byte, rec *schemas.LogRecord) bool {
+	if u.enveloped || u.Envelope != EnvelopeAuto {
+		return false
+	}
+	if Entry(msg, rec) != nil {
+		return false
+	}
+	if rec.Producer == schemas.ProducerC4CC {
+		for _, a := range rec.Attributes {
+			if jsonKeyMarkers[a.Key] == markShipper {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Unwrap returns the log entries msg carries: msg itself for a raw entry,
@@ -128,21 +161,27 @@ func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
 	u.out = u.out[:0]
 	switch u.Envelope {
 	case EnvelopeRaw:
-		return append(u.out, Unwrapped{Entry: msg}), nil
+		u.out = append(u.out, Unwrapped{Entry: msg})
+		return u.out, nil
 	case EnvelopeOTLP:
 		return u.otlp(msg)
 	}
 	if u.Envelope == EnvelopeAuto && looksLikeOTLP(msg) {
+		u.enveloped = true
 		return u.otlp(msg)
 	}
 	w, err := u.unwrap(msg, 0, u.Envelope)
 	if err != nil {
+		u.enveloped = true // an envelope without an entry
 		return nil, err
 	}
-	if w.Shipper == "" {
-		return append(u.out, w), nil // a producer's own message: one entry
+	u.enveloped = w.Shipper != ""
+	if !u.enveloped {
+		u.out = append(u.out, w) // a producer's own message: one entry
+	} else {
+		u.out = appendEntries(u.out, w)
 	}
-	return appendEntries(u.out, w), nil
+	return u.out, nil
 }
 
 // appendEntries appends w, an entry out of an envelope, to dst, split

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +231,10 @@ func FuzzUnwrap(f *testing.F) {
 		"<133>1 2026-11-24T10:16:02Z conn01 app - - [a b=\"]\"] " + logfmtLine,
 		`{"@timestamp":1795515362.123457,"log":` + jsonString(log4netLine) + `}`,
 		`{"message":` + jsonString(c4ccLine) + `}`,
+		// a C4CC entry's fields with a shipper-only one (an envelope whose
+		// event got fields from a processor), and without
+		`{"@timestamp":"2026-11-24T10:16:02.123Z","tenant":"t-1","mailbox":"m@x.com","level":"INFO","agent":{"type":"filebeat"},"message":` + jsonString(log4netLine) + `}`,
+		`{"@timestamp":"2026-11-24T10:16:02.123Z","tenant":"t-1","mailbox":"m@x.com","level":"INFO","host":{"name":"h"},"message":` + jsonString(log4netLine) + `}`,
 		"\x0a\x03\x0a\x01\x00",
 	} {
 		f.Add([]byte(s))
@@ -258,6 +263,19 @@ func FuzzUnwrap(f *testing.F) {
 				t.Fatalf("error %v does not name the envelope", err)
 			}
 		}
+		// RawEntry, the shortcut for an entry of its own, agrees with
+		// Unwrap and Entry
+		var short schemas.LogRecord
+		var fresh Unwrapper
+		if fresh.RawEntry(msg, &short) {
+			var rec schemas.LogRecord
+			if err != nil || len(got) != 1 || got[0].Shipper != "" || Entry(got[0].Entry, &rec) != nil {
+				t.Fatalf("RawEntry took %q for an entry of its own, Unwrap for an envelope: %+v %v", msg, got, err)
+			}
+			if !reflect.DeepEqual(rec, short) {
+				t.Fatalf("RawEntry parsed %q as %+v, Entry as %+v", msg, short, rec)
+			}
+		}
 		var rec schemas.LogRecord
 		if Entry(msg, &rec) != nil {
 			return
@@ -270,6 +288,9 @@ func FuzzUnwrap(f *testing.F) {
 			if err != nil || len(got) != 1 || got[0].Shipper != "" || !bytes.Equal(got[0].Entry, msg) {
 				t.Fatalf("raw entry %q taken for an envelope: %+v %v", msg, got, err)
 			}
+		}
+		if err != nil || len(got) != 1 || got[0].Shipper != "" {
+			return // an envelope itself (with a shipper-only field)
 		}
 		// ...and comes out of every envelope as it went in
 		inner := string(trimSpace(msg))
