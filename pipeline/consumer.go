@@ -56,10 +56,16 @@ type MessageSource interface {
 	// from a partition, so that it can hold partitions running ahead
 	// (watermark alignment). It does not block.
 	ObserveEventTime(partition string, t time.Time)
-	// CaughtUp reports whether every assigned partition was fetched up to
-	// the end its broker last reported: false while the source catches
-	// up on a backlog (see Batch.Backlog). It does not block.
+	// CaughtUp reports whether every assigned partition whose backlog
+	// must be read whole before its records are ordered was read up to
+	// the end its broker last reported: false while the source catches up
+	// on such a backlog (see Batch.Backlog). It does not block.
 	CaughtUp() bool
+	// AtEnd reports whether Read returned every message of every assigned
+	// partition up to the end its broker last reported: nothing waits to
+	// be read. It is false between generations and while a partition
+	// cannot be fetched. It does not block.
+	AtEnd() bool
 }
 
 // Defaults of ConsumerConfig.
@@ -67,6 +73,7 @@ const (
 	DefaultBatchSize    = 2000
 	DefaultBatchWait    = 10 * time.Millisecond
 	DefaultDrainTimeout = 10 * time.Second
+	DefaultQuietAfter   = 30 * time.Second
 )
 
 // ConsumerConfig configures a Consumer. NewPipeline is required; the
@@ -96,6 +103,18 @@ type ConsumerConfig struct {
 	// Default: 0 (run until ctx ends)
 	StopAfter int64
 
+	// QuietAfter is how long the input may deliver nothing, with every
+	// partition read to its end (MessageSource.AtEnd), before the
+	// pipeline takes the decisions that wait only for more event time to
+	// pass, as a replay does at the end of its input (Batch.Final): the
+	// records held for ordering are released, runs that ended are
+	// decided, their incidents published and their offsets committed. A
+	// line that comes later than that is a late line, as in a replay of
+	// the logs up to the quiet. Once per quiet spell.
+	//
+	// Default: DefaultQuietAfter (30s); negative: never
+	QuietAfter time.Duration
+
 	// DrainTimeout bounds the delivery of the batches in flight once Run's
 	// ctx ends: a stop signal must not cut a batch whose events are being
 	// written, nor wait forever for a sink that hangs.
@@ -114,6 +133,7 @@ func (c *ConsumerConfig) batchWait() time.Duration { return cmp.Or(c.BatchWait, 
 func (c *ConsumerConfig) drainTimeout() time.Duration {
 	return cmp.Or(c.DrainTimeout, DefaultDrainTimeout)
 }
+func (c *ConsumerConfig) quietAfter() time.Duration { return cmp.Or(c.QuietAfter, DefaultQuietAfter) }
 
 func (c *ConsumerConfig) logger() *slog.Logger {
 	if c.Logger == nil {
@@ -164,12 +184,16 @@ type Consumer struct {
 	stages    *staged         // pipe's detection and delivery, behind the read loop
 	dctx      context.Context // the stages' context (deliveries)
 	gen       int
-	parts     []string // the partitions of generation gen
+	parts     []string  // the partitions of generation gen
+	lastRead  time.Time // when the last message was read
+	quiet     bool      // the pipeline was flushed since (QuietAfter)
 	mute      *restoreMute
 	processed atomic.Int64
-	summary   atomic.Pointer[Summary]
-	published time.Time // when summary was last copied
-	obuf      []byte    // an origin being formatted
+	// quietFlushes counts the flushes of quiet spells (QuietAfter).
+	quietFlushes atomic.Int64
+	summary      atomic.Pointer[Summary]
+	published    time.Time // when summary was last copied
+	obuf         []byte    // an origin being formatted
 }
 
 // NewConsumer returns a consumer of src; cfg must be valid (see
@@ -186,6 +210,10 @@ func NewConsumer(src MessageSource, cfg ConsumerConfig) (*Consumer, error) {
 // Processed is how many messages were processed (run through the
 // pipeline's front half) so far. Safe for concurrent use.
 func (c *Consumer) Processed() int64 { return c.processed.Load() }
+
+// QuietFlushes is how many times the input went quiet and the pipeline
+// was flushed (ConsumerConfig.QuietAfter). Safe for concurrent use.
+func (c *Consumer) QuietFlushes() int64 { return c.quietFlushes.Load() }
 
 // Summary returns the pipeline's counters as copied between batches, at
 // most publishEvery plus one batch old; after Run returns, the final
@@ -243,6 +271,9 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		n := int64(len(b.Entries))
 		b.Now = time.Now()
 		b.Backlog = !c.src.CaughtUp()
+		if n == 0 && c.quietSpell(b.Now) {
+			b.Final = true // as at the end of a replay; more may follow
+		}
 		if b, err = c.exec(dctx, b); err != nil {
 			return err
 		}
@@ -283,6 +314,7 @@ func (c *Consumer) fill(ctx context.Context, b *Batch) (genEnded bool, err error
 				c.pipe.Reorder.addSource(p, time.Now())
 			}
 		}
+		c.lastRead, c.quiet = time.Now(), false
 		c.mute.observe(msg)
 		c.obuf = strconv.AppendInt(append(append(c.obuf[:0], msg.Source...), '/'), msg.Offset, 10)
 		b.Entries = append(b.Entries, Entry{
@@ -294,6 +326,21 @@ func (c *Consumer) fill(ctx context.Context, b *Batch) (genEnded bool, err error
 		})
 	}
 	return false, nil
+}
+
+// quietSpell reports whether the input has been quiet for QuietAfter (at
+// now), every partition read to its end, since the last message or the
+// last flush: the pipeline is then flushed (once per quiet spell).
+func (c *Consumer) quietSpell(now time.Time) bool {
+	q := c.cfg.quietAfter()
+	if q < 0 || c.quiet || c.lastRead.IsZero() || now.Sub(c.lastRead) < q || !c.src.AtEnd() {
+		return false
+	}
+	c.quiet = true
+	c.quietFlushes.Add(1)
+	c.log.Info("input quiet: taking the decisions that wait for more event time, as at the end of a replay",
+		"quiet_for", now.Sub(c.lastRead).Round(time.Millisecond), "held_records", c.pipe.Reorder.numHeld())
+	return true
 }
 
 // exec hands b to the pipeline's stages and returns the batch to fill next.

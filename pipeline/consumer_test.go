@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,6 +90,12 @@ func corpusMessages(t *testing.T) []pipeline.Message {
 // default detectors into events, in small batches; cfg sets the rest.
 func testConsumer(t *testing.T, msgs []pipeline.Message, events sinks.Sink, cfg pipeline.ConsumerConfig) *pipeline.Consumer {
 	t.Helper()
+	return sourceConsumer(t, &fakeSource{msgs: msgs}, events, cfg)
+}
+
+// sourceConsumer is testConsumer reading src.
+func sourceConsumer(t *testing.T, src *fakeSource, events sinks.Sink, cfg pipeline.ConsumerConfig) *pipeline.Consumer {
+	t.Helper()
 	dets, err := detectors.Build(nil, detectors.Options{})
 	require.NoError(t, err)
 	cfg.NewPipeline = func() (*pipeline.Pipeline, error) {
@@ -96,16 +103,18 @@ func testConsumer(t *testing.T, msgs []pipeline.Message, events sinks.Sink, cfg 
 	}
 	cfg.BatchSize, cfg.BatchWait = 200, 5*time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := pipeline.NewConsumer(&fakeSource{msgs: msgs}, cfg)
+	c, err := pipeline.NewConsumer(src, cfg)
 	require.NoError(t, err)
 	return c
 }
 
+
 // fakeSource hands out a fixed list of messages from one partition, then
 // waits for ctx.
 type fakeSource struct {
-	msgs []pipeline.Message
-	next int
+	msgs  []pipeline.Message
+	next  int
+	acked atomic.Int64 // acks called
 }
 
 var _ pipeline.MessageSource = (*fakeSource)(nil)
@@ -117,11 +126,12 @@ func (f *fakeSource) Read(ctx context.Context) (pipeline.Message, pipeline.AckFu
 	}
 	m := f.msgs[f.next]
 	f.next++
-	return m, func(context.Context, error) error { return nil }, nil
+	return m, func(context.Context, error) error { f.acked.Add(1); return nil }, nil
 }
 func (f *fakeSource) Assigned() []string                 { return []string{"sync.engine/0"} }
 func (f *fakeSource) ObserveEventTime(string, time.Time) {}
 func (f *fakeSource) CaughtUp() bool                     { return true }
+func (f *fakeSource) AtEnd() bool                        { return f.next == len(f.msgs) }
 
 // TestConsumerSummaryWhileRunning reads Summary in a loop while Run goes
 // through a corpus, as /metrics scrapes do: under -race, a Summary that
@@ -162,4 +172,51 @@ func TestConsumerSummaryWhileRunning(t *testing.T) {
 	require.Equal(t, int64(len(msgs)), c.Processed())
 	require.Equal(t, int64(len(mem.Events())), s.Events)
 	require.Zero(t, s.Held, "everything was released at the end")
+}
+
+// TestConsumerQuietFlush: once the input has been quiet for QuietAfter,
+// the records held for ordering and the runs waiting for more event time
+// are decided, as at the end of a replay: every message is acknowledged
+// (its offset can be committed, the group shows no lag) and the events
+// equal those of a run that ends with its input. With QuietAfter
+// negative, some messages stay unacknowledged however long it waits.
+func TestConsumerQuietFlush(t *testing.T) {
+	msgs := corpusMessages(t)
+
+	// The reference: the same messages, flushed as the input ends.
+	ref := sinks.NewMemory()
+	c := testConsumer(t, msgs, ref, pipeline.ConsumerConfig{StopAfter: int64(len(msgs))})
+	require.NoError(t, c.Run(context.Background()))
+	require.NotEmpty(t, ref.Events())
+
+	run := func(quietAfter time.Duration, until func(*pipeline.Consumer, *fakeSource) bool) (*pipeline.Consumer, *fakeSource, *sinks.Memory) {
+		mem, src := sinks.NewMemory(), &fakeSource{msgs: msgs}
+		c := sourceConsumer(t, src, mem, pipeline.ConsumerConfig{QuietAfter: quietAfter})
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		require.Eventually(t, func() bool { return until(c, src) }, 20*time.Second, 10*time.Millisecond)
+		stop()
+		require.NoError(t, <-done)
+		return c, src, mem
+	}
+
+	// Never flushed on quiet: held records keep their messages unacked.
+	held, heldSrc, _ := run(-1, func(c *pipeline.Consumer, _ *fakeSource) bool {
+		if c.Processed() < int64(len(msgs)) {
+			return false
+		}
+		time.Sleep(300 * time.Millisecond) // longer than the quiet below
+		return true
+	})
+	require.Positive(t, held.Summary().Held)
+	require.Less(t, heldSrc.acked.Load(), int64(len(msgs)), "without a quiet flush, held messages stay unacknowledged")
+	require.Zero(t, held.QuietFlushes())
+
+	c, _, mem := run(200*time.Millisecond, func(_ *pipeline.Consumer, src *fakeSource) bool {
+		return src.acked.Load() == int64(len(msgs))
+	})
+	require.Equal(t, int64(1), c.QuietFlushes(), "one flush per quiet spell")
+	require.Zero(t, c.Summary().Held)
+	require.Equal(t, ref.Events(), mem.Events(), "a quiet input gives the events of its end")
 }

@@ -62,7 +62,10 @@ type Batch struct {
 	DeadLetters []schemas.DeadLetter
 	// Acks are to be called once Events and DeadLetters are delivered.
 	Acks []AckFunc
-	// Final marks the end of input: stages flush everything they hold.
+	// Final marks the end of input, or of what there is of it: stages
+	// flush everything they hold. A replay sets it once, at the end; a
+	// Consumer also when its input has been quiet for QuietAfter, and
+	// more batches may follow (their records before Bound are late).
 	Final bool
 	// Now is the wall-clock time of the batch, used only for source
 	// idleness and the received time of dead letters; never for detection.

@@ -60,6 +60,12 @@ type Config struct {
 	// its own waits for the stack trace lines a shipper without a
 	// multiline rule sends after it. Default: 20ms.
 	JoinWait time.Duration `yaml:"join_wait"`
+	// QuietAfter is how long the input may bring nothing new, every
+	// partition read to its end, before the decisions that wait for more
+	// event time are taken as at the end of a replay: held records are
+	// released, ended runs decided, offsets committed (no lag remains).
+	// Default: 30s; 0: never.
+	QuietAfter time.Duration `yaml:"quiet_after"`
 	// ReorderWindow and IdleTimeout: event-time alignment across partitions.
 	ReorderWindow time.Duration `yaml:"reorder_window"`
 	IdleTimeout   time.Duration `yaml:"idle_timeout"`
@@ -135,6 +141,7 @@ func defaultConfig() Config {
 		ConsecutiveRuns: detectors.DefaultConsecutiveRuns,
 		Envelope:        parse.EnvelopeAuto.String(),
 		JoinWait:        pipeline.DefaultJoinWait,
+		QuietAfter:      pipeline.DefaultQuietAfter,
 		ReorderWindow:   pipeline.DefaultReorderWindow,
 		IdleTimeout:     pipeline.DefaultIdleTimeout,
 		RestoreWindow:   kafkasource.DefaultRestoreWindow,
@@ -216,6 +223,9 @@ func (c *Config) Validate(demo bool) error {
 	}
 	if c.JoinWait < 0 {
 		add("join_wait: must not be negative")
+	}
+	if c.QuietAfter < 0 {
+		add("quiet_after: must not be negative (0: never)")
 	}
 	if c.ReorderWindow < 0 {
 		add("reorder_window: must not be negative")

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -112,6 +113,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.IntVar(&c.ConsecutiveRuns, "consecutive-runs", c.ConsecutiveRuns, "failed runs in a row that make a run-dependent class a sync error")
 	fs.StringVar(&c.Envelope, "envelope", c.Envelope, "the log shippers' envelope messages come in: auto (recognised per message), raw, json (Filebeat, Logstash, Fluent Bit, Fluentd, Vector), syslog (rsyslog, syslog-ng, RFC 3164/5424) or otlp (OpenTelemetry collector)")
 	fs.DurationVar(&c.JoinWait, "join-wait", c.JoinWait, "how long an ExchangeConnector entry sent on its own waits for the stack trace lines a shipper without a multiline rule sends after it")
+	fs.DurationVar(&c.QuietAfter, "quiet-after", c.QuietAfter, "once the input has brought nothing new for this long, take the decisions that wait for more event time, as a replay does at the end of its input: held records are released and their offsets committed, so the group shows no lag (0: never)")
 	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be; also the floor of detection latency (an incident is published about this long after its log line: 2s default, 50ms for p99 < 100 ms)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
@@ -245,6 +247,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.Envelope = v
 	case "join-wait":
 		return dur(&cfg.JoinWait, flags.JoinWait)
+	case "quiet-after":
+		return dur(&cfg.QuietAfter, flags.QuietAfter)
 	case "reorder-window":
 		return dur(&cfg.ReorderWindow, flags.ReorderWindow)
 	case "idle-timeout":
@@ -424,7 +428,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("creating kafka source: %w", err)
 	}
 	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
-		StopAfter: stopAfter, Logger: log,
+		StopAfter: stopAfter, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1),
 		NewPipeline: func() (*pipeline.Pipeline, error) {
 			return pipeline.New(pipeline.Config{
 				Detection: detectors.Config{
@@ -447,6 +451,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	m.summary = c.Summary
 	m.ready = src.Ready
 	m.lag = src.Lag
+	m.quietFlushes = c.QuietFlushes
 	if notify != nil {
 		m.routes = notify.Stats
 	}

@@ -26,10 +26,12 @@ type metrics struct {
 	summary func() pipeline.Summary
 	lag     func() map[string]int64
 	ready   func() bool
+	// quietFlushes counts the flushes of a quiet input.
+	quietFlushes func() int64
 	// routes reads the notification router's decisions; nil without one.
 	routes func() []sinks.RouteCount
 
-	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG *prometheus.Desc
+	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG, quiet *prometheus.Desc
 }
 
 // The notification router's counters (notify.go).
@@ -40,24 +42,26 @@ var (
 
 func newMetrics() *metrics {
 	return &metrics{
-		summary:   func() pipeline.Summary { return pipeline.Summary{} },
-		lag:       func() map[string]int64 { return nil },
-		ready:     func() bool { return false },
-		records:   prometheus.NewDesc("syncwatch_records_in_total", "Log entries read, by producer (recognised from the entry's format).", []string{"producer"}, nil),
-		parsed:    prometheus.NewDesc("syncwatch_records_parsed_total", "Log entries normalized, by producer.", []string{"producer"}, nil),
-		dead:      prometheus.NewDesc("syncwatch_dead_letters_total", "Entries that could not be parsed and went to the dead-letter topic, by reason.", []string{"reason"}, nil),
-		opened:    prometheus.NewDesc("syncwatch_incidents_opened_total", "Incidents opened, by kind and class.", []string{"kind", "class"}, nil),
-		events:    prometheus.NewDesc("syncwatch_events_out_total", "Incident events delivered to the sinks.", nil, nil),
-		commitLag: prometheus.NewDesc("syncwatch_commit_lag_messages", "Messages between the committed offset and the high-water mark, by topic/partition.", []string{"partition"}, nil),
-		evLag:     prometheus.NewDesc("syncwatch_event_time_lag_seconds", "Wall clock minus the latest event time seen, by producer.", []string{"producer"}, nil),
-		capped:    prometheus.NewDesc("syncwatch_unknown_templates_capped_total", "Unknown-error failures grouped under the overflow template because their mailbox already had the maximum of distinct templates (a flood of unique messages).", nil, nil),
-		heldG:     prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
-		readyG:    prometheus.NewDesc("syncwatch_source_ready", "1 while the Kafka source is consuming (what /readyz reports), 0 while the broker or a partition leader is unreachable or partitions are being reassigned.", nil, nil),
+		summary:      func() pipeline.Summary { return pipeline.Summary{} },
+		lag:          func() map[string]int64 { return nil },
+		ready:        func() bool { return false },
+		quietFlushes: func() int64 { return 0 },
+		records:      prometheus.NewDesc("syncwatch_records_in_total", "Log entries read, by producer (recognised from the entry's format).", []string{"producer"}, nil),
+		parsed:       prometheus.NewDesc("syncwatch_records_parsed_total", "Log entries normalized, by producer.", []string{"producer"}, nil),
+		dead:         prometheus.NewDesc("syncwatch_dead_letters_total", "Entries that could not be parsed and went to the dead-letter topic, by reason.", []string{"reason"}, nil),
+		opened:       prometheus.NewDesc("syncwatch_incidents_opened_total", "Incidents opened, by kind and class.", []string{"kind", "class"}, nil),
+		events:       prometheus.NewDesc("syncwatch_events_out_total", "Incident events delivered to the sinks.", nil, nil),
+		commitLag:    prometheus.NewDesc("syncwatch_commit_lag_messages", "Messages between the committed offset and the high-water mark, by topic/partition.", []string{"partition"}, nil),
+		evLag:        prometheus.NewDesc("syncwatch_event_time_lag_seconds", "Wall clock minus the latest event time seen, by producer.", []string{"producer"}, nil),
+		capped:       prometheus.NewDesc("syncwatch_unknown_templates_capped_total", "Unknown-error failures grouped under the overflow template because their mailbox already had the maximum of distinct templates (a flood of unique messages).", nil, nil),
+		heldG:        prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
+		quiet:        prometheus.NewDesc("syncwatch_quiet_flushes_total", "Times the input brought nothing new for --quiet-after and the decisions waiting for more event time were taken, as at the end of a replay.", nil, nil),
+		readyG:       prometheus.NewDesc("syncwatch_source_ready", "1 while the Kafka source is consuming (what /readyz reports), 0 while the broker or a partition leader is unreachable or partitions are being reassigned.", nil, nil),
 	}
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, routedDesc, suppressedDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, routedDesc, suppressedDesc} {
 		ch <- d
 	}
 }
@@ -67,6 +71,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	s := m.summary()
 	lag := m.lag()
 	ready := m.ready()
+	quiet := m.quietFlushes()
 	routes := m.routes
 	m.mu.Unlock()
 	if routes != nil {
@@ -100,6 +105,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(m.readyG, prometheus.GaugeValue, readyV)
 	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(s.Held))
+	ch <- prometheus.MustNewConstMetric(m.quiet, prometheus.CounterValue, float64(quiet))
 	for p, n := range lag {
 		ch <- prometheus.MustNewConstMetric(m.commitLag, prometheus.GaugeValue, float64(n), p)
 	}

@@ -247,6 +247,25 @@ func (s *Source) CaughtUp() bool {
 	return true
 }
 
+// AtEnd reports whether Read returned every message of every partition
+// of the current generation up to the high-water mark its last fetch
+// reported. It is false between generations, and while a partition
+// has not been fetched (its leader unreachable). It does not block.
+func (s *Source) AtEnd() bool {
+	s.mu.Lock()
+	g := s.cur
+	s.mu.Unlock()
+	if g == nil {
+		return false
+	}
+	for _, p := range g.parts {
+		if !p.readUp() {
+			return false
+		}
+	}
+	return true
+}
+
 // Ready reports whether the source is consuming: it is false before the
 // first generation, between generations (a rebalance, usually a few
 // seconds) and while the broker or a partition leader cannot be reached.

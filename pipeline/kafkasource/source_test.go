@@ -617,3 +617,26 @@ func BenchmarkKafkaSource(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*total)/time.Since(start).Seconds(), "msgs/s")
 }
+
+// TestKafkaSourceAtEnd: AtEnd is false before the first generation and
+// while messages wait to be read, true once Read returned every message
+// of every partition (an empty partition is at its end from the start),
+// and false again when more are produced, until they are read.
+func TestKafkaSourceAtEnd(t *testing.T) {
+	b := startKafkaBroker(t, "atend")
+	produceMinutes(t, b, "atend", 1, 0, 5) // partition 0 only; the others stay empty
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := newTestSource(t, testSourceConfig(b, "atend", "atend"))
+	require.False(t, s.AtEnd(), "no generation yet")
+	readN(ctx, t, s, 4)
+	require.False(t, s.AtEnd(), "one message not read yet")
+	readN(ctx, t, s, 1)
+	require.Eventually(t, s.AtEnd, 10*time.Second, 20*time.Millisecond, "every message read")
+
+	produceMinutes(t, b, "atend", 1, 5, 3)
+	require.Eventually(t, func() bool { return !s.AtEnd() }, 10*time.Second, 10*time.Millisecond, "new messages wait at the broker")
+	readN(ctx, t, s, 3)
+	require.Eventually(t, s.AtEnd, 10*time.Second, 20*time.Millisecond, "the new messages read")
+	closeSource(t, s)
+}
