@@ -108,7 +108,6 @@ func sourceConsumer(t *testing.T, src *fakeSource, events sinks.Sink, cfg pipeli
 	return c
 }
 
-
 // fakeSource hands out a fixed list of messages from one partition, then
 // waits for ctx.
 type fakeSource struct {
