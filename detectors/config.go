@@ -75,6 +75,13 @@ type Config struct {
 	// Default: DefaultMaxTemplates (64)
 	MaxTemplates int
 
+	// Known, when set, hands the engine the incidents still open from
+	// before the first record of each mailbox (a live consumer's restore
+	// window): they are carried on, not opened again.
+	//
+	// Default: nil (a replay sees every log from the start)
+	Known KnownIncidents
+
 	// Detectors is the chain asked about each failure, in order; the
 	// first that answers wins. It must not hold a nil Detector.
 	//

@@ -22,6 +22,7 @@ type Stats struct {
 	Evicted         int // mailboxes whose state was dropped after IdleEvict
 	OpenIncidents   int // incidents open now
 	TemplatesCapped int // unknown failures grouped under the overflow template (MaxTemplates)
+	Adopted         int // open incidents carried on from their events (Config.Known)
 	// Opened counts incidents opened, by kind and class ("sync_error/exchange.auth.password").
 	Opened map[string]int
 }
@@ -93,6 +94,9 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		// which the mailbox must not keep alive.
 		mb = &mailbox{key: mbKey{strings.Clone(k.tenant), strings.Clone(k.mailbox)}}
 		e.mailboxes[mb.key] = mb
+		if e.cfg.Known != nil {
+			e.adopt(mb, rec.Time)
+		}
 	}
 	if rec.Time.After(mb.lastSeen) {
 		mb.lastSeen = rec.Time

@@ -23,6 +23,9 @@ type incident struct {
 	runs        []string
 	lastRun     string
 	records     map[string]struct{}
+	// recordsBase counts record ids beyond records: those of an incident
+	// carried on from its events (KnownIncidents), known by number only.
+	recordsBase int
 	samples     []string
 	details     map[string]any
 }
@@ -112,7 +115,7 @@ func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 			inc.lastSeen = o.time
 		}
 		if o.recordID != "" {
-			if _, ok := inc.records[o.recordID]; !ok && len(inc.records) < maxRecordsCounted {
+			if _, ok := inc.records[o.recordID]; !ok && inc.recordsBase+len(inc.records) < maxRecordsCounted {
 				inc.records[strings.Clone(o.recordID)] = struct{}{} // not its whole log entry
 				if len(inc.samples) < maxSamples {
 					inc.samples = append(inc.samples, o.recordID)
@@ -172,7 +175,7 @@ func (e *Engine) event(mb *mailbox, inc *incident, typ string, at time.Time, ev 
 		LastSeen:        schemas.Time{Time: inc.lastSeen},
 		Occurrences:     inc.occurrences,
 		Runs:            append([]string{}, inc.runs...),
-		AffectedRecords: len(inc.records),
+		AffectedRecords: inc.recordsBase + len(inc.records),
 		SampleRecords:   samples,
 		Template:        inc.key.template,
 		Details:         details,

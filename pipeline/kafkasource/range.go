@@ -19,6 +19,9 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 )
 
+// ErrNoSuchTopic is OpenRange's error for a topic the brokers do not have.
+var ErrNoSuchTopic = errors.New("no such topic")
+
 // DefaultRangeMargin is RangeConfig.Margin's default.
 const DefaultRangeMargin = 15 * time.Minute
 
@@ -245,7 +248,7 @@ func (c *RangeConfig) partitions(ctx context.Context) ([]kafka.Partition, error)
 			}
 		}
 		if len(ps) == 0 {
-			return nil, fmt.Errorf("reading topic %q: no such topic", t)
+			return nil, fmt.Errorf("reading topic %q: %w", t, ErrNoSuchTopic)
 		}
 		slices.SortFunc(ps, func(a, b kafka.Partition) int { return a.ID - b.ID })
 		out = append(out, ps...)
