@@ -32,32 +32,18 @@ func TestIngestQuietFlush(t *testing.T) {
 	cfg := loggen.Config{Seed: 71, Mailboxes: 30, Start: start, Duration: 24 * time.Hour}
 	cut := start.Add(cfg.Duration / 2)
 	halves := splitCorpus(t, cfg, cut)
+	require.Len(t, halves, 2)
 
 	p := startFaultIngest(t, "ingest", broker.Addrs(), "syncwatch-quiet", true, "--quiet-after", "2s")
 	for i, h := range halves {
-		for tp, file := range h.kcat {
-			out, err := exec.Command(kcat, "-b", strings.Join(broker.Addrs(), ","), "-P", "-t", tp, "-D", "\x1e", "-K", "\x1f", "-l", file).CombinedOutput()
-			require.NoError(t, err, "kcat -P %s: %s", tp, out)
-		}
+		h.produce(t, kcat, broker.Addrs())
 		// replay of everything produced so far
-		var files []string
-		for _, prev := range halves[:i+1] {
-			files = append(files, prev.replay...)
-		}
-		out, stderr, code := runReplay(t, append([]string{"--quiet"}, files...)...)
+		out, stderr, code := runReplay(t, append([]string{"--quiet"}, replayFiles(halves[:i+1])...)...)
 		require.Equal(t, 0, code, "%s", stderr)
 		want := withoutOrigins(t, decodeEvents(t, out))
 		require.NotEmpty(t, want)
 
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			committed, end := committedAndEnd(t, broker.Addrs(), "syncwatch-quiet")
-			if committed == end {
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "half %d: %d of %d input offsets committed after 60s of a quiet input", i+1, committed, end)
-			time.Sleep(500 * time.Millisecond)
-		}
+		waitAllCommitted(t, broker.Addrs(), "syncwatch-quiet", 60*time.Second)
 		got := withoutOrigins(t, readIncidents(t, kcat, broker.Addrs()))
 		require.Equal(t, want, got, "half %d: the events of a quiet input are replay's of the logs so far", i+1)
 		_, body := faultGet(p.metrics, "/metrics")
@@ -70,27 +56,28 @@ func TestIngestQuietFlush(t *testing.T) {
 	p.stop(t, 30*time.Second)
 }
 
-// corpusHalf is one part of a corpus: kcat input files per topic (keyed
+// corpusPart is one part of a corpus: kcat input files per topic (keyed
 // by tenant/mailbox) and the same entries as files for replay.
-type corpusHalf struct {
+type corpusPart struct {
 	kcat   map[string]string
 	replay []string
 }
 
 // splitCorpus generates cfg's corpus and splits its entries at the event
-// time cut: each half holds the entries before, and from, cut.
-func splitCorpus(t *testing.T, cfg loggen.Config, cut time.Time) [2]corpusHalf {
+// times cuts (ascending): part i holds the entries from cuts[i-1] to
+// before cuts[i]. Every part must hold entries.
+func splitCorpus(t *testing.T, cfg loggen.Config, cuts ...time.Time) []corpusPart {
 	t.Helper()
 	dir := t.TempDir()
 	type bufs struct{ kcat, lines bytes.Buffer }
-	var parts [2]map[string]*bufs
+	parts := make([]map[string]*bufs, len(cuts)+1)
 	for i := range parts {
 		parts[i] = map[string]*bufs{}
 	}
 	_, _, err := loggen.Generate(cfg, func(e loggen.Entry) error {
 		h := 0
-		if !e.Time.Before(cut) {
-			h = 1
+		for h < len(cuts) && !e.Time.Before(cuts[h]) {
+			h++
 		}
 		tp := topicOf[e.Producer]
 		b := parts[h][tp]
@@ -104,18 +91,50 @@ func splitCorpus(t *testing.T, cfg loggen.Config, cut time.Time) [2]corpusHalf {
 		return nil
 	})
 	require.NoError(t, err)
-	var halves [2]corpusHalf
+	out := make([]corpusPart, len(parts))
 	for i, m := range parts {
-		halves[i].kcat = map[string]string{}
+		out[i].kcat = map[string]string{}
 		for tp, b := range m {
 			k := filepath.Join(dir, fmt.Sprintf("%s.%d.kcat", tp, i))
 			require.NoError(t, os.WriteFile(k, b.kcat.Bytes(), 0o644))
-			halves[i].kcat[tp] = k
+			out[i].kcat[tp] = k
 			r := filepath.Join(dir, fmt.Sprintf("%s.%d.log", tp, i))
 			require.NoError(t, os.WriteFile(r, b.lines.Bytes(), 0o644))
-			halves[i].replay = append(halves[i].replay, r)
+			out[i].replay = append(out[i].replay, r)
 		}
-		require.NotEmpty(t, halves[i].kcat, "half %d is empty", i+1)
+		require.NotEmpty(t, out[i].kcat, "part %d is empty", i+1)
 	}
-	return halves
+	return out
+}
+
+// produce produces the part's entries with kcat, keyed.
+func (p corpusPart) produce(t *testing.T, kcat string, brokers []string) {
+	t.Helper()
+	for tp, file := range p.kcat {
+		out, err := exec.Command(kcat, "-b", strings.Join(brokers, ","), "-P", "-t", tp, "-D", "\x1e", "-K", "\x1f", "-l", file).CombinedOutput()
+		require.NoError(t, err, "kcat -P %s: %s", tp, out)
+	}
+}
+
+// replayFiles is the replay input of parts.
+func replayFiles(parts []corpusPart) []string {
+	var files []string
+	for _, p := range parts {
+		files = append(files, p.replay...)
+	}
+	return files
+}
+
+// waitAllCommitted waits until the group has committed every input offset.
+func waitAllCommitted(t *testing.T, brokers []string, group string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		committed, end := committedAndEnd(t, brokers, group)
+		if committed == end {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "%d of %d input offsets committed after %s", committed, end, limit)
+		time.Sleep(300 * time.Millisecond)
+	}
 }

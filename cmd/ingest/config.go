@@ -72,6 +72,11 @@ type Config struct {
 	// RestoreWindow: how far back a newly assigned partition is re-read to
 	// rebuild detector state (docs/rebalancing.md). Default: 6h.
 	RestoreWindow time.Duration `yaml:"restore_window"`
+	// ResumeIncidents: on every assignment, read the incidents topic and
+	// carry on the incidents still open from before the restore window,
+	// with their ids, so that they are resolved by the first healthy run
+	// (docs/rebalancing.md). Default: true.
+	ResumeIncidents bool `yaml:"resume_incidents"`
 	// ShutdownTimeout bounds the graceful stop. Default: 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// SessionTimeout is how long the group coordinator waits for a
@@ -145,6 +150,7 @@ func defaultConfig() Config {
 		ReorderWindow:   pipeline.DefaultReorderWindow,
 		IdleTimeout:     pipeline.DefaultIdleTimeout,
 		RestoreWindow:   kafkasource.DefaultRestoreWindow,
+		ResumeIncidents: true,
 		ShutdownTimeout: 30 * time.Second,
 
 		SessionTimeout:    kafkasource.DefaultSessionTimeout,

@@ -27,11 +27,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
+	"github.com/syncwatch/syncwatch/pipeline/known"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -117,6 +119,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be; also the floor of detection latency (an incident is published about this long after its log line: 2s default, 50ms for p99 < 100 ms)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
+	fs.BoolVar(&c.ResumeIncidents, "resume-incidents", c.ResumeIncidents, "on every assignment, read the incidents topic and carry on the incidents still open from before --restore-window, with their ids, so that the first healthy run resolves them")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "bound of the graceful stop")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "how long the group coordinator waits for a silent member before moving its partitions (the broker sets a minimum)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "how often a member heartbeats to the group coordinator; shorter than --session-timeout")
@@ -253,6 +256,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		return dur(&cfg.ReorderWindow, flags.ReorderWindow)
 	case "idle-timeout":
 		return dur(&cfg.IdleTimeout, flags.IdleTimeout)
+	case "resume-incidents":
+		cfg.ResumeIncidents = v == "true" || v == "1"
 	case "restore-window":
 		return dur(&cfg.RestoreWindow, flags.RestoreWindow)
 	case "shutdown-timeout":
@@ -430,10 +435,17 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
 		StopAfter: stopAfter, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1),
 		NewPipeline: func() (*pipeline.Pipeline, error) {
+			var k detectors.KnownIncidents
+			if cfg.ResumeIncidents {
+				var err error
+				if k, err = readKnown(ctx, cfg, dialer, log); err != nil {
+					return nil, err
+				}
+			}
 			return pipeline.New(pipeline.Config{
 				Detection: detectors.Config{
 					Source: detectors.DefaultSource, Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
-					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets,
+					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets, Known: k,
 				},
 				Normalize:   pipeline.NormalizeConfig{Envelope: envelope, JoinWait: cfg.JoinWait},
 				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
@@ -495,4 +507,25 @@ func sum(xs []int64) int64 {
 		n += x
 	}
 	return n
+}
+
+// knownMargin is how much older than the restore window the events kept
+// of an incident may be: restore points are found by message timestamp,
+// the logs' event time can lag it by that much.
+const knownMargin = 24 * time.Hour
+
+// readKnown reads the incidents published so far (the incidents topic,
+// whole), for a new pipeline to carry on those that opened before the
+// restore window.
+func readKnown(ctx context.Context, cfg Config, dialer *kafka.Dialer, log *slog.Logger) (*known.Incidents, error) {
+	k, st, err := known.Read(ctx, known.ReadConfig{
+		Brokers: cfg.Brokers, Topic: cfg.IncidentsTopic, Dialer: dialer, Horizon: cfg.RestoreWindow + knownMargin,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resuming open incidents (--resume-incidents): %w", err)
+	}
+	log.Info("read the incidents published so far, to carry on those still open",
+		"topic", cfg.IncidentsTopic, "messages", st.Messages, "open", k.Open(), "events_kept", k.Events(),
+		"undecoded", st.Undecoded, "took", st.Took.Round(time.Millisecond))
+	return k, nil
 }

@@ -31,7 +31,7 @@ type metrics struct {
 	// routes reads the notification router's decisions; nil without one.
 	routes func() []sinks.RouteCount
 
-	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG, quiet *prometheus.Desc
+	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG, quiet, adopted *prometheus.Desc
 }
 
 // The notification router's counters (notify.go).
@@ -56,12 +56,13 @@ func newMetrics() *metrics {
 		capped:       prometheus.NewDesc("syncwatch_unknown_templates_capped_total", "Unknown-error failures grouped under the overflow template because their mailbox already had the maximum of distinct templates (a flood of unique messages).", nil, nil),
 		heldG:        prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
 		quiet:        prometheus.NewDesc("syncwatch_quiet_flushes_total", "Times the input brought nothing new for --quiet-after and the decisions waiting for more event time were taken, as at the end of a replay.", nil, nil),
+		adopted:      prometheus.NewDesc("syncwatch_incidents_resumed", "Incidents open from before the restore window, carried on from the incidents topic with their ids (--resume-incidents), in the current consumer generation.", nil, nil),
 		readyG:       prometheus.NewDesc("syncwatch_source_ready", "1 while the Kafka source is consuming (what /readyz reports), 0 while the broker or a partition leader is unreachable or partitions are being reassigned.", nil, nil),
 	}
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, routedDesc, suppressedDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, routedDesc, suppressedDesc} {
 		ch <- d
 	}
 }
@@ -106,6 +107,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.readyG, prometheus.GaugeValue, readyV)
 	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(s.Held))
 	ch <- prometheus.MustNewConstMetric(m.quiet, prometheus.CounterValue, float64(quiet))
+	ch <- prometheus.MustNewConstMetric(m.adopted, prometheus.GaugeValue, float64(s.Detection.Adopted))
 	for p, n := range lag {
 		ch <- prometheus.MustNewConstMetric(m.commitLag, prometheus.GaugeValue, float64(n), p)
 	}
