@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
@@ -432,13 +431,19 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		events.Close(context.Background())
 		return fmt.Errorf("creating kafka source: %w", err)
 	}
+	var knownReader *known.Reader
+	if cfg.ResumeIncidents {
+		knownReader = known.NewReader(known.ReadConfig{
+			Brokers: cfg.Brokers, Topic: cfg.IncidentsTopic, Dialer: dialer, Horizon: cfg.RestoreWindow + knownMargin,
+		})
+	}
 	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
 		StopAfter: stopAfter, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1),
 		NewPipeline: func() (*pipeline.Pipeline, error) {
 			var k detectors.KnownIncidents
-			if cfg.ResumeIncidents {
+			if knownReader != nil {
 				var err error
-				if k, err = readKnown(ctx, cfg, dialer, log); err != nil {
+				if k, err = resumeIncidents(ctx, knownReader, cfg.IncidentsTopic, log); err != nil {
 					return nil, err
 				}
 			}
@@ -514,18 +519,17 @@ func sum(xs []int64) int64 {
 // the logs' event time can lag it by that much.
 const knownMargin = 24 * time.Hour
 
-// readKnown reads the incidents published so far (the incidents topic,
-// whole), for a new pipeline to carry on those that opened before the
-// restore window.
-func readKnown(ctx context.Context, cfg Config, dialer *kafka.Dialer, log *slog.Logger) (*known.Incidents, error) {
-	k, st, err := known.Read(ctx, known.ReadConfig{
-		Brokers: cfg.Brokers, Topic: cfg.IncidentsTopic, Dialer: dialer, Horizon: cfg.RestoreWindow + knownMargin,
-	})
+// resumeIncidents brings r up to date with the incidents topic (whole,
+// the first time; what was added since, later), for a new pipeline to
+// carry on the incidents that opened before the restore window.
+func resumeIncidents(ctx context.Context, r *known.Reader, topic string, log *slog.Logger) (detectors.KnownIncidents, error) {
+	st, err := r.Refresh(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("resuming open incidents (--resume-incidents): %w", err)
 	}
-	log.Info("read the incidents published so far, to carry on those still open",
-		"topic", cfg.IncidentsTopic, "messages", st.Messages, "open", k.Open(), "events_kept", k.Events(),
+	k := r.Incidents()
+	log.Info("read the incidents published since the last read, to carry on those still open",
+		"topic", topic, "messages", st.Messages, "open", k.Open(), "events_kept", k.Events(),
 		"undecoded", st.Undecoded, "took", st.Took.Round(time.Millisecond))
-	return k, nil
+	return k.Session(), nil
 }

@@ -82,6 +82,17 @@ type RangeConfig struct {
 	// Default: DefaultMaxWait (500ms)
 	MaxWait time.Duration
 
+	// Offsets are first offsets to read, by partition ("topic/partition"),
+	// for a reader that resumes where it stopped: they take the place of
+	// From for the partitions they name.
+	//
+	// Default: none
+	Offsets map[string]int64
+
+	// NotLogs says the messages are not log entries (the incidents
+	// topic): their event-time order is not sampled.
+	NotLogs bool
+
 	// Envelope is the envelope messages come in, used to sample each
 	// range for event-time order (backlog.go).
 	//
@@ -277,7 +288,9 @@ func (c *RangeConfig) open(ctx context.Context, topic string, partition int) (*R
 		return nil, fmt.Errorf("reading offsets of %s: %w", s.name, err)
 	}
 	s.Start, s.End = first, last
-	if t := c.startTime(); !t.IsZero() {
+	if off, ok := c.Offsets[s.name]; ok {
+		s.Start = min(max(off, first), last)
+	} else if t := c.startTime(); !t.IsZero() {
 		off, err := conn.ReadOffset(t)
 		if err != nil {
 			s.Close()
@@ -288,10 +301,12 @@ func (c *RangeConfig) open(ctx context.Context, topic string, partition int) (*R
 		}
 		s.Start = min(max(off, first), last)
 	}
-	_ = conn.SetDeadline(time.Now().Add(sampleWindows * (c.dialer().Timeout + c.maxWait())))
-	if s.outOfOrder, err = sampleBacklog(conn, s.Start, s.End, c.maxWait(), c.Envelope); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sampling %s: %w", s.name, err)
+	if !c.NotLogs {
+		_ = conn.SetDeadline(time.Now().Add(sampleWindows * (c.dialer().Timeout + c.maxWait())))
+		if s.outOfOrder, err = sampleBacklog(conn, s.Start, s.End, c.maxWait(), c.Envelope); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sampling %s: %w", s.name, err)
+		}
 	}
 	_ = conn.SetDeadline(time.Time{})
 	s.offset = s.Start

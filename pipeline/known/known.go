@@ -26,11 +26,10 @@ type Incidents struct {
 	mailboxes map[mailboxKey]map[string][]schemas.IncidentEvent // incident id -> events, by seq
 	newest    time.Time
 	events    int
+	added     int
 }
 
 type mailboxKey struct{ tenant, mailbox string }
-
-var _ detectors.KnownIncidents = (*Incidents)(nil)
 
 // New returns an empty set that keeps each incident's events of the last
 // horizon of event time (and the one before); a horizon of 0 or less
@@ -39,22 +38,24 @@ func New(horizon time.Duration) *Incidents {
 	return &Incidents{horizon: horizon, mailboxes: map[mailboxKey]map[string][]schemas.IncidentEvent{}}
 }
 
-// Add records a published event. Events of kinds the detectors do not
-// track (pipeline incidents) are ignored, and so is a repeat of an event
-// already held (at-least-once delivery repeats them): an incident's
-// events are kept in sequence order whatever order they come in.
-func (k *Incidents) Add(ev schemas.IncidentEvent) {
+// Add records a published event and returns how many events were added
+// so far. Events of kinds the detectors do not track (pipeline
+// incidents) are ignored, and so is a repeat of an event already held
+// (at-least-once delivery repeats them): an incident's events are kept
+// in sequence order whatever order they come in.
+func (k *Incidents) Add(ev schemas.IncidentEvent) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.added++
 	d := &ev.Data
 	if d.Kind != schemas.KindSyncError && d.Kind != schemas.KindSyncIssue {
-		return
+		return k.added
 	}
 	seq, ok := sequence(&ev)
 	if !ok {
-		return
+		return k.added
 	}
 	ev.Data.Evidence = nil // not part of the incident's state
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	if ev.Time.After(k.newest) {
 		k.newest = ev.Time.Time
 	}
@@ -70,7 +71,7 @@ func (k *Incidents) Add(ev schemas.IncidentEvent) {
 		return s - seq
 	})
 	if found {
-		return
+		return k.added
 	}
 	evs = slices.Insert(evs, i, ev)
 	k.events++
@@ -88,6 +89,7 @@ func (k *Incidents) Add(ev schemas.IncidentEvent) {
 		}
 	}
 	incs[d.IncidentID] = evs
+	return k.added
 }
 
 // Compact drops what no restore window reaches: of each incident, the
@@ -123,18 +125,13 @@ func (k *Incidents) Compact() {
 	}
 }
 
-// Take implements detectors.KnownIncidents: the latest event before t of
-// each incident of the mailbox open at t, in incident id order. The
-// mailbox's events are dropped: a second call returns nothing.
-func (k *Incidents) Take(tenant, mailbox string, t time.Time) []schemas.IncidentEvent {
+// At returns the latest event before t of each incident of the mailbox
+// open at t, in incident id order.
+func (k *Incidents) At(tenant, mailbox string, t time.Time) []schemas.IncidentEvent {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	mk := mailboxKey{tenant, mailbox}
-	incs := k.mailboxes[mk]
-	delete(k.mailboxes, mk)
 	var out []schemas.IncidentEvent
-	for _, evs := range incs {
-		k.events -= len(evs)
+	for _, evs := range k.mailboxes[mailboxKey{tenant, mailbox}] {
 		var last *schemas.IncidentEvent
 		for i := range evs {
 			if !evs[i].Time.Before(t) {
@@ -148,6 +145,28 @@ func (k *Incidents) Take(tenant, mailbox string, t time.Time) []schemas.Incident
 	}
 	slices.SortFunc(out, func(a, b schemas.IncidentEvent) int { return strings.Compare(a.Data.IncidentID, b.Data.IncidentID) })
 	return out
+}
+
+// Session is the set as one engine sees it (detectors.KnownIncidents):
+// each mailbox's incidents are taken once, so that a mailbox whose state
+// the engine evicted, once nothing was open, does not take them again.
+func (k *Incidents) Session() detectors.KnownIncidents {
+	return &session{k: k, taken: map[mailboxKey]struct{}{}}
+}
+
+type session struct {
+	k     *Incidents
+	taken map[mailboxKey]struct{}
+}
+
+// Take implements detectors.KnownIncidents with At, once per mailbox.
+func (s *session) Take(tenant, mailbox string, t time.Time) []schemas.IncidentEvent {
+	mk := mailboxKey{tenant, mailbox}
+	if _, ok := s.taken[mk]; ok {
+		return nil
+	}
+	s.taken[mk] = struct{}{}
+	return s.k.At(tenant, mailbox, t)
 }
 
 // Open counts the incidents whose latest event is not a resolution.

@@ -33,7 +33,8 @@ func ids(evs []schemas.IncidentEvent) []string {
 }
 
 // TestIncidentsTake: the latest event before t of each incident open at
-// t, whatever order and how many times the events came; once per mailbox.
+// t, whatever order and how many times the events came; once per mailbox
+// in a session (one engine).
 func TestIncidentsTake(t *testing.T) {
 	tests := []struct {
 		name string
@@ -64,13 +65,14 @@ func TestIncidentsTake(t *testing.T) {
 			}
 			require.Equal(t, 5, k.Events(), "the repeat and the pipeline incident are not kept")
 			require.Equal(t, 1, k.Open())
-			got := k.Take("t-1", "a@x", t0.Add(tt.at))
+			s := k.Session()
+			got := s.Take("t-1", "a@x", t0.Add(tt.at))
 			require.Equal(t, tt.want, ids(got))
 			for _, e := range got {
 				require.Empty(t, e.Data.Evidence, "evidence is not kept")
 			}
-			require.Empty(t, k.Take("t-1", "a@x", t0.Add(tt.at)), "once per mailbox")
-			require.Zero(t, k.Events())
+			require.Empty(t, s.Take("t-1", "a@x", t0.Add(tt.at)), "once per mailbox and session")
+			require.Equal(t, tt.want, ids(k.Session().Take("t-1", "a@x", t0.Add(tt.at))), "again in a new session")
 		})
 	}
 }
@@ -87,7 +89,7 @@ func TestIncidentsHorizon(t *testing.T) {
 	k.Compact()
 	// inc-a: hours 20..30 are within 10h of the newest (30h), plus hour 19
 	require.Equal(t, 12, k.Events())
-	require.Equal(t, []string{"inc-a-19"}, ids(k.Take("t-1", "a@x", t0.Add(20*time.Hour))))
+	require.Equal(t, []string{"inc-a-19"}, ids(k.At("t-1", "a@x", t0.Add(20*time.Hour))))
 }
 
 // TestCarryOnAfterRestart is a restart in the engine's terms: the events a
@@ -166,7 +168,7 @@ func TestCarryOnAfterRestart(t *testing.T) {
 			for _, e := range before {
 				k.Add(e)
 			}
-			got := merge(before, run(k, restored, true))
+			got := merge(before, run(k.Session(), restored, true))
 			require.Equal(t, sortedKeys(want), sortedKeys(got), "the same incident ids as one engine that saw every log")
 			// What cannot be known: the entries of the run that straddles
 			// the window's start, absorbed after its last event before it,

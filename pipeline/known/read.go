@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/syncwatch/syncwatch/pipeline"
@@ -15,7 +18,7 @@ import (
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
-// ReadConfig configures Read.
+// ReadConfig configures a Reader.
 type ReadConfig struct {
 	// Brokers are the bootstrap addresses ("host:port"). Required.
 	Brokers []string
@@ -32,58 +35,132 @@ type ReadConfig struct {
 	Horizon time.Duration
 }
 
-// Stats describes a Read.
+// Stats describes one Refresh.
 type Stats struct {
 	Messages  int           // messages read
 	Undecoded int           // messages that are not incident events, skipped
 	Took      time.Duration // how long the read took
 }
 
-// Read reads the incidents topic whole, up to its end offsets as of the
-// call, with no consumer group and no commits, into a new set. A topic
-// that does not exist yet holds no incident. Messages that are not
-// incident events are skipped and counted.
-func Read(ctx context.Context, cfg ReadConfig) (*Incidents, Stats, error) {
+// Reader keeps a set of Incidents up to date with the incidents topic:
+// the first Refresh reads the topic whole, each later one what was
+// added since. It is not safe for concurrent use; its set is.
+type Reader struct {
+	cfg  ReadConfig
+	set  *Incidents
+	next map[string]int64 // "topic/partition" -> first offset not read yet
+}
+
+// NewReader returns a reader that has read nothing yet.
+func NewReader(cfg ReadConfig) *Reader {
+	return &Reader{cfg: cfg, set: New(cfg.Horizon), next: map[string]int64{}}
+}
+
+// Incidents is the set the reader fills.
+func (r *Reader) Incidents() *Incidents { return r.set }
+
+// Refresh reads the incidents topic from where the last Refresh stopped
+// (the start, the first time) up to its end offsets as of the call, with
+// no consumer group and no commits. A topic that does not exist yet
+// holds no incident. Messages that are not incident events are skipped
+// and counted. Partitions are read side by side: decoding the events is
+// what costs, and it spreads over the cores.
+func (r *Reader) Refresh(ctx context.Context) (Stats, error) {
 	start := time.Now()
-	k := New(cfg.Horizon)
 	var st Stats
 	srcs, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
-		Brokers: cfg.Brokers, Topics: []string{cfg.Topic}, Dialer: cfg.Dialer, Margin: -1,
+		Brokers: r.cfg.Brokers, Topics: []string{r.cfg.Topic}, Dialer: r.cfg.Dialer, Margin: -1,
+		Offsets: r.next, NotLogs: true,
 	})
 	if errors.Is(err, kafkasource.ErrNoSuchTopic) {
-		return k, st, nil
+		return st, nil
 	}
 	if err != nil {
-		return nil, st, fmt.Errorf("reading incidents topic: %w", err)
+		return st, fmt.Errorf("reading incidents topic: %w", err)
 	}
 	defer func() {
 		for _, s := range srcs {
 			s.Close()
 		}
 	}()
-	var en pipeline.Entry
+	var (
+		mu   sync.Mutex
+		errs *multierror.Error
+		wg   sync.WaitGroup
+		todo = make(chan *kafkasource.RangeSource, len(srcs))
+	)
 	for _, s := range srcs {
-		for {
-			err := s.ReadEntry(ctx, &en)
-			if errors.Is(err, io.EOF) {
-				break
+		todo <- s
+	}
+	close(todo)
+	for range min(runtime.GOMAXPROCS(0), len(srcs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range todo {
+				n, bad, err := readPartition(ctx, s, r.set)
+				mu.Lock()
+				st.Messages += n
+				st.Undecoded += bad
+				if err != nil {
+					errs = multierror.Append(errs, err)
+				} else {
+					r.next[s.SourceName()] = s.End
+				}
+				mu.Unlock()
 			}
-			if err != nil {
-				return nil, st, fmt.Errorf("reading incidents topic: %w", err)
-			}
-			st.Messages++
-			var ev schemas.IncidentEvent
-			if json.Unmarshal(en.Raw, &ev) != nil || ev.Data.IncidentID == "" {
-				st.Undecoded++
-				continue
-			}
-			k.Add(ev)
-			if st.Messages%10000 == 0 {
-				k.Compact()
-			}
+		}()
+	}
+	wg.Wait()
+	r.set.Compact()
+	st.Took = time.Since(start)
+	if err := errs.ErrorOrNil(); err != nil {
+		return st, fmt.Errorf("reading incidents topic: %w", err)
+	}
+	return st, nil
+}
+
+// compactEvery is how many events Add takes between two compactions.
+const compactEvery = 50000
+
+// readPartition adds the events of one partition's range to k,
+// returning the messages read and how many of them were not incident
+// events.
+func readPartition(ctx context.Context, s *kafkasource.RangeSource, k *Incidents) (n, bad int, err error) {
+	var en pipeline.Entry
+	for {
+		err := s.ReadEntry(ctx, &en)
+		if errors.Is(err, io.EOF) {
+			return n, bad, nil
+		}
+		if err != nil {
+			return n, bad, err
+		}
+		n++
+		var w wireEvent
+		if json.Unmarshal(en.Raw, &w) != nil || w.Data.IncidentID == "" {
+			bad++
+			continue
+		}
+		ev := w.IncidentEvent
+		ev.Data = w.Data.IncidentData
+		if k.Add(ev)%compactEvery == 0 {
+			k.Compact()
 		}
 	}
-	k.Compact()
-	st.Took = time.Since(start)
-	return k, st, nil
 }
+
+// wireEvent decodes an incident event without its evidence, which is not
+// part of the incident's state and costs the most to decode.
+type wireEvent struct {
+	schemas.IncidentEvent
+	Data struct {
+		schemas.IncidentData
+		Evidence skipped `json:"evidence"`
+	} `json:"data"`
+}
+
+// skipped is a JSON value that is not decoded.
+type skipped struct{}
+
+func (skipped) UnmarshalJSON([]byte) error { return nil }
