@@ -645,6 +645,14 @@ func TestFaultGroupChurn(t *testing.T) {
 // end offsets, summed over the log topics.
 func committedAndEnd(t *testing.T, brokers []string, group string) (committed, end int64) {
 	t.Helper()
+	committed, end, err := groupOffsets(brokers, group)
+	require.NoError(t, err)
+	return committed, end
+}
+
+// groupOffsets is committedAndEnd, returning its error (a group that does
+// not exist yet, say).
+func groupOffsets(brokers []string, group string) (committed, end int64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 15 * time.Second}
@@ -657,23 +665,33 @@ func committedAndEnd(t *testing.T, brokers []string, group string) (committed, e
 		}
 	}
 	of, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: parts})
-	require.NoError(t, err)
-	require.NoError(t, of.Error)
+	if err != nil {
+		return 0, 0, err
+	}
+	if of.Error != nil {
+		return 0, 0, of.Error
+	}
 	for _, ps := range of.Topics {
 		for _, p := range ps {
-			require.NoError(t, p.Error)
+			if p.Error != nil {
+				return 0, 0, p.Error
+			}
 			committed += max(p.CommittedOffset, 0)
 		}
 	}
 	lo, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: ends})
-	require.NoError(t, err)
+	if err != nil {
+		return 0, 0, err
+	}
 	for _, ps := range lo.Topics {
 		for _, p := range ps {
-			require.NoError(t, p.Error)
+			if p.Error != nil {
+				return 0, 0, p.Error
+			}
 			end += p.LastOffset
 		}
 	}
-	return committed, end
+	return committed, end, nil
 }
 
 // waitCommitted waits until the group has committed every input offset

@@ -125,16 +125,17 @@ func replayFiles(parts []corpusPart) []string {
 	return files
 }
 
-// waitAllCommitted waits until the group has committed every input offset.
+// waitAllCommitted waits until the group (which may not exist yet) has
+// committed every input offset.
 func waitAllCommitted(t *testing.T, brokers []string, group string, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		committed, end := committedAndEnd(t, brokers, group)
-		if committed == end {
+		committed, end, err := groupOffsets(brokers, group)
+		if err == nil && committed == end {
 			return
 		}
-		require.True(t, time.Now().Before(deadline), "%d of %d input offsets committed after %s", committed, end, limit)
+		require.True(t, time.Now().Before(deadline), "%d of %d input offsets committed after %s (%v)", committed, end, limit, err)
 		time.Sleep(300 * time.Millisecond)
 	}
 }
