@@ -188,6 +188,8 @@ type Consumer struct {
 	lastRead  time.Time // when the last message was read
 	quiet     bool      // the pipeline was flushed since (QuietAfter)
 	mute      *restoreMute
+	keys      *keyCheck // across generations
+	warned    bool      // about a mailbox on several partitions
 	processed atomic.Int64
 	// quietFlushes counts the flushes of quiet spells (QuietAfter).
 	quietFlushes atomic.Int64
@@ -202,10 +204,16 @@ func NewConsumer(src MessageSource, cfg ConsumerConfig) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating consumer config: %w", err)
 	}
-	c := &Consumer{src: src, cfg: cfg, log: cfg.logger()}
+	c := &Consumer{src: src, cfg: cfg, log: cfg.logger(), keys: newKeyCheck()}
 	c.summary.Store(&Summary{})
 	return c, nil
 }
+
+// SplitMailboxes is how many mailboxes came from more than one partition
+// number so far: producers that do not key messages by tenant/mailbox.
+// With more than one member in the group, each would judge such a
+// mailbox from part of its logs. Safe for concurrent use.
+func (c *Consumer) SplitMailboxes() int { return c.keys.splitCount() }
 
 // Processed is how many messages were processed (run through the
 // pipeline's front half) so far. Safe for concurrent use.
@@ -354,6 +362,14 @@ func (c *Consumer) exec(ctx context.Context, b *Batch) (*Batch, error) {
 	// waited for a free batch): that time says nothing about the
 	// partitions' silence.
 	c.pipe.Reorder.stalled(time.Since(start))
+	if !c.warned && c.keys.splitCount() > 0 {
+		c.warned = true
+		m := c.keys.firstSplit()
+		c.log.Warn("a mailbox's logs come from more than one partition: the producers do not key messages by tenant/mailbox. "+
+			"With more than one member in the group, each would judge the mailbox's runs from part of its logs: "+
+			"key the messages by tenant/mailbox, or run a single member (docs/rebalancing.md); syncwatch_mailboxes_split counts such mailboxes",
+			"tenant", m.Tenant, "mailbox", m.Mailbox, "partitions", m.Partitions[:])
+	}
 	for _, p := range c.parts {
 		c.src.ObserveEventTime(p, c.pipe.Reorder.latest(p))
 	}
@@ -387,6 +403,7 @@ func (c *Consumer) reset() error {
 		return err
 	}
 	c.pipe = p
+	p.Normalize.keys = c.keys
 	c.stages = p.start(c.dctx)
 	c.gen = -1
 	c.mute = newRestoreMute(p.Normalize.cfg.Envelope)

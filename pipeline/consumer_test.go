@@ -1,10 +1,15 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"hash/crc32"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,16 +101,22 @@ func testConsumer(t *testing.T, msgs []pipeline.Message, events sinks.Sink, cfg 
 // sourceConsumer is testConsumer reading src.
 func sourceConsumer(t *testing.T, src *fakeSource, events sinks.Sink, cfg pipeline.ConsumerConfig) *pipeline.Consumer {
 	t.Helper()
-	dets, err := detectors.Build(nil, detectors.Options{})
-	require.NoError(t, err)
-	cfg.NewPipeline = func() (*pipeline.Pipeline, error) {
-		return pipeline.New(pipeline.Config{Detection: detectors.Config{Detectors: dets}, Events: events})
-	}
+	cfg.NewPipeline = testPipeline(t, events)
 	cfg.BatchSize, cfg.BatchWait = 200, 5*time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	c, err := pipeline.NewConsumer(src, cfg)
 	require.NoError(t, err)
 	return c
+}
+
+// testPipeline builds pipelines with the default detectors, delivering
+// events to events.
+func testPipeline(t *testing.T, events sinks.Sink) func() (*pipeline.Pipeline, error) {
+	dets, err := detectors.Build(nil, detectors.Options{})
+	require.NoError(t, err)
+	return func() (*pipeline.Pipeline, error) {
+		return pipeline.New(pipeline.Config{Detection: detectors.Config{Detectors: dets}, Events: events})
+	}
 }
 
 // fakeSource hands out a fixed list of messages from one partition, then
@@ -127,7 +138,15 @@ func (f *fakeSource) Read(ctx context.Context) (pipeline.Message, pipeline.AckFu
 	f.next++
 	return m, func(context.Context, error) error { f.acked.Add(1); return nil }, nil
 }
-func (f *fakeSource) Assigned() []string                 { return []string{"sync.engine/0"} }
+func (f *fakeSource) Assigned() []string {
+	parts := []string{"sync.engine/0"}
+	for _, m := range f.msgs {
+		if !slices.Contains(parts, m.Source) {
+			parts = append(parts, m.Source)
+		}
+	}
+	return parts
+}
 func (f *fakeSource) ObserveEventTime(string, time.Time) {}
 func (f *fakeSource) CaughtUp() bool                     { return true }
 func (f *fakeSource) AtEnd() bool                        { return f.next == len(f.msgs) }
@@ -218,4 +237,47 @@ func TestConsumerQuietFlush(t *testing.T) {
 	require.Equal(t, int64(1), c.QuietFlushes(), "one flush per quiet spell")
 	require.Zero(t, c.Summary().Held)
 	require.Equal(t, ref.Events(), mem.Events(), "a quiet input gives the events of its end")
+}
+
+// TestConsumerSplitMailboxes: a mailbox whose entries come from two
+// partitions (unkeyed producers) is counted and warned about once; keyed
+// by tenant/mailbox, none is.
+func TestConsumerSplitMailboxes(t *testing.T) {
+	var keys []string
+	_, _, err := loggen.Generate(loggen.Config{Seed: 3, Mailboxes: 20, Duration: 6 * time.Hour}, func(e loggen.Entry) error {
+		keys = append(keys, e.Key)
+		return nil
+	})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name      string
+		partition func(i int) int
+		split     bool
+	}{
+		{"unkeyed, round robin", func(i int) int { return i % 2 }, true},
+		{"keyed by tenant/mailbox", func(i int) int { return int(crc32.ChecksumIEEE([]byte(keys[i])) % 2) }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs := corpusMessages(t)
+			require.Len(t, msgs, len(keys))
+			for i := range msgs {
+				msgs[i].Source = "sync.engine/" + strconv.Itoa(tt.partition(i))
+			}
+			var logs bytes.Buffer
+			c, err := pipeline.NewConsumer(&fakeSource{msgs: msgs}, pipeline.ConsumerConfig{
+				StopAfter: int64(len(msgs)), NewPipeline: testPipeline(t, sinks.NewMemory()),
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			})
+			require.NoError(t, err)
+			require.NoError(t, c.Run(context.Background()))
+			warnings := strings.Count(logs.String(), "do not key messages by tenant/mailbox")
+			if tt.split {
+				require.Greater(t, c.SplitMailboxes(), 10, "most of the 20 mailboxes are on both partitions")
+				require.Equal(t, 1, warnings, "warned once")
+			} else {
+				require.Zero(t, c.SplitMailboxes())
+				require.Zero(t, warnings)
+			}
+		})
+	}
 }

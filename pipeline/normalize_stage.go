@@ -40,6 +40,9 @@ type NormalizeStage struct {
 	// health, if not nil, counts every entry committed (pipeline
 	// incidents), in commit order.
 	health *health.Monitor
+	// keys, if not nil, notes the partitions each mailbox comes from (a
+	// Consumer's: producers that do not key by mailbox).
+	keys *keyCheck
 }
 
 // DefaultJoinWait is NormalizeConfig.JoinWait's default.
@@ -427,6 +430,9 @@ func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
 	s.stats.Parsed[r.Producer]++
 	if r.Time.After(s.stats.Latest[r.Producer]) {
 		s.stats.Latest[r.Producer] = r.Time
+	}
+	if s.keys != nil {
+		s.keys.observe(n.Source, r.Tenant, r.Mailbox)
 	}
 	b.Records = append(b.Records, *r)
 }

@@ -469,6 +469,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	m.ready = src.Ready
 	m.lag = src.Lag
 	m.quietFlushes = c.QuietFlushes
+	m.split = c.SplitMailboxes
 	if notify != nil {
 		m.routes = notify.Stats
 	}

@@ -28,10 +28,12 @@ type metrics struct {
 	ready   func() bool
 	// quietFlushes counts the flushes of a quiet input.
 	quietFlushes func() int64
+	// split counts the mailboxes seen on several partitions.
+	split func() int
 	// routes reads the notification router's decisions; nil without one.
 	routes func() []sinks.RouteCount
 
-	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG, quiet, adopted *prometheus.Desc
+	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
 }
 
 // The notification router's counters (notify.go).
@@ -46,6 +48,7 @@ func newMetrics() *metrics {
 		lag:          func() map[string]int64 { return nil },
 		ready:        func() bool { return false },
 		quietFlushes: func() int64 { return 0 },
+		split:        func() int { return 0 },
 		records:      prometheus.NewDesc("syncwatch_records_in_total", "Log entries read, by producer (recognised from the entry's format).", []string{"producer"}, nil),
 		parsed:       prometheus.NewDesc("syncwatch_records_parsed_total", "Log entries normalized, by producer.", []string{"producer"}, nil),
 		dead:         prometheus.NewDesc("syncwatch_dead_letters_total", "Entries that could not be parsed and went to the dead-letter topic, by reason.", []string{"reason"}, nil),
@@ -57,12 +60,13 @@ func newMetrics() *metrics {
 		heldG:        prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
 		quiet:        prometheus.NewDesc("syncwatch_quiet_flushes_total", "Times the input brought nothing new for --quiet-after and the decisions waiting for more event time were taken, as at the end of a replay.", nil, nil),
 		adopted:      prometheus.NewDesc("syncwatch_incidents_resumed", "Incidents open from before the restore window, carried on from the incidents topic with their ids (--resume-incidents), in the current consumer generation.", nil, nil),
+		splitG:       prometheus.NewDesc("syncwatch_mailboxes_split", "Mailboxes whose logs came from more than one partition number: the producers do not key messages by tenant/mailbox. With more than one member in the group, each judges such a mailbox from part of its logs.", nil, nil),
 		readyG:       prometheus.NewDesc("syncwatch_source_ready", "1 while the Kafka source is consuming (what /readyz reports), 0 while the broker or a partition leader is unreachable or partitions are being reassigned.", nil, nil),
 	}
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, routedDesc, suppressedDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, routedDesc, suppressedDesc} {
 		ch <- d
 	}
 }
@@ -73,6 +77,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	lag := m.lag()
 	ready := m.ready()
 	quiet := m.quietFlushes()
+	split := m.split()
 	routes := m.routes
 	m.mu.Unlock()
 	if routes != nil {
@@ -107,6 +112,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.readyG, prometheus.GaugeValue, readyV)
 	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(s.Held))
 	ch <- prometheus.MustNewConstMetric(m.quiet, prometheus.CounterValue, float64(quiet))
+	ch <- prometheus.MustNewConstMetric(m.splitG, prometheus.GaugeValue, float64(split))
 	ch <- prometheus.MustNewConstMetric(m.adopted, prometheus.GaugeValue, float64(s.Detection.Adopted))
 	for p, n := range lag {
 		ch <- prometheus.MustNewConstMetric(m.commitLag, prometheus.GaugeValue, float64(n), p)
