@@ -3,9 +3,12 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -169,11 +172,21 @@ func TestRedactionEndToEnd(t *testing.T) {
 	require.Len(t, letters, len(inGarbage), "dead letters: %s", dead)
 
 	// No secret anywhere. Compared case-insensitively: templates are
-	// lower-cased.
+	// lower-cased. The dead letters' entries are decoded: base64 would
+	// hide a secret from a plain search.
 	outputs := map[string]string{"events": string(stdout), "dead letters": string(dead), "stderr": string(stderr)}
+	redacted := 0
 	for _, l := range letters {
 		outputs["dead letter reasons"] += l.Reason + "\n"
+		outputs["dead letter entries"] += string(l.RawBase64) + "\n"
+		require.Positive(t, l.RawLength, "raw_length")
+		require.Len(t, l.RawSHA256, 64, "raw_sha256")
+		if l.RawRedacted {
+			redacted++
+			require.Contains(t, string(l.RawBase64), redact.Placeholder)
+		}
 	}
+	require.Equal(t, len(letters), redacted, "every garbage line held a secret, every dead letter says it was redacted")
 	for name, out := range outputs {
 		low := strings.ToLower(out)
 		for _, s := range append(append([]string(nil), inEvidence...), inGarbage...) {
@@ -182,4 +195,79 @@ func TestRedactionEndToEnd(t *testing.T) {
 	}
 	t.Logf("%d secrets planted in %d runs (%d formats) and %d garbage lines: %d events, %d dead letters, none leaked",
 		len(inEvidence)+len(inGarbage), len(leakCases)*len(leakFormats), len(leakFormats), len(inGarbage), len(evs), len(letters))
+}
+
+// TestRedactionDeadLetterRawFull: with --dead-letter-raw=full the dead
+// letters carry the original bytes again, secrets included, and their
+// length and hash are those of the original.
+func TestRedactionDeadLetterRawFull(t *testing.T) {
+	corpusFile, _, inGarbage := leakCorpus(t)
+	deadFile := filepath.Join(t.TempDir(), "dead.jsonl")
+	_, stderr, code := runReplay(t, "--quiet", "--dead-letter-raw=full", "--dead-letter", deadFile, corpusFile)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	dead, err := os.ReadFile(deadFile)
+	require.NoError(t, err)
+	var raws []string
+	sc := bufio.NewScanner(bytes.NewReader(dead))
+	for sc.Scan() {
+		var l schemas.DeadLetter
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+		require.False(t, l.RawRedacted)
+		require.Equal(t, len(l.RawBase64), l.RawLength)
+		sum := sha256.Sum256(l.RawBase64)
+		require.Equal(t, hex.EncodeToString(sum[:]), l.RawSHA256)
+		require.NoError(t, schemas.Validate(schemas.SchemaDeadLetter, sc.Bytes()))
+		raws = append(raws, string(l.RawBase64))
+	}
+	require.Len(t, raws, len(inGarbage))
+	for i, s := range inGarbage {
+		require.Contains(t, raws[i], s, "the original bytes, secret included")
+	}
+
+	_, stderr, code = runReplay(t, "--quiet", "--dead-letter-raw=all", corpusFile)
+	require.Equal(t, 1, code, "a bad --dead-letter-raw is bad usage")
+	require.Contains(t, string(stderr), "--dead-letter-raw")
+}
+
+// TestRedactionDeadLetterTopic: the same garbage lines through Kafka:
+// nothing on the dead-letter topic, the incidents topic or ingest's log
+// holds a planted secret.
+func TestRedactionDeadLetterTopic(t *testing.T) {
+	kcat := requireTool(t, "kcat")
+	broker := startBroker(t)
+	corpusFile, inEvidence, inGarbage := leakCorpus(t)
+	b, err := os.ReadFile(corpusFile)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	cmd := exec.Command(kcat, "-b", strings.Join(broker.Addrs(), ","), "-P", "-t", "sync.engine", "-p", "0")
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "kcat: %s", out)
+
+	var logs bytes.Buffer
+	ingest := exec.Command(bin("ingest"), "--brokers", strings.Join(broker.Addrs(), ","), "--group", "syncwatch-redaction",
+		"--metrics-addr", "off", "--log-level", "debug", "--stop-after", strconv.Itoa(len(lines)))
+	ingest.Stderr = &logs
+	require.NoError(t, ingest.Run(), "ingest: %s", logs.String())
+
+	letters := readDeadLetters(t, kcat, broker.Addrs())
+	require.Len(t, letters, len(inGarbage))
+	outputs := map[string]string{"ingest's log": logs.String()}
+	for _, l := range letters {
+		require.True(t, l.RawRedacted, "%s", l.RawBase64)
+		outputs["dead-letter topic"] += l.Reason + "\n" + string(l.RawBase64) + "\n"
+	}
+	for _, e := range readIncidents(t, kcat, broker.Addrs()) {
+		j, err := json.Marshal(e)
+		require.NoError(t, err)
+		outputs["incidents topic"] += string(j) + "\n"
+	}
+	require.NotEmpty(t, outputs["incidents topic"])
+	for name, out := range outputs {
+		low := strings.ToLower(out)
+		for _, s := range append(append([]string(nil), inEvidence...), inGarbage...) {
+			require.NotContains(t, low, strings.ToLower(s), "a planted secret leaks into the %s", name)
+		}
+	}
+	t.Logf("%d lines through Kafka: %d dead letters, all redacted; no planted secret on the topics or in the log", len(lines), len(letters))
 }

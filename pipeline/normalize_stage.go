@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -18,6 +20,7 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline/health"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
 // NormalizeStage turns Batch.Entries into Batch.Records: it takes each
@@ -69,6 +72,13 @@ type NormalizeConfig struct {
 	//
 	// Default: DefaultJoinWait (20ms)
 	JoinWait time.Duration
+
+	// DeadLetterRaw is what dead letters carry of their entry: its bytes
+	// with secrets redacted, or the original bytes (which may hold
+	// passwords and tokens that end up in tickets).
+	//
+	// Default: schemas.DeadLetterRedacted
+	DeadLetterRaw schemas.DeadLetterRaw
 }
 
 func (c *NormalizeConfig) maxEntry() int           { return cmp.Or(c.MaxEntry, parse.DefaultMaxEntry) }
@@ -86,6 +96,9 @@ func (c *NormalizeConfig) Validate() error {
 	}
 	if c.JoinWait < 0 {
 		errs = multierror.Append(errs, fmt.Errorf("JoinWait %v: must not be negative", c.JoinWait))
+	}
+	if _, err := schemas.ParseDeadLetterRaw(string(c.DeadLetterRaw)); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("DeadLetterRaw %w", err))
 	}
 	return errs.ErrorOrNil()
 }
@@ -323,6 +336,19 @@ func deadLetter(en *Entry, ack AckFunc, origin, shipper string, raw []byte, err 
 	}
 }
 
+// describeRaw sets the dead letter's raw length and hash from its
+// original bytes and, unless mode is DeadLetterFull, redacts them.
+func describeRaw(dl *schemas.DeadLetter, mode schemas.DeadLetterRaw) {
+	sum := sha256.Sum256(dl.RawBase64)
+	dl.RawLength, dl.RawSHA256 = len(dl.RawBase64), hex.EncodeToString(sum[:])
+	if mode == schemas.DeadLetterFull {
+		return
+	}
+	if r := redact.String(string(dl.RawBase64)); r != string(dl.RawBase64) {
+		dl.RawBase64, dl.RawRedacted = []byte(r), true
+	}
+}
+
 // splitAck returns the ack of each of the n entries of one input: the
 // input's ack when n is 1; otherwise acks that ack the input once all n
 // were acked, or nack it at the first nack.
@@ -407,6 +433,9 @@ func (s *NormalizeStage) commit(b *Batch, n *normalized) {
 func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
 	if n.secondsOnly && n.OK {
 		s.keepOrderInSecond(n)
+	}
+	if !n.OK {
+		describeRaw(&n.DeadLetter, s.cfg.DeadLetterRaw)
 	}
 	if s.health != nil {
 		b.health = append(b.health, healthObservation(n))

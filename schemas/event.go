@@ -1,6 +1,9 @@
 package schemas
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // CloudEvents attributes of incident events.
 const (
@@ -79,12 +82,44 @@ type Evidence struct {
 	Origin   string `json:"origin"`
 }
 
-// DeadLetter is an entry that could not be parsed, sent on unchanged.
+// DeadLetter is an entry that could not be parsed, sent on with its
+// reason. Its bytes carry the entry with secrets redacted (RawRedacted
+// says whether any were found) unless the full bytes were asked for;
+// RawLength and RawSHA256 describe the original bytes either way, so that
+// a reprocessing tool can tell whether it holds them.
 type DeadLetter struct {
 	Reason    string `json:"reason"`
 	Origin    string `json:"origin"`
 	Received  Time   `json:"received"`
 	RawBase64 []byte `json:"raw_base64"` // encoding/json writes []byte as base64
+	// RawRedacted: secrets were replaced in RawBase64 (redact.Placeholder).
+	RawRedacted bool `json:"raw_redacted,omitempty"`
+	// RawLength is the length of the original entry, in bytes.
+	RawLength int `json:"raw_length,omitempty"`
+	// RawSHA256 is the SHA-256 of the original entry, in hex.
+	RawSHA256 string `json:"raw_sha256,omitempty"`
+}
+
+// DeadLetterRaw says what a dead letter's RawBase64 carries.
+type DeadLetterRaw string
+
+// What dead letters carry.
+const (
+	// DeadLetterRedacted: the entry with secrets redacted (the default).
+	DeadLetterRedacted DeadLetterRaw = "redacted"
+	// DeadLetterFull: the entry's original bytes, secrets included.
+	DeadLetterFull DeadLetterRaw = "full"
+)
+
+// ParseDeadLetterRaw parses "redacted" or "full"; "" is "redacted".
+func ParseDeadLetterRaw(s string) (DeadLetterRaw, error) {
+	switch DeadLetterRaw(s) {
+	case "", DeadLetterRedacted:
+		return DeadLetterRedacted, nil
+	case DeadLetterFull:
+		return DeadLetterFull, nil
+	}
+	return "", fmt.Errorf("%q: want redacted or full", s)
 }
 
 // Time is a time.Time that encodes as RFC 3339 in UTC with exactly three

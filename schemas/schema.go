@@ -18,8 +18,12 @@ const (
 	// $id https://syncwatch.dev/schemas/incident-event/v1.json.
 	SchemaIncidentEvent = "incident-event.v1"
 	// SchemaDeadLetter is the dead letter (DeadLetter),
-	// $id https://syncwatch.dev/schemas/dead-letter/v1.json.
-	SchemaDeadLetter = "dead-letter.v1"
+	// $id https://syncwatch.dev/schemas/dead-letter/v2.json (v1: the
+	// entry unredacted, without raw_redacted, raw_length, raw_sha256).
+	SchemaDeadLetter = "dead-letter.v2"
+	// SchemaDeadLetterV1 is the dead letter before v2, kept for readers
+	// that still validate against it.
+	SchemaDeadLetterV1 = "dead-letter.v1"
 	// SchemaLogRecord is the normalized log entry (LogRecord) as
 	// encoding/json writes it, $id https://syncwatch.dev/schemas/log-record/v1.json.
 	SchemaLogRecord = "log-record.v1"
@@ -42,7 +46,7 @@ var (
 var schemaFS embed.FS
 
 // schemaNames lists every embedded schema, in a fixed order.
-var schemaNames = [...]string{SchemaIncidentEvent, SchemaDeadLetter, SchemaLogRecord}
+var schemaNames = [...]string{SchemaIncidentEvent, SchemaDeadLetter, SchemaDeadLetterV1, SchemaLogRecord}
 
 // SchemaJSON returns the text of the named JSON Schema (draft 2020-12), as
 // embedded in the binary, for publishing to subscribers or a schema

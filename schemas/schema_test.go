@@ -110,7 +110,7 @@ func TestSchemaJSON(t *testing.T) {
 		wantID string
 	}{
 		{name: "incident event", schema: SchemaIncidentEvent, wantID: "https://syncwatch.dev/schemas/incident-event/v1.json"},
-		{name: "dead letter", schema: SchemaDeadLetter, wantID: "https://syncwatch.dev/schemas/dead-letter/v1.json"},
+		{name: "dead letter", schema: SchemaDeadLetter, wantID: "https://syncwatch.dev/schemas/dead-letter/v2.json"},
 		{name: "log record", schema: SchemaLogRecord, wantID: "https://syncwatch.dev/schemas/log-record/v1.json"},
 	}
 	for _, tt := range tests {

@@ -333,7 +333,7 @@ func TestWebhookRetries(t *testing.T) {
 			require.Equal(t, string(eventBody(t, events[0])), string(letters[0].RawBase64), "the dead letter holds the event as sent")
 			line, err := json.Marshal(letters[0])
 			require.NoError(t, err)
-			require.NoError(t, schemas.Validate("dead-letter.v1", line))
+			require.NoError(t, schemas.Validate(schemas.SchemaDeadLetter, line))
 		})
 	}
 }

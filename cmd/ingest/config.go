@@ -22,6 +22,7 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
+	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -60,6 +61,10 @@ type Config struct {
 	// its own waits for the stack trace lines a shipper without a
 	// multiline rule sends after it. Default: 20ms.
 	JoinWait time.Duration `yaml:"join_wait"`
+	// DeadLetterRaw is what dead letters carry of their entry: redacted
+	// (secrets replaced) or full (the original bytes, secrets included).
+	// Default: redacted.
+	DeadLetterRaw string `yaml:"dead_letter_raw"`
 	// QuietAfter is how long the input may bring nothing new, every
 	// partition read to its end, before the decisions that wait for more
 	// event time are taken as at the end of a replay: held records are
@@ -147,6 +152,7 @@ func defaultConfig() Config {
 		Envelope:        parse.EnvelopeAuto.String(),
 		JoinWait:        pipeline.DefaultJoinWait,
 		QuietAfter:      pipeline.DefaultQuietAfter,
+		DeadLetterRaw:   string(schemas.DeadLetterRedacted),
 		ReorderWindow:   pipeline.DefaultReorderWindow,
 		IdleTimeout:     pipeline.DefaultIdleTimeout,
 		RestoreWindow:   kafkasource.DefaultRestoreWindow,
@@ -229,6 +235,9 @@ func (c *Config) Validate(demo bool) error {
 	}
 	if c.JoinWait < 0 {
 		add("join_wait: must not be negative")
+	}
+	if _, err := schemas.ParseDeadLetterRaw(c.DeadLetterRaw); err != nil {
+		add("dead_letter_raw: %v", err)
 	}
 	if c.QuietAfter < 0 {
 		add("quiet_after: must not be negative (0: never)")

@@ -34,6 +34,7 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/known"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
+	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -114,6 +115,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.IntVar(&c.ConsecutiveRuns, "consecutive-runs", c.ConsecutiveRuns, "failed runs in a row that make a run-dependent class a sync error")
 	fs.StringVar(&c.Envelope, "envelope", c.Envelope, "the log shippers' envelope messages come in: auto (recognised per message), raw, json (Filebeat, Logstash, Fluent Bit, Fluentd, Vector), syslog (rsyslog, syslog-ng, RFC 3164/5424) or otlp (OpenTelemetry collector)")
 	fs.DurationVar(&c.JoinWait, "join-wait", c.JoinWait, "how long an ExchangeConnector entry sent on its own waits for the stack trace lines a shipper without a multiline rule sends after it")
+	fs.StringVar(&c.DeadLetterRaw, "dead-letter-raw", c.DeadLetterRaw, "what dead letters carry of their entry: redacted (passwords, tokens and credentials replaced by [REDACTED]) or full (the original bytes, secrets included: dead letters end up in tickets)")
 	fs.DurationVar(&c.QuietAfter, "quiet-after", c.QuietAfter, "once the input has brought nothing new for this long, take the decisions that wait for more event time, as a replay does at the end of its input: held records are released and their offsets committed, so the group shows no lag (0: never)")
 	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be; also the floor of detection latency (an incident is published about this long after its log line: 2s default, 50ms for p99 < 100 ms)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
@@ -249,6 +251,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.Envelope = v
 	case "join-wait":
 		return dur(&cfg.JoinWait, flags.JoinWait)
+	case "dead-letter-raw":
+		cfg.DeadLetterRaw = v
 	case "quiet-after":
 		return dur(&cfg.QuietAfter, flags.QuietAfter)
 	case "reorder-window":
@@ -452,7 +456,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 					Source: detectors.DefaultSource, Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
 					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets, Known: k,
 				},
-				Normalize:   pipeline.NormalizeConfig{Envelope: envelope, JoinWait: cfg.JoinWait},
+				Normalize:   pipeline.NormalizeConfig{Envelope: envelope, JoinWait: cfg.JoinWait, DeadLetterRaw: schemas.DeadLetterRaw(cfg.DeadLetterRaw)},
 				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
 				Events:      events,
 				DeadLetters: kafkaSink,

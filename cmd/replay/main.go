@@ -111,6 +111,7 @@ type options struct {
 	consecutive                      int
 	maxEntry                         int
 	envelope                         parse.Envelope
+	deadLetterRaw                    string
 	quiet                            bool
 	cpuProfile, memProfile           string
 
@@ -140,6 +141,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var o options
 	fs.StringVar(&o.out, "out", "", "write incident events to `FILE` instead of stdout")
 	fs.StringVar(&o.deadLetter, "dead-letter", "", "write unparseable entries as dead letters (JSON lines) to `FILE`")
+	fs.StringVar(&o.deadLetterRaw, "dead-letter-raw", string(schemas.DeadLetterRedacted), "what dead letters carry of their entry: redacted (passwords, tokens and credentials replaced by [REDACTED]) or full (the original bytes, secrets included: dead letters end up in tickets)")
 	fs.StringVar(&o.catalog, "catalog", "", "catalog `FILE` (YAML) merged over the embedded catalog of known errors")
 	fs.StringVar(&o.source, "source", detectors.DefaultSource, "CloudEvents source of the events (the same as the live consumer's, so outputs compare)")
 	fs.DurationVar(&o.lateness, "lateness", detectors.DefaultLateness, "how long after a run's end its lines still count (producer clock skew)")
@@ -222,6 +224,9 @@ func (o *options) validate() error {
 	errs = multierror.Append(errs, o.filter.validate()...)
 	if !o.from.IsZero() && !o.to.IsZero() && !o.to.After(o.from) {
 		errs = multierror.Append(errs, fmt.Errorf("--to: must be after --from"))
+	}
+	if _, err := schemas.ParseDeadLetterRaw(o.deadLetterRaw); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("--dead-letter-raw %w", err))
 	}
 	if len(o.brokers) == 0 && len(o.topics) > 0 {
 		errs = multierror.Append(errs, fmt.Errorf("--topics: only with --brokers"))
@@ -309,7 +314,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			ConsecutiveRuns: o.consecutive, Detectors: dets,
 		},
 		Reorder:     pipeline.ReorderConfig{Window: o.reorder},
-		Normalize:   pipeline.NormalizeConfig{MaxEntry: o.maxEntry, Envelope: o.envelope},
+		Normalize:   pipeline.NormalizeConfig{MaxEntry: o.maxEntry, Envelope: o.envelope, DeadLetterRaw: schemas.DeadLetterRaw(o.deadLetterRaw)},
 		Events:      events,
 		DeadLetters: dlq,
 	})
