@@ -124,7 +124,20 @@ func TestIngestTLSAndSASL(t *testing.T) {
 			require.NoError(t, cmd.Process.Kill())
 			cmd.Wait()
 			require.NotContains(t, stderr.String(), password, "the SASL password must never be printed")
-			t.Logf("%s over TLS: %d events, identical to replay's", mech, len(gotData))
+
+			// replay --brokers with the same client options, the password
+			// from a file this time: the file replay's events.
+			pwFile := filepath.Join(t.TempDir(), "sasl-password")
+			require.NoError(t, os.WriteFile(pwFile, []byte(password+"\n"), 0o600))
+			out, rerr, code := runReplay(t, "--brokers", strings.Join(brokers, ","), "--time-margin", "-1s",
+				"--tls", "--tls-ca-file", caFile, "--sasl-mechanism", mech, "--sasl-username", user, "--sasl-password-file", pwFile)
+			require.Equal(t, 0, code, "replay --brokers over TLS+SASL: %s", rerr)
+			require.NotContains(t, string(rerr), password)
+			fromKafka := withoutOrigins(t, decodeEvents(t, out))
+			require.Equal(t, wantData, fromKafka, "replay --brokers over TLS+SASL gives the file replay's events")
+			_, rerr, code = runReplay(t, "--brokers", strings.Join(brokers, ","), "--time-margin", "-1s", "--tls", "--tls-ca-file", caFile)
+			require.NotEqual(t, 0, code, "replay --brokers without credentials is refused")
+			t.Logf("%s over TLS: %d events from ingest and from replay --brokers, identical to the file replay's", mech, len(gotData))
 		})
 	}
 

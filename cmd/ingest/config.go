@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,12 +10,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
-	"github.com/segmentio/kafka-go/sasl/plain"
-	"github.com/segmentio/kafka-go/sasl/scram"
 	"gopkg.in/yaml.v3"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/kafkaopts"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
@@ -98,8 +93,9 @@ type Config struct {
 	// the whole group up this long. Default: 30s.
 	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
 
-	SASL SASLConfig `yaml:"sasl"`
-	TLS  TLSConfig  `yaml:"tls"`
+	// Security is the brokers' TLS and SASL (the keys sasl: and tls:),
+	// shared with replay --brokers.
+	kafkaopts.Security `yaml:",inline"`
 
 	// Webhook, when its URL is set, also POSTs every incident event to a
 	// subscriber (webhook.go).
@@ -113,30 +109,6 @@ type Config struct {
 	// them (sinks.RouterConfig). The Kafka topic and stdout always get
 	// every event. Default: every event to every notification sink.
 	Routing sinks.RouterConfig `yaml:"routing"`
-}
-
-// SASLConfig configures SASL authentication.
-type SASLConfig struct {
-	// Mechanism: "" (none), PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-	Mechanism string `yaml:"mechanism"`
-	Username  string `yaml:"username"`
-	// Password is never printed. Prefer PasswordFile or the environment
-	// variable SYNCWATCH_SASL_PASSWORD over writing it in the file.
-	Password     string `yaml:"password"`
-	PasswordFile string `yaml:"password_file"`
-}
-
-// TLSConfig configures TLS to the brokers.
-type TLSConfig struct {
-	Enabled bool `yaml:"enabled"`
-	// CAFile is a PEM bundle of CAs to trust (default: the system's).
-	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are a client certificate, for mutual TLS.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// InsecureSkipVerify turns verification off: for tests only.
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-	ServerName         string `yaml:"server_name"`
 }
 
 func defaultConfig() Config {
@@ -262,123 +234,15 @@ func (c *Config) Validate(demo bool) error {
 	} else if c.HeartbeatInterval >= c.SessionTimeout {
 		add("heartbeat_interval: %v must be shorter than session_timeout %v", c.HeartbeatInterval, c.SessionTimeout)
 	}
-	switch strings.ToUpper(c.SASL.Mechanism) {
-	case "":
-	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-		if c.SASL.Username == "" {
-			add("sasl.username: required with sasl.mechanism %s", c.SASL.Mechanism)
-		}
-		if c.SASL.Password == "" && c.SASL.PasswordFile == "" {
-			add("sasl.password: required with sasl.mechanism %s (use sasl.password_file or SYNCWATCH_SASL_PASSWORD)", c.SASL.Mechanism)
-		}
-	default:
-		add("sasl.mechanism: %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", c.SASL.Mechanism)
-	}
-	if c.SASL.PasswordFile != "" {
-		if _, err := os.Stat(c.SASL.PasswordFile); err != nil {
-			add("sasl.password_file: %v", err)
-		}
-	}
-	for name, f := range map[string]string{"tls.ca_file": c.TLS.CAFile, "tls.cert_file": c.TLS.CertFile, "tls.key_file": c.TLS.KeyFile} {
-		if f != "" {
-			if _, err := os.Stat(f); err != nil {
-				add("%s: %v", name, err)
-			}
-		}
-	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		add("tls.cert_file, tls.key_file: give both or neither")
-	}
+	c.Security.Validate(add)
 	c.Webhook.validate(add)
 	c.validateNotify(add)
 	return errs.ErrorOrNil()
 }
 
-// dialer builds the Kafka dialer (TLS, SASL) for the source.
-func (c *Config) dialer() (*kafka.Dialer, error) {
-	mech, tc, err := c.security()
-	if err != nil {
-		return nil, err
-	}
-	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, ClientID: "syncwatch", SASLMechanism: mech, TLS: tc}, nil
-}
-
-// transport builds the Kafka transport (TLS, SASL) for the sink.
-func (c *Config) transport() (*kafka.Transport, error) {
-	mech, tc, err := c.security()
-	if err != nil {
-		return nil, err
-	}
-	return &kafka.Transport{ClientID: "syncwatch", SASL: mech, TLS: tc, DialTimeout: 10 * time.Second}, nil
-}
-
-// security resolves the SASL mechanism and TLS configuration that the
-// source's dialer and the sink's transport share.
-func (c *Config) security() (sasl.Mechanism, *tls.Config, error) {
-	mech, err := c.saslMechanism()
-	if err != nil {
-		return nil, nil, err
-	}
-	tc, err := c.tlsConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	return mech, tc, nil
-}
-
-func (c *Config) saslMechanism() (sasl.Mechanism, error) {
-	pw := c.SASL.Password
-	if c.SASL.PasswordFile != "" {
-		b, err := os.ReadFile(c.SASL.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading sasl.password_file: %w", err)
-		}
-		pw = strings.TrimRight(string(b), "\r\n")
-	}
-	switch strings.ToUpper(c.SASL.Mechanism) {
-	case "":
-		return nil, nil
-	case "PLAIN":
-		return plain.Mechanism{Username: c.SASL.Username, Password: pw}, nil
-	case "SCRAM-SHA-256":
-		return scram.Mechanism(scram.SHA256, c.SASL.Username, pw)
-	case "SCRAM-SHA-512":
-		return scram.Mechanism(scram.SHA512, c.SASL.Username, pw)
-	}
-	return nil, fmt.Errorf("sasl.mechanism: %q not supported", c.SASL.Mechanism)
-}
-
-func (c *Config) tlsConfig() (*tls.Config, error) {
-	if !c.TLS.Enabled {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.TLS.InsecureSkipVerify, ServerName: c.TLS.ServerName} //nolint:gosec // opt-in, for tests
-	if c.TLS.CAFile != "" {
-		pem, err := os.ReadFile(c.TLS.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file: no PEM certificates in %s", c.TLS.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.TLS.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("loading tls client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
-}
-
 // redacted returns a copy fit for printing: secrets blanked.
 func (c Config) redacted() Config {
-	if c.SASL.Password != "" {
-		c.SASL.Password = "[REDACTED]"
-	}
+	c.Security = c.Security.Redacted()
 	c.Webhook = c.Webhook.redacted()
 	c.Alertmanager = c.Alertmanager.redacted()
 	c.PagerDuty = c.PagerDuty.redacted()

@@ -125,14 +125,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "how long the group coordinator waits for a silent member before moving its partitions (the broker sets a minimum)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "how often a member heartbeats to the group coordinator; shorter than --session-timeout")
 	fs.DurationVar(&c.RebalanceTimeout, "rebalance-timeout", c.RebalanceTimeout, "how long the group coordinator waits for members to rejoin a rebalance")
-	fs.StringVar(&c.SASL.Mechanism, "sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
-	fs.StringVar(&c.SASL.Username, "sasl-username", "", "SASL user name")
-	fs.StringVar(&c.SASL.PasswordFile, "sasl-password-file", "", "`FILE` holding the SASL password (or env SYNCWATCH_SASL_PASSWORD)")
-	fs.BoolVar(&c.TLS.Enabled, "tls", false, "connect to the brokers with TLS")
-	fs.StringVar(&c.TLS.CAFile, "tls-ca-file", "", "PEM `FILE` of CAs to trust (default: the system's)")
-	fs.StringVar(&c.TLS.CertFile, "tls-cert-file", "", "client certificate PEM `FILE` (mutual TLS)")
-	fs.StringVar(&c.TLS.KeyFile, "tls-key-file", "", "client key PEM `FILE` (mutual TLS)")
-	fs.BoolVar(&c.TLS.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (tests only)")
+	c.Security.RegisterFlags(fs)
 	fs.StringVar(&c.Webhook.URL, "webhook-url", "", "also POST every incident event, signed (HMAC-SHA256), as a CloudEvent to this `URL`")
 	fs.StringVar(&c.Webhook.SecretFile, "webhook-secret-file", "", "`FILE` holding the webhook's signing secret (or env SYNCWATCH_WEBHOOK_SECRET)")
 	fs.StringVar(&c.Webhook.CAFile, "webhook-ca-file", "", "PEM `FILE` of CAs to trust for an https webhook (default: the system's)")
@@ -191,9 +184,7 @@ func (f *cliFlags) resolve(getenv func(string) string) (Config, error) {
 			errs = multierror.Append(errs, fmt.Errorf("%s: %w", map[bool]string{true: env, false: "--" + fl.Name}[fromEnv], err))
 		}
 	})
-	if pw := getenv("SYNCWATCH_SASL_PASSWORD"); pw != "" {
-		cfg.SASL.Password = pw
-	}
+	cfg.PasswordFromEnv(getenv)
 	if s := getenv("SYNCWATCH_WEBHOOK_SECRET"); s != "" {
 		cfg.Webhook.Secret = s
 	}
@@ -395,11 +386,11 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	dialer, err := cfg.dialer()
+	dialer, err := cfg.Dialer()
 	if err != nil {
 		return err
 	}
-	transport, err := cfg.transport()
+	transport, err := cfg.Transport()
 	if err != nil {
 		return err
 	}
@@ -526,15 +517,32 @@ const knownMargin = 24 * time.Hour
 
 // resumeIncidents brings r up to date with the incidents topic (whole,
 // the first time; what was added since, later), for a new pipeline to
-// carry on the incidents that opened before the restore window.
+// carry on the incidents that opened before the restore window. A read
+// that fails (the broker down, credentials refused) is retried with
+// backoff, saying so at every attempt: the pipeline must not start without
+// knowing what is open. Once ctx ends it gives up quietly (nil: ingest is
+// stopping).
 func resumeIncidents(ctx context.Context, r *known.Reader, topic string, log *slog.Logger) (detectors.KnownIncidents, error) {
-	st, err := r.Refresh(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("resuming open incidents (--resume-incidents): %w", err)
+	wait := time.Second
+	for attempt := 1; ; attempt++ {
+		st, err := r.Refresh(ctx)
+		if err == nil {
+			k := r.Incidents()
+			log.Info("read the incidents published since the last read, to carry on those still open",
+				"topic", topic, "messages", st.Messages, "open", k.Open(), "events_kept", k.Events(),
+				"undecoded", st.Undecoded, "took", st.Took.Round(time.Millisecond))
+			return k.Session(), nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		log.Warn("reading the incidents topic failed (--resume-incidents); retrying before consuming",
+			"topic", topic, "attempt", attempt, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
-	k := r.Incidents()
-	log.Info("read the incidents published since the last read, to carry on those still open",
-		"topic", topic, "messages", st.Messages, "open", k.Open(), "events_kept", k.Events(),
-		"undecoded", st.Undecoded, "took", st.Took.Round(time.Millisecond))
-	return k.Session(), nil
 }

@@ -57,8 +57,12 @@ func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader)
 		// 0 would mean KafkaRangeConfig's default).
 		margin = time.Millisecond
 	}
+	dialer, err := o.security.Dialer()
+	if err != nil {
+		return nil, 0, note, err
+	}
 	srcs, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
-		Brokers: o.brokers, Topics: o.topics, From: o.from, To: o.to, Margin: margin, Envelope: o.envelope,
+		Brokers: o.brokers, Topics: o.topics, From: o.from, To: o.to, Margin: margin, Envelope: o.envelope, Dialer: dialer,
 	})
 	if err != nil {
 		return nil, 0, note, err

@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
+	"github.com/syncwatch/syncwatch/cmd/internal/kafkaopts"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
@@ -118,6 +119,7 @@ type options struct {
 	filter            eventFilter
 	from, to          time.Time
 	brokers, topics   []string
+	security          kafkaopts.Security // TLS and SASL of --brokers
 	margin            time.Duration
 	diff              string
 	diffIgnoreOrigins bool
@@ -163,6 +165,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Var(timeFlag{&o.to}, "to", "replay only the entries whose event time is before `TIME` (RFC 3339; files and Kafka)")
 	fs.Var(listFlag{&o.brokers}, "brokers", "read a time range of Kafka topics from these `HOST:PORT`s instead of files")
 	fs.Var(listFlag{&o.topics}, "topics", "the `TOPICS` to read with --brokers (default "+strings.Join(kafkasource.DefaultTopics, ",")+")")
+	o.security.RegisterFlags(fs)
 	fs.DurationVar(&o.margin, "time-margin", kafkasource.DefaultRangeMargin, "with --brokers: how far message timestamps may be from the logs' event time (negative: read whole partitions)")
 	fs.StringVar(&o.diff, "diff", "", "compare the events with the golden `FILE` (JSON lines) and report the differences instead of writing the events")
 	fs.StringVar(&o.report, "report", "", "also write an HTML report (summary, timelines, incidents, dead letters) to `FILE`")
@@ -185,6 +188,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "replay: give either paths or --brokers, not both")
 		return exitUsage
 	}
+	o.security.PasswordFromEnv(os.Getenv)
 	if err := o.validate(); err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
@@ -227,6 +231,13 @@ func (o *options) validate() error {
 	}
 	if _, err := schemas.ParseDeadLetterRaw(o.deadLetterRaw); err != nil {
 		errs = multierror.Append(errs, fmt.Errorf("--dead-letter-raw %w", err))
+	}
+	if len(o.brokers) > 0 {
+		o.security.Validate(func(format string, args ...any) {
+			errs = multierror.Append(errs, fmt.Errorf(format, args...))
+		})
+	} else if o.security != (kafkaopts.Security{}) {
+		errs = multierror.Append(errs, fmt.Errorf("--tls and --sasl-*: only with --brokers"))
 	}
 	if len(o.brokers) == 0 && len(o.topics) > 0 {
 		errs = multierror.Append(errs, fmt.Errorf("--topics: only with --brokers"))
