@@ -19,6 +19,7 @@ const (
 	DefaultMaxSampleRecords = 5
 	DefaultIdleEvict        = 24 * time.Hour
 	DefaultMaxTemplates     = 64
+	DefaultMaxMailboxes     = 2_000_000
 )
 
 // Config configures an Engine. The zero value works: a zero field means
@@ -75,6 +76,15 @@ type Config struct {
 	// Default: DefaultMaxTemplates (64)
 	MaxTemplates int
 
+	// MaxMailboxes caps the mailboxes whose state is kept at once: input
+	// naming ever new mailboxes (a hostile or broken producer) cannot
+	// exhaust memory. Records of a new mailbox beyond it are counted
+	// (Stats.MailboxesCapped) and not judged; idle mailboxes are evicted
+	// after IdleEvict and make room.
+	//
+	// Default: DefaultMaxMailboxes (2,000,000)
+	MaxMailboxes int
+
 	// Known, when set, hands the engine the incidents still open from
 	// before the first record of each mailbox (a live consumer's restore
 	// window): they are carried on, not opened again.
@@ -115,6 +125,8 @@ func (c *Config) maxSampleRecords() int {
 func (c *Config) idleEvict() time.Duration { return positiveOr(c.IdleEvict, DefaultIdleEvict) }
 
 func (c *Config) maxTemplates() int { return positiveOr(c.MaxTemplates, DefaultMaxTemplates) }
+
+func (c *Config) maxMailboxes() int { return positiveOr(c.MaxMailboxes, DefaultMaxMailboxes) }
 
 // detectors returns the configured chain, or builds the default one.
 func (c *Config) detectors() ([]Detector, error) {
@@ -159,6 +171,7 @@ func (c *Config) Validate() error {
 	nonNegativeInt("MaxSampleRecords", c.MaxSampleRecords)
 	nonNegative("IdleEvict", c.IdleEvict)
 	nonNegativeInt("MaxTemplates", c.MaxTemplates)
+	nonNegativeInt("MaxMailboxes", c.MaxMailboxes)
 	for i, d := range c.Detectors {
 		if d == nil {
 			add("Detectors[%d]: nil Detector", i)

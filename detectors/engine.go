@@ -23,6 +23,7 @@ type Stats struct {
 	OpenIncidents   int // incidents open now
 	TemplatesCapped int // unknown failures grouped under the overflow template (MaxTemplates)
 	Adopted         int // open incidents carried on from their events (Config.Known)
+	MailboxesCapped int // records of new mailboxes not judged: MaxMailboxes had state
 	// Opened counts incidents opened, by kind and class ("sync_error/exchange.auth.password").
 	Opened map[string]int
 }
@@ -89,6 +90,10 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	}
 	k := mbKey{rec.Tenant, rec.Mailbox}
 	mb := e.mailboxes[k]
+	if mb == nil && len(e.mailboxes) >= e.cfg.maxMailboxes() {
+		e.stats.MailboxesCapped++
+		return out
+	}
 	if mb == nil {
 		// Cloned: the record's strings may share its whole log entry,
 		// which the mailbox must not keep alive.

@@ -349,3 +349,29 @@ func TestEngineMaxSampleRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineMaxMailboxes: at the cap, records of a new mailbox are counted
+// and not judged; those of mailboxes with state still are.
+func TestEngineMaxMailboxes(t *testing.T) {
+	in := func(mailbox string) func(*schemas.LogRecord) {
+		return func(r *schemas.LogRecord) { r.Mailbox = mailbox }
+	}
+	s := &script{at: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	for _, m := range []string{"a@x", "b@x", "c@x", "a@x"} {
+		s.add(schemas.ProducerEngine, schemas.EventRunStarted, schemas.SeverityInfo, "r-"+m, "", "", in(m))
+		s.add(schemas.ProducerExchange, schemas.EventMessage, schemas.SeverityError, "r-"+m, "", "The remote server returned an error: (401) Unauthorized. Probably your e-mail password was changed", in(m))
+	}
+	e, err := NewEngine(Config{MaxMailboxes: 2, IdleEvict: time.Hour})
+	require.NoError(t, err)
+	var out []schemas.IncidentEvent
+	for i := range s.recs {
+		out = e.Process(&s.recs[i], out)
+	}
+	opened := map[string]bool{}
+	for _, ev := range out {
+		opened[ev.Data.Mailbox] = true
+	}
+	require.Equal(t, map[string]bool{"a@x": true, "b@x": true}, opened, "c@x is past the cap")
+	require.Equal(t, 2, e.Stats().MailboxesCapped, "c@x's two records")
+	require.Equal(t, 2, e.Stats().Mailboxes)
+}

@@ -33,7 +33,7 @@ type metrics struct {
 	// routes reads the notification router's decisions; nil without one.
 	routes func() []sinks.RouteCount
 
-	records, parsed, dead, opened, commitLag, evLag, events, capped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
+	records, parsed, dead, opened, commitLag, evLag, events, capped, mbCapped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
 }
 
 // The notification router's counters (notify.go).
@@ -60,13 +60,14 @@ func newMetrics() *metrics {
 		heldG:        prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
 		quiet:        prometheus.NewDesc("syncwatch_quiet_flushes_total", "Times the input brought nothing new for --quiet-after and the decisions waiting for more event time were taken, as at the end of a replay.", nil, nil),
 		adopted:      prometheus.NewDesc("syncwatch_incidents_resumed", "Incidents open from before the restore window, carried on from the incidents topic with their ids (--resume-incidents), in the current consumer generation.", nil, nil),
+		mbCapped:     prometheus.NewDesc("syncwatch_mailboxes_capped_total", "Records of new mailboxes not judged because the detector already held the maximum of mailboxes (2,000,000): input naming ever new mailboxes, hostile or broken.", nil, nil),
 		splitG:       prometheus.NewDesc("syncwatch_mailboxes_split", "Mailboxes whose logs came from more than one partition number: the producers do not key messages by tenant/mailbox. With more than one member in the group, each judges such a mailbox from part of its logs.", nil, nil),
 		readyG:       prometheus.NewDesc("syncwatch_source_ready", "1 while the Kafka source is consuming (what /readyz reports), 0 while the broker or a partition leader is unreachable or partitions are being reassigned.", nil, nil),
 	}
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, routedDesc, suppressedDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc} {
 		ch <- d
 	}
 }
@@ -105,6 +106,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(m.events, prometheus.CounterValue, float64(s.Events))
 	ch <- prometheus.MustNewConstMetric(m.capped, prometheus.CounterValue, float64(s.Detection.TemplatesCapped))
+	ch <- prometheus.MustNewConstMetric(m.mbCapped, prometheus.CounterValue, float64(s.Detection.MailboxesCapped))
 	readyV := 0.0
 	if ready {
 		readyV = 1

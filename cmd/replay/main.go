@@ -432,6 +432,10 @@ func printSummary(w io.Writer, s pipeline.Summary, took time.Duration) {
 			"  or two files of one format concatenated) do this: replay them as separate files, or set\n"+
 			"  --reorder-window to the largest step back in time.\n", late, 100*float64(late)/float64(parsed))
 	}
+	if d.MailboxesCapped > 0 {
+		fmt.Fprintf(w, "  warning: %d records of new mailboxes were not judged: %d mailboxes held at once is the maximum (input naming ever new mailboxes?)\n",
+			d.MailboxesCapped, detectors.DefaultMaxMailboxes)
+	}
 	fmt.Fprintf(w, "  events written %d; incidents opened by kind/class:\n", s.Events)
 	for _, k := range sortedKeys(d.Opened) {
 		fmt.Fprintf(w, "    %6d  %s\n", d.Opened[k], k)
