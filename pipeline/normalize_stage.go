@@ -43,6 +43,8 @@ type NormalizeStage struct {
 	// health, if not nil, counts every entry committed (pipeline
 	// incidents), in commit order.
 	health *health.Monitor
+	// tenants, if not nil, are the tenants accepted (AcceptTenants).
+	tenants map[string]struct{}
 	// keys, if not nil, notes the partitions each mailbox comes from (a
 	// Consumer's: producers that do not key by mailbox).
 	keys *keyCheck
@@ -79,6 +81,17 @@ type NormalizeConfig struct {
 	//
 	// Default: schemas.DeadLetterRedacted
 	DeadLetterRaw schemas.DeadLetterRaw
+
+	// AcceptTenants, when not empty, are the only tenants whose entries
+	// are judged; an entry that names another tenant is dead-lettered
+	// ("tenant not accepted"). syncwatch trusts the tenant a log line
+	// names: with a topic per tenant group, writable only by that group's
+	// shippers (Kafka ACLs), and a syncwatch per topic set accepting only
+	// that group's tenants, a producer that writes another tenant's name
+	// cannot open or resolve that tenant's incidents.
+	//
+	// Default: every tenant
+	AcceptTenants []string
 }
 
 func (c *NormalizeConfig) maxEntry() int           { return cmp.Or(c.MaxEntry, parse.DefaultMaxEntry) }
@@ -96,6 +109,11 @@ func (c *NormalizeConfig) Validate() error {
 	}
 	if c.JoinWait < 0 {
 		errs = multierror.Append(errs, fmt.Errorf("JoinWait %v: must not be negative", c.JoinWait))
+	}
+	for i, t := range c.AcceptTenants {
+		if t == "" {
+			errs = multierror.Append(errs, fmt.Errorf("AcceptTenants[%d]: empty", i))
+		}
 	}
 	if _, err := schemas.ParseDeadLetterRaw(string(c.DeadLetterRaw)); err != nil {
 		errs = multierror.Append(errs, fmt.Errorf("DeadLetterRaw %w", err))
@@ -126,7 +144,14 @@ type NormalizeStats struct {
 // NewNormalizeStage returns a stage for a valid cfg (see
 // NormalizeConfig.Validate).
 func NewNormalizeStage(cfg NormalizeConfig) *NormalizeStage {
-	return &NormalizeStage{cfg: cfg, stats: NormalizeStats{Reasons: map[string]int64{}, Shippers: map[string]int64{}}}
+	s := &NormalizeStage{cfg: cfg, stats: NormalizeStats{Reasons: map[string]int64{}, Shippers: map[string]int64{}}}
+	if len(cfg.AcceptTenants) > 0 {
+		s.tenants = map[string]struct{}{}
+		for _, t := range cfg.AcceptTenants {
+			s.tenants[t] = struct{}{}
+		}
+	}
+	return s
 }
 
 // parallelMin is the smallest batch Exec parses on several goroutines.
@@ -198,6 +223,9 @@ type normalized struct {
 	Source string
 	Ack    AckFunc
 	OK     bool
+	// healthAs, if not nil, is what the health monitor counts of a dead
+	// letter that parsed well (a tenant not accepted).
+	healthAs *health.Observation
 	// ackOnly: the input carried no entry (an empty OTLP batch); only its
 	// ack is committed.
 	ackOnly bool
@@ -279,11 +307,21 @@ func (s *NormalizeStage) complete(n *normalized, en *Entry, w *parse.Unwrapped, 
 	if en.Message || w.Shipper != "" {
 		role = joinLine
 	}
+	var accepted *health.Observation // an entry parsed but not accepted
+	if err == nil && s.tenants != nil && n.Record.Tenant != "" {
+		if _, ok := s.tenants[n.Record.Tenant]; !ok {
+			err = &parse.Error{Format: parse.DetectFormat(w.Entry), Reason: "tenant not accepted (--accept-tenants)"}
+			r := &n.Record
+			// for the health monitor, a well-formed entry: its format did not drift
+			accepted = &health.Observation{Source: en.Source, Producer: r.Producer, OK: true, Time: r.Time, Message: r.Body, Origin: origin}
+		}
+	}
 	if err != nil {
 		if role == joinLine && parse.IsContinuation(w.Entry) {
 			role = joinCont
 		}
 		*n = deadLetter(en, ack, origin, w.Shipper, w.Entry, err)
+		n.healthAs = accepted
 	} else {
 		n.OK = true
 		n.Producer = n.Record.Producer
@@ -551,6 +589,9 @@ func contentHash(b []byte) uint64 {
 
 // healthObservation is what the health monitor counts of n.
 func healthObservation(n *normalized) health.Observation {
+	if n.healthAs != nil {
+		return *n.healthAs
+	}
 	if n.OK {
 		return health.Observation{Source: n.Source, Producer: n.Producer, OK: true, Time: n.Record.Time, Message: n.Record.Body, Origin: n.Record.Origin}
 	}

@@ -56,6 +56,9 @@ type Config struct {
 	// its own waits for the stack trace lines a shipper without a
 	// multiline rule sends after it. Default: 20ms.
 	JoinWait time.Duration `yaml:"join_wait"`
+	// AcceptTenants, when set, are the only tenants whose entries are
+	// judged; entries naming another are dead-lettered (docs/security.md).
+	AcceptTenants []string `yaml:"accept_tenants"`
 	// DeadLetterRaw is what dead letters carry of their entry: redacted
 	// (secrets replaced) or full (the original bytes, secrets included).
 	// Default: redacted.

@@ -86,6 +86,7 @@ func main() {
 type cliFlags struct {
 	config               string
 	brokers, topics      string
+	acceptTenants        string
 	demo, follow, asJSON bool
 	demoMailboxes        int
 	demoHours            float64
@@ -105,6 +106,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.StringVar(&f.brokers, "brokers", "", "Kafka bootstrap brokers, comma-separated `host:port` list")
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group")
 	fs.StringVar(&f.topics, "topics", strings.Join(c.Topics, ","), "log topics, comma-separated")
+	fs.StringVar(&f.acceptTenants, "accept-tenants", "", "judge only the entries of these `TENANTS` (comma-separated); entries naming another tenant are dead-lettered, so a producer cannot raise or resolve another tenant's incidents (docs/security.md)")
 	fs.StringVar(&c.IncidentsTopic, "incidents-topic", c.IncidentsTopic, "topic for incident events")
 	fs.StringVar(&c.DLQTopic, "dlq-topic", c.DLQTopic, "topic for dead letters")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "`address` of /metrics, /healthz, /readyz (\"off\" disables)")
@@ -222,6 +224,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.Brokers = list(v)
 	case "topics":
 		cfg.Topics = list(v)
+	case "accept-tenants":
+		cfg.AcceptTenants = list(v)
 	case "group":
 		cfg.Group = v
 	case "incidents-topic":
@@ -447,7 +451,10 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 					Source: detectors.DefaultSource, Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
 					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets, Known: k,
 				},
-				Normalize:   pipeline.NormalizeConfig{Envelope: envelope, JoinWait: cfg.JoinWait, DeadLetterRaw: schemas.DeadLetterRaw(cfg.DeadLetterRaw)},
+				Normalize: pipeline.NormalizeConfig{
+					Envelope: envelope, JoinWait: cfg.JoinWait, DeadLetterRaw: schemas.DeadLetterRaw(cfg.DeadLetterRaw),
+					AcceptTenants: cfg.AcceptTenants,
+				},
 				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
 				Events:      events,
 				DeadLetters: kafkaSink,

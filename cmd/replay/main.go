@@ -119,6 +119,7 @@ type options struct {
 	filter            eventFilter
 	from, to          time.Time
 	brokers, topics   []string
+	acceptTenants     []string
 	security          kafkaopts.Security // TLS and SASL of --brokers
 	margin            time.Duration
 	diff              string
@@ -165,6 +166,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Var(timeFlag{&o.to}, "to", "replay only the entries whose event time is before `TIME` (RFC 3339; files and Kafka)")
 	fs.Var(listFlag{&o.brokers}, "brokers", "read a time range of Kafka topics from these `HOST:PORT`s instead of files")
 	fs.Var(listFlag{&o.topics}, "topics", "the `TOPICS` to read with --brokers (default "+strings.Join(kafkasource.DefaultTopics, ",")+")")
+	fs.Var(listFlag{&o.acceptTenants}, "accept-tenants", "judge only the entries of these `TENANTS` (comma-separated); entries naming another tenant are dead-lettered, as ingest --accept-tenants does")
 	o.security.RegisterFlags(fs)
 	fs.DurationVar(&o.margin, "time-margin", kafkasource.DefaultRangeMargin, "with --brokers: how far message timestamps may be from the logs' event time (negative: read whole partitions)")
 	fs.StringVar(&o.diff, "diff", "", "compare the events with the golden `FILE` (JSON lines) and report the differences instead of writing the events")
@@ -325,7 +327,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			ConsecutiveRuns: o.consecutive, Detectors: dets,
 		},
 		Reorder:     pipeline.ReorderConfig{Window: o.reorder},
-		Normalize:   pipeline.NormalizeConfig{MaxEntry: o.maxEntry, Envelope: o.envelope, DeadLetterRaw: schemas.DeadLetterRaw(o.deadLetterRaw)},
+		Normalize:   pipeline.NormalizeConfig{MaxEntry: o.maxEntry, Envelope: o.envelope, DeadLetterRaw: schemas.DeadLetterRaw(o.deadLetterRaw), AcceptTenants: o.acceptTenants},
 		Events:      events,
 		DeadLetters: dlq,
 	})
