@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -146,9 +147,31 @@ func diffEvents(golden []goldenEvent, got []schemas.IncidentEvent, ignoreOrigins
 // describeEvent names an event in a diff line: its id and type, then its
 // incident, kind, class and subject.
 func describeEvent(e *schemas.IncidentEvent) string {
-	return fmt.Sprintf("%s %s incident=%s kind=%s class=%s subject=%s time=%s",
+	return terminalSafe(fmt.Sprintf("%s %s incident=%s kind=%s class=%s subject=%s time=%s",
 		e.ID, strings.TrimPrefix(e.Type, "com.syncwatch.incident."), e.Data.IncidentID,
-		e.Data.Kind, e.Data.Class, e.Subject, e.Time.UTC().Format(schemas.TimeLayout))
+		e.Data.Kind, e.Data.Class, e.Subject, e.Time.UTC().Format(schemas.TimeLayout)))
+}
+
+// terminalSafe escapes what a terminal would act on rather than show:
+// control characters (C0, DEL, C1: escape sequences, bells, carriage
+// returns) and bidirectional overrides, as Go escapes them (\x1b,
+// \u202e). Log text reaches the terminal in tenants and mailboxes, which
+// a JSON entry can spell with \u001b escapes.
+func terminalSafe(s string) string {
+	unsafe := func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }
+	if strings.IndexFunc(s, unsafe) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafe(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // diffDocs appends the paths ("data.class") where a and b differ, with
