@@ -7,11 +7,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,9 +142,12 @@ func leakCorpus(t *testing.T) (path string, inEvidence, inGarbage []string) {
 func TestRedactionEndToEnd(t *testing.T) {
 	corpusFile, inEvidence, inGarbage := leakCorpus(t)
 	deadFile := filepath.Join(t.TempDir(), "dead.jsonl")
-	stdout, stderr, code := runReplay(t, "--dead-letter", deadFile, corpusFile)
+	reportFile := filepath.Join(t.TempDir(), "report.html")
+	stdout, stderr, code := runReplay(t, "--dead-letter", deadFile, "--report", reportFile, corpusFile)
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	dead, err := os.ReadFile(deadFile)
+	require.NoError(t, err)
+	report, err := os.ReadFile(reportFile)
 	require.NoError(t, err)
 
 	// The secrets did reach the pipeline: every planted run opened an
@@ -174,7 +182,8 @@ func TestRedactionEndToEnd(t *testing.T) {
 	// No secret anywhere. Compared case-insensitively: templates are
 	// lower-cased. The dead letters' entries are decoded: base64 would
 	// hide a secret from a plain search.
-	outputs := map[string]string{"events": string(stdout), "dead letters": string(dead), "stderr": string(stderr)}
+	outputs := map[string]string{"events": string(stdout), "dead letters": string(dead), "stderr": string(stderr), "report": string(report)}
+	require.Contains(t, string(report), "leak0.0@contoso.com", "the report shows the planted incidents")
 	redacted := 0
 	for _, l := range letters {
 		outputs["dead letter reasons"] += l.Reason + "\n"
@@ -229,9 +238,10 @@ func TestRedactionDeadLetterRawFull(t *testing.T) {
 	require.Contains(t, string(stderr), "--dead-letter-raw")
 }
 
-// TestRedactionDeadLetterTopic: the same garbage lines through Kafka:
-// nothing on the dead-letter topic, the incidents topic or ingest's log
-// holds a planted secret.
+// TestRedactionDeadLetterTopic: the same lines through Kafka, with the
+// webhook, Alertmanager and PagerDuty sinks on: nothing on the dead-letter
+// topic or the incidents topic, in the notification payloads, /metrics or
+// ingest's debug log holds a planted secret.
 func TestRedactionDeadLetterTopic(t *testing.T) {
 	kcat := requireTool(t, "kcat")
 	broker := startBroker(t)
@@ -244,15 +254,53 @@ func TestRedactionDeadLetterTopic(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "kcat: %s", out)
 
+	// Every notification sink posts to one recorder; /metrics is scraped
+	// while ingest runs.
+	var mu sync.Mutex
+	var posted strings.Builder
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posted.WriteString(r.URL.String() + " " + string(b) + "\n")
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		w.Write([]byte(`{"status":"success","message":"Event processed"}`))
+	}))
+	defer rec.Close()
+	keyFile := filepath.Join(t.TempDir(), "pd-key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("R0ut1ngKeyR0ut1ngKeyR0ut1ngKey12"), 0o600))
+	maddr := freeAddr(t)
 	var logs bytes.Buffer
 	ingest := exec.Command(bin("ingest"), "--brokers", strings.Join(broker.Addrs(), ","), "--group", "syncwatch-redaction",
-		"--metrics-addr", "off", "--log-level", "debug", "--stop-after", strconv.Itoa(len(lines)))
+		"--metrics-addr", maddr, "--log-level", "debug", "--quiet-after", "1s",
+		"--webhook-url", rec.URL+"/hook", "--alertmanager-url", rec.URL, "--pagerduty-url", rec.URL+"/v2/enqueue", "--pagerduty-routing-key-file", keyFile)
+	ingest.Env = append(os.Environ(), "SYNCWATCH_WEBHOOK_SECRET=hook-secret-0123456789")
 	ingest.Stderr = &logs
-	require.NoError(t, ingest.Run(), "ingest: %s", logs.String())
+	require.NoError(t, ingest.Start())
+	var metrics string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := faultGet(maddr, "/metrics")
+		if n, ok := metricSum(body, "syncwatch_quiet_flushes_total"); code == 200 && ok && n >= 1 {
+			metrics = body
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "ingest did not go through the input within 60s: %s", logs.String())
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // the notification sinks' last posts
+	require.NoError(t, ingest.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, ingest.Wait(), "ingest: %s", logs.String())
+	mu.Lock()
+	notifications := posted.String()
+	mu.Unlock()
+	for _, path := range []string{"/hook", "/api/v2/alerts", "/v2/enqueue"} {
+		require.Contains(t, notifications, path+" ", "the %s sink posted", path)
+	}
 
 	letters := readDeadLetters(t, kcat, broker.Addrs())
 	require.Len(t, letters, len(inGarbage))
-	outputs := map[string]string{"ingest's log": logs.String()}
+	outputs := map[string]string{"ingest's log": logs.String(), "metrics": metrics, "webhook, Alertmanager and PagerDuty payloads": notifications}
 	for _, l := range letters {
 		require.True(t, l.RawRedacted, "%s", l.RawBase64)
 		outputs["dead-letter topic"] += l.Reason + "\n" + string(l.RawBase64) + "\n"
@@ -269,5 +317,6 @@ func TestRedactionDeadLetterTopic(t *testing.T) {
 			require.NotContains(t, low, strings.ToLower(s), "a planted secret leaks into the %s", name)
 		}
 	}
-	t.Logf("%d lines through Kafka: %d dead letters, all redacted; no planted secret on the topics or in the log", len(lines), len(letters))
+	t.Logf("%d lines through Kafka: %d dead letters, all redacted; %d bytes posted to the notification sinks; no planted secret on the topics, in the payloads, the metrics or the log",
+		len(lines), len(letters), len(notifications))
 }
