@@ -547,7 +547,9 @@ func (s *NormalizeStage) Stats() NormalizeStats {
 func reasonKind(r string) string {
 	for i := 0; i < len(r); i++ {
 		c := r[i]
-		if c == '"' || (c >= '0' && c <= '9') {
+		// a quoted snippet, or a number standing as a word of its own
+		// ("at byte 88"): not a digit inside a word ("log4net")
+		if c == '"' || (c >= '0' && c <= '9' && (i == 0 || r[i-1] == ' ' || r[i-1] == '(')) {
 			return trimRightSpace(r[:i])
 		}
 	}
@@ -555,13 +557,20 @@ func reasonKind(r string) string {
 }
 
 func trimRightSpace(s string) string {
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == ':') {
-		s = s[:len(s)-1]
+	for {
+		n := len(s)
+		for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == ':' || s[len(s)-1] == '(') {
+			s = s[:len(s)-1]
+		}
+		for _, w := range [...]string{" at", " of", " byte", " bytes", " offset", " line"} {
+			if len(s) > len(w) && s[len(s)-len(w):] == w {
+				s = s[:len(s)-len(w)]
+			}
+		}
+		if len(s) == n {
+			return s
+		}
 	}
-	for len(s) > 3 && (s[len(s)-3:] == " at" || s[len(s)-3:] == " of") {
-		s = s[:len(s)-3]
-	}
-	return s
 }
 
 // contentHash is a stable hash of an entry's bytes, CRs and trailing line
