@@ -41,6 +41,9 @@ const (
 	exitUsage = 1 // bad usage or unreadable input
 	exitFail  = 2 // the run failed (a sink could not be written)
 	exitDiff  = 3 // --diff: the events differ from the golden file; catalog check: flagged samples
+	// exitInterrupted: stopped by SIGINT or SIGTERM (128 + SIGINT, as
+	// shells report Ctrl-C); what was read was written out.
+	exitInterrupted = 130
 )
 
 func main() {
@@ -101,7 +104,8 @@ A progress bar (bytes and lines read, their rates, ETA for files) is drawn
 on stderr when it is a terminal, unless --quiet.
 
 Exit status: 0 success, 1 bad usage or unreadable input, 2 output failure,
-3 --diff found a difference (catalog check: a sample was flagged).
+3 --diff found a difference (catalog check: a sample was flagged),
+130 interrupted (Ctrl-C, SIGTERM).
 
 Flags:
 `
@@ -365,6 +369,12 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			fmt.Fprintf(stderr, "replay: %s\n", strings.ReplaceAll(n, "\n", "\nreplay: "))
 		}
 		printSummary(stderr, p.Summary(), time.Since(start))
+	}
+	if ctx.Err() != nil {
+		// Ctrl-C: not an output failure, whatever the sinks said about
+		// their cancelled writes.
+		fmt.Fprintln(stderr, "replay: interrupted; the output holds what was written before the stop")
+		return exitInterrupted
 	}
 	if runErr != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", runErr)
