@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,4 +35,33 @@ func TestInterruptExits130(t *testing.T) {
 	require.Equal(t, exitInterrupted, code, "%s", errOut.String())
 	require.Contains(t, errOut.String(), "replay: interrupted")
 	require.NotContains(t, errOut.String(), "context canceled")
+}
+
+// TestReportPathCheckedFirst: an unwritable --report is bad usage, found
+// before the input is read (it was found only after the whole replay,
+// exit 2), like an unwritable --out.
+func TestReportPathCheckedFirst(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "engine.log")
+	require.NoError(t, os.WriteFile(logs, []byte("ts=2026-11-24T10:00:00.000Z level=info component=sync-engine tenant=t-1 mailbox=m@x run=r1 event=run_started\n"), 0o644))
+	for name, report := range map[string]string{
+		"missing directory": filepath.Join(dir, "no", "such", "dir", "report.html"),
+		"a directory":       dir,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"--quiet", "--report", report, logs}, nil, &out, &errOut)
+			require.Equal(t, exitUsage, code, "%s", errOut.String())
+			require.Contains(t, errOut.String(), "--report")
+			require.Empty(t, out.String(), "nothing replayed")
+		})
+	}
+	ok := filepath.Join(dir, "report.html")
+	var out, errOut bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), []string{"--quiet", "--report", ok, logs}, nil, &out, &errOut), "%s", errOut.String())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		require.NotContains(t, e.Name(), ".check-", "the writability probe is removed")
+	}
 }

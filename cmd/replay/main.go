@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -254,6 +255,28 @@ func (o *options) validate() error {
 	return errs.ErrorOrNil()
 }
 
+// checkWritable reports whether a file can be written at path, leaving
+// what is there untouched: an existing file must open for writing; a new
+// one must be creatable in its directory.
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
+	if err != nil {
+		return fmt.Errorf("cannot create %s: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 func loadCatalog(path string) (*detectors.Catalog, error) {
 	if path == "" {
 		return detectors.DefaultCatalog()
@@ -271,6 +294,14 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 	if err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
+	}
+	if o.report != "" {
+		// before any input is read: a report that cannot be written
+		// must not cost a whole replay first
+		if err := checkWritable(o.report); err != nil {
+			fmt.Fprintf(stderr, "replay: --report: %v\n", err)
+			return exitUsage
+		}
 	}
 	var golden []goldenEvent
 	if o.diff != "" {
