@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/syncwatch/syncwatch/cmd/internal/cliusage"
 )
 
 // runHealthcheck is `ingest healthcheck`: one GET of /healthz on a running
@@ -31,7 +33,7 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprint(stderr, "Usage: ingest healthcheck [--addr HOST:PORT] [--timeout D]\n\nExit 0 when /healthz answers 200, 1 otherwise.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cliusage.Parse(fs, args, "ingest healthcheck", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}

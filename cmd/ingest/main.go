@@ -28,6 +28,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/cliusage"
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
@@ -94,6 +95,8 @@ type cliFlags struct {
 	stopAfter            int64
 	logLevel             string
 	fs                   *flag.FlagSet
+	help                 func()
+	stderr               io.Writer
 	cfg                  Config
 }
 
@@ -144,12 +147,18 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.Int64Var(&f.demoSeed, "demo-seed", 1, "with --demo: generator seed")
 	fs.Int64Var(&f.stopAfter, "stop-after", 0, "exit once this many messages were processed, their events delivered and offsets committed (benchmarks; 0: run until stopped)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.Usage = func() {
+	f.help = func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	f.fs = fs
+	f.fs, f.stderr = fs, stderr
 	return f
+}
+
+// parse parses args: help in full with --help, for a mistake the mistake
+// and a line naming --help.
+func (f *cliFlags) parse(args []string) error {
+	return cliusage.Parse(f.fs, args, "ingest", f.stderr, f.help)
 }
 
 // resolve applies the config file and the environment under the flags
@@ -316,7 +325,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runHealthcheck(ctx, args[1:], os.Getenv, stdout, stderr)
 	}
 	f := newFlags(stderr)
-	if err := f.fs.Parse(args); err != nil {
+	if err := f.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -354,7 +363,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	f := newFlags(stderr)
-	if err := f.fs.Parse(args); err != nil {
+	if err := f.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}

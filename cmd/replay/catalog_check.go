@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"gopkg.in/yaml.v3"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/cliusage"
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -52,7 +53,7 @@ func runCatalogCheck(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	// FILE may come before or after the flags.
-	if err := fs.Parse(args); err != nil {
+	if err := cliusage.Parse(fs, args, "replay catalog check", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -64,7 +65,7 @@ func runCatalogCheck(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	file := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil {
+	if err := cliusage.Parse(fs, rest[1:], "replay catalog check", stderr, fs.Usage); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

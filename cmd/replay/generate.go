@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/cliusage"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/pipeline/loggen/ship"
 )
@@ -68,7 +69,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, generateUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cliusage.Parse(fs, args, "replay generate", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/cliusage"
 	"github.com/syncwatch/syncwatch/cmd/internal/gctune"
 	"github.com/syncwatch/syncwatch/cmd/internal/kafkaopts"
 	"github.com/syncwatch/syncwatch/detectors"
@@ -177,11 +178,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.diff, "diff", "", "compare the events with the golden `FILE` (JSON lines) and report the differences instead of writing the events")
 	fs.StringVar(&o.report, "report", "", "also write an HTML report (summary, timelines, incidents, dead letters) to `FILE`")
 	fs.BoolVar(&o.diffIgnoreOrigins, "diff-ignore-origins", false, "with --diff: do not compare evidence origins (a Kafka replay against a golden file from files)")
-	fs.Usage = func() {
+	help := func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cliusage.Parse(fs, args, "replay", stderr, help); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -499,7 +500,11 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay catalog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("catalog", "", "catalog `FILE` merged over the embedded one")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: replay catalog [--catalog FILE]\n\nPrints the active catalog of known errors: the embedded one, with FILE merged over it.\nreplay catalog check FILE checks a catalog file (replay catalog check --help).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := cliusage.Parse(fs, args, "replay catalog", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
