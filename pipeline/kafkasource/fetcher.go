@@ -50,6 +50,7 @@ type fetcher struct {
 	offset  int64       // next offset to fetch, -1 until the restore point is known
 	buf     []kafka.Message
 	failing bool
+	down    outage // the failures while failing, for the log
 }
 
 // step connects if needed, finds the restore point once, then fetches
@@ -313,18 +314,19 @@ func (f *fetcher) unhealthy(err error, wait time.Duration) {
 	if !f.failing {
 		f.failing = true
 		f.s.failing.Add(1)
-		f.s.log.Warn("fetching partition failed, retrying with backoff", "topic", f.p.topic, "partition", f.p.partition, "err", err, "retry_in", wait)
-		return
 	}
-	f.s.log.Debug("fetching partition failed again", "topic", f.p.topic, "partition", f.p.partition, "err", err, "retry_in", wait)
+	level, failingFor, attempts := f.down.fail(time.Now())
+	f.s.log.Log(f.g.ctx, level, "fetching partition failed, retrying with backoff", "topic", f.p.topic, "partition", f.p.partition,
+		"err", err, "retry_in", wait, "failing_for", failingFor.Round(time.Second), "attempts", attempts)
 }
 
 func (f *fetcher) healthy() {
 	if f.failing {
 		f.failing = false
 		f.s.failing.Add(-1)
+		_, lasted := f.down.recover(time.Now())
 		if f.g.ctx.Err() == nil {
-			f.s.log.Info("fetching partition recovered", "topic", f.p.topic, "partition", f.p.partition)
+			f.s.log.Info("fetching partition recovered", "topic", f.p.topic, "partition", f.p.partition, "failed_for", lasted.Round(time.Second))
 		}
 	}
 }

@@ -362,7 +362,7 @@ func (s *Source) Close(ctx context.Context) error {
 func (s *Source) run() {
 	defer close(s.runDone)
 	bo := newBackoff()
-	failing := false
+	var down outage
 	for {
 		gen, err := s.group.Next(s.ctx)
 		if err != nil {
@@ -370,19 +370,16 @@ func (s *Source) run() {
 				return
 			}
 			wait := bo.NextBackOff()
-			level := slog.LevelDebug
-			if !failing {
-				failing, level = true, slog.LevelWarn
-			}
-			s.log.Log(s.ctx, level, "joining consumer group failed, retrying with backoff", "err", err, "retry_in", wait)
+			level, failingFor, attempts := down.fail(time.Now())
+			s.log.Log(s.ctx, level, "joining consumer group failed, retrying with backoff", "err", err, "retry_in", wait,
+				"failing_for", failingFor.Round(time.Second), "attempts", attempts)
 			if !sleep(s.ctx, wait) {
 				return
 			}
 			continue
 		}
-		if failing {
-			failing = false
-			s.log.Info("joined consumer group again")
+		if was, lasted := down.recover(time.Now()); was {
+			s.log.Info("joined consumer group again", "failed_for", lasted.Round(time.Second))
 		}
 		bo.Reset()
 		s.startGeneration(gen)
