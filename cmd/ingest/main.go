@@ -341,6 +341,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ingest: invalid configuration:\n%v\n", err)
+		if len(cfg.Brokers) == 0 && !f.demo {
+			fmt.Fprintln(stderr, "To try ingest without a Kafka cluster: ingest --demo (an embedded broker and generated logs). ingest --help lists every flag.")
+		}
 		return exitUsage
 	}
 	var level slog.Level
