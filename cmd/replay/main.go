@@ -43,6 +43,10 @@ const (
 	exitUsage = 1 // bad usage or unreadable input
 	exitFail  = 2 // the run failed (a sink could not be written)
 	exitDiff  = 3 // --diff: the events differ from the golden file; catalog check: flagged samples
+	// exitPartial: an input could not be read to its end (a truncated
+	// .gz, a Kafka partition that failed); the others were replayed in
+	// full and every output was written.
+	exitPartial = 4
 	// exitInterrupted: stopped by SIGINT or SIGTERM (128 + SIGINT, as
 	// shells report Ctrl-C); what was read was written out.
 	exitInterrupted = 130
@@ -107,7 +111,8 @@ on stderr when it is a terminal, unless --quiet.
 
 Exit status: 0 success, 1 bad usage or unreadable input, 2 output failure,
 3 --diff found a difference (catalog check: a sample was flagged),
-130 interrupted (Ctrl-C, SIGTERM).
+4 partial: an input could not be read to its end (the others were replayed
+in full, every output written), 130 interrupted (Ctrl-C, SIGTERM).
 
 Flags:
 `
@@ -316,6 +321,11 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
 	}
+	tolerant := make([]*tolerantInput, len(sources))
+	for i, s := range sources {
+		tolerant[i] = &tolerantInput{EntryReader: s}
+		sources[i] = tolerant[i]
+	}
 	closeInputs := func() {
 		for _, s := range sources {
 			s.Close()
@@ -424,6 +434,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			return exitFail
 		}
 	}
+	code := exitOK
 	if diffed != nil {
 		got := diffed.Events()
 		rep, err := diffEvents(golden, got, o.diffIgnoreOrigins)
@@ -431,9 +442,15 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 			fmt.Fprintf(stderr, "replay: %v\n", err)
 			return exitFail
 		}
-		return printDiff(stdout, o.diff, rep, len(got), len(golden))
+		code = printDiff(stdout, o.diff, rep, len(got), len(golden))
 	}
-	return exitOK
+	for _, t := range tolerant {
+		if f := t.failure(); f != "" {
+			fmt.Fprintf(stderr, "replay: partial: %s\n", f)
+			code = exitPartial
+		}
+	}
+	return code
 }
 
 func printSummary(w io.Writer, s pipeline.Summary, took time.Duration) {
