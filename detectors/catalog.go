@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"io"
@@ -248,6 +249,51 @@ func (c *Catalog) Entries() []Entry {
 		out[i] = e.Entry
 	}
 	return out
+}
+
+// YAML renders the catalog as a file that --catalog accepts as it is:
+// the embedded catalog's comments on the format, then every entry. It is
+// the starting point for a user's own catalog.
+func (c *Catalog) YAML() ([]byte, error) {
+	var b bytes.Buffer
+	for _, line := range strings.SplitAfter(string(defaultCatalogYAML), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		b.WriteString(line)
+	}
+	b.WriteString("#\n# Written by `replay catalog --yaml`: the active catalog, every entry.\n")
+	var doc yaml.Node
+	if err := doc.Encode(catalogFile{Version: 1, Classes: c.Entries()}); err != nil {
+		return nil, fmt.Errorf("encoding catalog: %w", err)
+	}
+	flowLists(&doc)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("encoding catalog: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encoding catalog: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// flowLists writes lists of scalars in flow style ([a, b]), as the
+// embedded catalog is written.
+func flowLists(n *yaml.Node) {
+	if n.Kind == yaml.SequenceNode {
+		flow := len(n.Content) > 0
+		for _, c := range n.Content {
+			flow = flow && c.Kind == yaml.ScalarNode
+		}
+		if flow {
+			n.Style = yaml.FlowStyle
+		}
+	}
+	for _, c := range n.Content {
+		flowLists(c)
+	}
 }
 
 // Match finds the catalog entry that best matches a message and, when no

@@ -517,8 +517,9 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay catalog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("catalog", "", "catalog `FILE` merged over the embedded one")
+	asYAML := fs.Bool("yaml", false, "print the catalog as a commented YAML file that --catalog accepts as it is (a starting point for your own)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: replay catalog [--catalog FILE]\n\nPrints the active catalog of known errors: the embedded one, with FILE merged over it.\nreplay catalog check FILE checks a catalog file (replay catalog check --help).\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: replay catalog [--catalog FILE] [--yaml]\n\nPrints the active catalog of known errors: the embedded one, with FILE merged over it,\nas a table or (--yaml) as a catalog file.\nreplay catalog check FILE checks a catalog file (replay catalog check --help).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := cliusage.Parse(fs, args, "replay catalog", stderr, fs.Usage); err != nil {
@@ -531,6 +532,18 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage
+	}
+	if *asYAML {
+		b, err := cat.YAML()
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return exitFail
+		}
+		if _, err := stdout.Write(b); err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return exitFail
+		}
+		return exitOK
 	}
 	for _, e := range cat.Entries() {
 		scope := e.Scope
