@@ -3,9 +3,12 @@ package detectors
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -65,6 +68,7 @@ type Entry struct {
 type catalogFile struct {
 	Version int     `yaml:"version"`
 	Classes []Entry `yaml:"classes"`
+	lines   []int   // the line of each class, when decoded from a file
 }
 
 // Catalog is a compiled set of entries. It is immutable and safe for
@@ -105,9 +109,18 @@ func LoadCatalog(path string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading catalog %s: %w", path, err)
 	}
-	user, err := decodeCatalog(b)
+	user, problems, err := decodeCatalogFile(b, path)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	}
+	// the file's entries on their own, also when its keys or version are
+	// wrong: every problem at once, each naming its line
+	if _, err := compileEntries(user.Classes, user.where(path)); err != nil {
+		problems = multierror.Append(problems, err)
+	}
+	if problems.ErrorOrNil() != nil {
+		sortByLine(problems.Errors, path)
+		return nil, fmt.Errorf("catalog %s: %w", path, problems)
 	}
 	base, err := decodeCatalog(defaultCatalogYAML)
 	if err != nil {
@@ -127,20 +140,162 @@ func ParseCatalog(b []byte) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compileCatalog(f.Classes)
+	return compileEntries(f.Classes, f.where(""))
 }
 
 func decodeCatalog(b []byte) (catalogFile, error) {
-	var f catalogFile
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	f, problems, err := decodeCatalogFile(b, "")
+	if err == nil {
+		err = problems.ErrorOrNil()
+	}
+	if err != nil {
 		return f, fmt.Errorf("decoding catalog: %w", err)
 	}
-	if f.Version != 1 {
-		return f, fmt.Errorf("decoding catalog: version %d not supported (want 1)", f.Version)
-	}
 	return f, nil
+}
+
+// catalogKeys are the keys a catalog file may hold, top level and per
+// entry (Entry's yaml tags).
+var catalogKeys = struct{ top, entry []string }{
+	top:   []string{"version", "classes"},
+	entry: []string{"class", "scope", "producers", "title", "remediation", "severity", "match", "not", "http_status", "extract"},
+}
+
+// decodeCatalogFile decodes a catalog document as far as it can. Its
+// problems are reported all at once, as "name:line: ..." (or "line N:
+// ..." without a name): keys that do not exist (with the key meant, when
+// one is close), a missing or unsupported version, values of the wrong
+// type, a class defined twice. err is for a document that is not YAML or
+// not a mapping: nothing could be decoded.
+func decodeCatalogFile(b []byte, name string) (f catalogFile, problems *multierror.Error, err error) {
+	at := func(line int) string {
+		if name == "" {
+			return fmt.Sprintf("line %d", line)
+		}
+		return fmt.Sprintf("%s:%d", name, line)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return f, nil, err
+	}
+	var errs *multierror.Error
+	add := func(line int, format string, args ...any) {
+		errs = multierror.Append(errs, fmt.Errorf("%s: %s", at(line), fmt.Sprintf(format, args...)))
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return f, nil, fmt.Errorf("%s: want a mapping with version: 1 and classes:", at(max(doc.Line, 1)))
+	}
+	top := doc.Content[0]
+	checkKeys(top, catalogKeys.top, add)
+	version := mapValue(top, "version")
+	switch {
+	case version == nil:
+		add(top.Line, "version: missing (want version: 1)")
+	case version.Value != "1":
+		add(version.Line, "version %s not supported (want 1)", version.Value)
+	}
+	if classes := mapValue(top, "classes"); classes != nil && classes.Kind == yaml.SequenceNode {
+		first := map[string]int{}
+		for _, e := range classes.Content {
+			f.lines = append(f.lines, e.Line)
+			if e.Kind != yaml.MappingNode {
+				add(e.Line, "a class: want a mapping of class:, scope:, title:, match: ...")
+				continue
+			}
+			checkKeys(e, catalogKeys.entry, add)
+			if c := mapValue(e, "class"); c != nil && c.Value != "" {
+				if line, dup := first[c.Value]; dup {
+					add(c.Line, "class %s: defined twice (first at line %d)", c.Value, line)
+				} else {
+					first[c.Value] = c.Line
+				}
+			}
+		}
+	}
+	// Values: yaml's own errors name their lines ("line 12: cannot
+	// unmarshal !!str `abc` into int").
+	if err := doc.Decode(&f); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			prefix := "line " // yaml writes "line 12: cannot unmarshal ..."
+			if name != "" {
+				prefix = name + ":"
+			}
+			for _, e := range te.Errors {
+				errs = multierror.Append(errs, errors.New(strings.Replace(e, "line ", prefix, 1)))
+			}
+		} else {
+			errs = multierror.Append(errs, err)
+		}
+	}
+	return f, errs, nil
+}
+
+// sortByLine orders problems "name:line: ..." by line, keeping the order
+// of those on one line.
+func sortByLine(problems []error, name string) {
+	line := func(e error) int {
+		rest, ok := strings.CutPrefix(e.Error(), name+":")
+		if !ok {
+			return 0
+		}
+		n, _ := strconv.Atoi(rest[:max(strings.IndexByte(rest, ':'), 0)])
+		return n
+	}
+	slices.SortStableFunc(problems, func(a, b error) int { return line(a) - line(b) })
+}
+
+// mapValue is the value of key in the mapping n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// checkKeys reports the keys of mapping n that are not in known, naming
+// the key meant when one is a small edit away.
+func checkKeys(n *yaml.Node, known []string, add func(line int, format string, args ...any)) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if slices.Contains(known, k.Value) {
+			continue
+		}
+		best, dist := "", 3
+		for _, w := range known {
+			if d := editDistance(k.Value, w); d < dist {
+				best, dist = w, d
+			}
+		}
+		if best != "" {
+			add(k.Line, "unknown key %q (did you mean %q?)", k.Value, best)
+		} else {
+			add(k.Line, "unknown key %q (want one of %s)", k.Value, strings.Join(known, ", "))
+		}
+	}
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func mergeEntries(base, user []Entry) []Entry {
@@ -160,19 +315,37 @@ func mergeEntries(base, user []Entry) []Entry {
 	return out
 }
 
+// where names entry i of the file for its problems: "name:line: class X"
+// (or "line N: class X"), "classes[i] (X)" when its line is not known.
+func (f *catalogFile) where(name string) func(i int, e Entry) string {
+	return func(i int, e Entry) string {
+		if i >= len(f.lines) {
+			return fmt.Sprintf("classes[%d] (%s)", i, e.Class)
+		}
+		what := "class " + e.Class
+		if e.Class == "" {
+			what = "an entry"
+		}
+		if name == "" {
+			return fmt.Sprintf("line %d: %s", f.lines[i], what)
+		}
+		return fmt.Sprintf("%s:%d: %s", name, f.lines[i], what)
+	}
+}
+
 func compileCatalog(entries []Entry) (*Catalog, error) {
+	return compileEntries(entries, func(i int, e Entry) string { return fmt.Sprintf("classes[%d] (%s)", i, e.Class) })
+}
+
+// compileEntries compiles entries, naming each entry's problems with at.
+func compileEntries(entries []Entry, at func(i int, e Entry) string) (*Catalog, error) {
 	var errs *multierror.Error
 	c := &Catalog{}
-	seen := map[string]bool{}
 	for i, e := range entries {
-		where := fmt.Sprintf("classes[%d] (%s)", i, e.Class)
+		where := at(i, e)
 		if e.Class == "" {
-			errs = multierror.Append(errs, fmt.Errorf("classes[%d]: class: must not be empty", i))
+			errs = multierror.Append(errs, fmt.Errorf("%s: class: must not be empty", where))
 		}
-		if seen[e.Class] {
-			errs = multierror.Append(errs, fmt.Errorf("%s: class: duplicate", where))
-		}
-		seen[e.Class] = true
 		if e.Class == classUnknown || e.Class == classRecordUnknown {
 			errs = multierror.Append(errs, fmt.Errorf("%s: class: %q is reserved for unmatched messages", where, e.Class))
 		}

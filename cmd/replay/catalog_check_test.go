@@ -136,28 +136,32 @@ classes:
     title: u
     match: [[b]]
 `)
-	base, err := detectors.DefaultCatalog()
-	require.NoError(t, err)
-	n := len(base.Entries()) // the file's classes come after the embedded ones
 	code, stdout, stderr := runReplay(t, "", "catalog", "check", file)
 	require.Equal(t, exitUsage, code, stderr)
 	want := fmt.Sprintf(`catalog %[1]s: invalid, 8 problem(s):
-  classes[%[2]d]: class: must not be empty
-  classes[%[3]d] (custom.a): scope: unknown scope "weekly" (want total, run or record)
-  classes[%[3]d] (custom.a): producers: unknown producer "Outlook" (want ExchangeConnector, SyncEngine or C4CCConnector)
-  classes[%[3]d] (custom.a): match: needs at least one term list or an http_status
-  classes[%[3]d] (custom.a): extract: unknown extractor "zip"
-  classes[%[3]d] (custom.a): severity: "fatal" (want critical, warning or info)
-  classes[%[3]d] (custom.a): title: must not be empty
-  classes[%[4]d] (unknown): class: "unknown" is reserved for unmatched messages
-`, file, n, n+1, n+2)
-	require.Equal(t, want, stdout)
+  %[1]s:3: an entry: class: must not be empty
+  %[1]s:6: class custom.a: scope: unknown scope "weekly" (want total, run or record)
+  %[1]s:6: class custom.a: producers: unknown producer "Outlook" (want ExchangeConnector, SyncEngine or C4CCConnector)
+  %[1]s:6: class custom.a: match: needs at least one term list or an http_status
+  %[1]s:6: class custom.a: extract: unknown extractor "zip"
+  %[1]s:6: class custom.a: severity: "fatal" (want critical, warning or info)
+  %[1]s:6: class custom.a: title: must not be empty
+  %[1]s:13: class unknown: class: "unknown" is reserved for unmatched messages
+`, file)
+	require.Equal(t, want, stdout, "the file's lines, not positions in the merged catalog")
 
-	// A file that is not a catalog at all is one problem.
-	notYAML := writeFile(t, "x.yaml", "version: 1\nclasses:\n  - clas: typo\n")
-	code, stdout, _ = runReplay(t, "", "catalog", "check", notYAML)
+	// A misspelt key, a class twice, no version: every problem at once,
+	// in the user's words, not Go's.
+	typos := writeFile(t, "x.yaml", "classes:\n  - clas: typo\n    title: t\n    match: [[a]]\n  - class: c.one\n    title: one\n    match: [[b]]\n  - class: c.one\n    title: two\n    match: [[c]]\n")
+	code, stdout, _ = runReplay(t, "", "catalog", "check", typos)
 	require.Equal(t, exitUsage, code)
-	require.Equal(t, fmt.Sprintf("catalog %[1]s: invalid, 1 problem(s):\n  catalog %[1]s: decoding catalog: yaml: unmarshal errors: line 3: field clas not found in type detectors.Entry\n", notYAML), stdout)
+	require.Equal(t, fmt.Sprintf(`catalog %[1]s: invalid, 4 problem(s):
+  %[1]s:1: version: missing (want version: 1)
+  %[1]s:2: unknown key "clas" (did you mean "class"?)
+  %[1]s:2: an entry: class: must not be empty
+  %[1]s:8: class c.one: defined twice (first at line 5)
+`, typos), stdout)
+	require.NotContains(t, stdout, "detectors.Entry", "no Go type names")
 
 	code, _, stderr = runReplay(t, "", "catalog", "check")
 	require.Equal(t, exitUsage, code)
