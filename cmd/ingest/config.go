@@ -3,14 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"gopkg.in/yaml.v3"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/kafkaopts"
 	"github.com/syncwatch/syncwatch/detectors"
@@ -26,12 +24,12 @@ import (
 // win over the environment, which wins over the file.
 type Config struct {
 	// Brokers are the Kafka bootstrap addresses. Env SYNCWATCH_BROKERS.
-	Brokers []string `yaml:"brokers"`
+	Brokers stringList `yaml:"brokers"`
 	// Group is the consumer group. Default: syncwatch. Env SYNCWATCH_GROUP.
 	Group string `yaml:"group"`
 	// Topics are the log topics. Default: sync.exchange-connector,
 	// sync.engine, sync.c4cc-connector. Env SYNCWATCH_TOPICS.
-	Topics []string `yaml:"topics"`
+	Topics stringList `yaml:"topics"`
 	// IncidentsTopic receives incident events. Default: sync.incidents.
 	IncidentsTopic string `yaml:"incidents_topic"`
 	// DLQTopic receives dead letters. Default: sync.deadletter.
@@ -58,7 +56,7 @@ type Config struct {
 	JoinWait time.Duration `yaml:"join_wait"`
 	// AcceptTenants, when set, are the only tenants whose entries are
 	// judged; entries naming another are dead-lettered (docs/security.md).
-	AcceptTenants []string `yaml:"accept_tenants"`
+	AcceptTenants stringList `yaml:"accept_tenants"`
 	// DeadLetterRaw is what dead letters carry of their entry: redacted
 	// (secrets replaced) or full (the original bytes, secrets included).
 	// Default: redacted.
@@ -146,15 +144,15 @@ func defaultConfig() Config {
 }
 
 // loadFile reads a YAML config file over cfg; unknown keys are errors.
-func loadFile(path string, cfg *Config) error {
-	b, err := os.ReadFile(path)
+// checkHostPort checks a host:port address: a port from 1 to 65535 (a
+// host may be empty: all interfaces).
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("reading config: %w", err)
+		return errors.New("not host:port")
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("decoding config %s: %w", path, err)
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %s is not a number from 1 to 65535", port)
 	}
 	return nil
 }
@@ -167,8 +165,8 @@ func (c *Config) Validate(demo bool) error {
 		add("brokers: at least one broker address is required (--brokers, SYNCWATCH_BROKERS, or brokers: in the config file)")
 	}
 	for _, b := range c.Brokers {
-		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
-			add("brokers: %q is not host:port", b)
+		if err := checkHostPort(b); err != nil {
+			add("brokers: %q: %v", b, err)
 		}
 	}
 	if c.Group == "" {
@@ -192,8 +190,8 @@ func (c *Config) Validate(demo bool) error {
 		add("dlq_topic: must not be empty")
 	}
 	if c.MetricsAddr != "off" && c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			add("metrics_addr: %q is not host:port (or \"off\")", c.MetricsAddr)
+		if err := checkHostPort(c.MetricsAddr); err != nil {
+			add("metrics_addr: %q: %v (or \"off\")", c.MetricsAddr, err)
 		}
 	}
 	if c.Lateness < 0 {

@@ -51,6 +51,7 @@ Usage:
   ingest --demo [--follow] [--json]    run on an embedded Kafka broker with generated logs
   ingest --brokers HOST:PORT [flags]   consume a real cluster
   ingest validate --config FILE        check a config file and exit
+  ingest config example                print every config key with its flag, env variable and default
   ingest healthcheck [--addr H:P]      GET /healthz once, exit 0 if healthy (container HEALTHCHECK)
 
 ingest reads the producers' topics (one log entry per message, any of the
@@ -150,6 +151,10 @@ func newFlags(stderr io.Writer) *cliFlags {
 	f.help = func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nEvery flag is also a key of the config file: its name with _ for - (metrics-addr:\n"+
+			"metrics_addr), nested for sasl-*, tls-*, webhook-*, alertmanager-*, pagerduty-*\n"+
+			"(sasl: {mechanism: ...}; --tls is tls: {enabled: true}). ingest config example prints\n"+
+			"every key with its flag, environment variable, meaning and default.\n")
 	}
 	f.fs, f.stderr = fs, stderr
 	return f
@@ -320,6 +325,13 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "validate" {
 		return runValidate(args[1:], stdout, stderr)
+	}
+	if len(args) > 1 && args[0] == "config" && args[1] == "example" {
+		if err := writeExample(stdout, newFlags(stderr).fs); err != nil {
+			fmt.Fprintf(stderr, "ingest: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
 	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return runHealthcheck(ctx, args[1:], os.Getenv, stdout, stderr)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncwatch/syncwatch/schemas/redact"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -65,6 +66,18 @@ func (c *Config) notifyNames() []string {
 	return names
 }
 
+// schemeHint suggests the scheme a URL like "alertmanager:9093" lacks:
+// url.Parse reads its host as a scheme.
+func schemeHint(u *url.URL) string {
+	if u.Opaque != "" && u.Host == "" {
+		return fmt.Sprintf(" (a scheme is missing? http://%s:%s)", u.Scheme, u.Opaque)
+	}
+	if u.Scheme == "" {
+		return " (a scheme is missing? http://...)"
+	}
+	return ""
+}
+
 // validateNotify adds every problem of the Alertmanager, PagerDuty and
 // routing settings, naming the YAML key; secrets are never quoted.
 func (c *Config) validateNotify(add func(string, ...any)) {
@@ -72,7 +85,7 @@ func (c *Config) validateNotify(add func(string, ...any)) {
 		if u, err := url.Parse(a.URL); err != nil {
 			add("alertmanager.url: not a valid URL")
 		} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("alertmanager.url: %q is not an absolute http or https URL", (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String())
+			add("alertmanager.url: %q is not an absolute http or https URL%s", redact.URL(a.URL), schemeHint(u))
 		}
 		if a.ResendInterval <= 0 {
 			add("alertmanager.resend_interval: must be positive")
