@@ -20,6 +20,26 @@ type eventFilter struct {
 }
 
 // active reports whether the filter drops anything.
+// describe writes the filters as the flags that set them, "" when none.
+func (f *eventFilter) describe() string {
+	var parts []string
+	for _, x := range []struct {
+		flag string
+		vals []string
+	}{{"--tenant", f.tenants}, {"--mailbox", f.mailboxes}, {"--kind", f.kinds}, {"--class", f.classes}} {
+		if len(x.vals) > 0 {
+			parts = append(parts, x.flag+" "+strings.Join(x.vals, ","))
+		}
+	}
+	if !f.since.IsZero() {
+		parts = append(parts, "--since "+f.since.UTC().Format(time.RFC3339))
+	}
+	if !f.until.IsZero() {
+		parts = append(parts, "--until "+f.until.UTC().Format(time.RFC3339))
+	}
+	return strings.Join(parts, " ")
+}
+
 func (f *eventFilter) active() bool {
 	return len(f.tenants)+len(f.mailboxes)+len(f.kinds)+len(f.classes) > 0 || !f.since.IsZero() || !f.until.IsZero()
 }

@@ -428,7 +428,8 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 	}
 	if reported != nil {
 		err := writeReport(o.report, reportInput{Events: reported.Events(), Summary: p.Summary(),
-			Inputs: append(append([]string(nil), paths...), o.brokers...), From: o.from, To: o.to, Generated: time.Now()})
+			Inputs: append(append([]string(nil), paths...), o.brokers...), From: o.from, To: o.to, Generated: time.Now(),
+			Filter: o.filter.describe()})
 		if err != nil {
 			fmt.Fprintf(stderr, "replay: %v\n", err)
 			return exitFail

@@ -49,6 +49,9 @@ type reportInput struct {
 	Inputs    []string  // what was replayed, for the header
 	From, To  time.Time // --from/--to, zero when not given
 	Generated time.Time // when the report was written (wall clock)
+	// Filter describes the event filters (--tenant, --kind, ...), "" when
+	// none: Events are the matching ones, Summary is the whole input's.
+	Filter string
 }
 
 // reportPage is the data of reportTemplate: everything precomputed, so the
@@ -57,6 +60,7 @@ type reportPage struct {
 	Title     string
 	Inputs    string
 	Generated string
+	Filter    string // the filters, "" when none
 	Cards     []reportCard
 	Start     string
 	End       string
@@ -240,6 +244,7 @@ func buildReport(in reportInput) reportPage {
 		Title:     "syncwatch replay report",
 		Inputs:    strings.Join(in.Inputs, " "),
 		Generated: fmtTime(in.Generated),
+		Filter:    in.Filter,
 		Start:     fmtTime(start),
 		End:       fmtTime(end),
 	}
@@ -258,18 +263,24 @@ func buildReport(in reportInput) reportPage {
 		dead += n
 	}
 	d := s.Detection
+	// With a filter, the incident figures are the matching incidents' and
+	// the input figures the whole input's: each card says which.
+	whole, matching := "", ""
+	if in.Filter != "" {
+		whole, matching = " (whole input)", " (matching the filter)"
+	}
 	page.Cards = []reportCard{
-		{Label: "Mailboxes seen", Value: fmt.Sprint(d.Mailboxes + d.Evicted), Sub: fmt.Sprintf("%d affected", countMailboxes(incs))},
-		{Label: "Runs", Value: fmt.Sprint(d.RunsDecided), Sub: fmt.Sprintf("%d timed out", d.RunsTimedOut)},
-		{Label: "Sync errors", Value: fmt.Sprint(byKind[schemas.KindSyncError]), Sub: "mailbox not syncing"},
-		{Label: "Sync issues", Value: fmt.Sprint(byKind[schemas.KindSyncIssue]), Sub: "records failing"},
+		{Label: "Mailboxes seen", Value: fmt.Sprint(d.Mailboxes + d.Evicted), Sub: fmt.Sprintf("%d affected%s", countMailboxes(incs), matching)},
+		{Label: "Runs", Value: fmt.Sprint(d.RunsDecided), Sub: fmt.Sprintf("%d timed out%s", d.RunsTimedOut, whole)},
+		{Label: "Sync errors", Value: fmt.Sprint(byKind[schemas.KindSyncError]), Sub: "mailbox not syncing" + matching},
+		{Label: "Sync issues", Value: fmt.Sprint(byKind[schemas.KindSyncIssue]), Sub: "records failing" + matching},
 	}
 	if n := byKind[schemas.KindPipeline]; n > 0 {
 		page.Cards = append(page.Cards, reportCard{Label: "Pipeline incidents", Value: fmt.Sprint(n), Sub: "format drift, silent producers"})
 	}
 	page.Cards = append(page.Cards,
-		reportCard{Label: "Events", Value: fmt.Sprint(len(in.Events)), Sub: "incident events"},
-		reportCard{Label: "Dead letters", Value: fmt.Sprint(dead), Sub: "unparseable entries"},
+		reportCard{Label: "Events", Value: fmt.Sprint(len(in.Events)), Sub: "incident events" + matching},
+		reportCard{Label: "Dead letters", Value: fmt.Sprint(dead), Sub: "unparseable entries" + whole},
 		reportCard{Label: "Time range", Value: span(start, end), Sub: shortTime(start) + " – " + shortTime(end) + " UTC"},
 	)
 
