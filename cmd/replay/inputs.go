@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/filesource"
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
@@ -75,9 +77,65 @@ func openInputs(ctx context.Context, o options, paths []string, stdin io.Reader)
 		for _, s := range srcs {
 			msgs += s.Messages()
 		}
-		return kafkaNote(o, len(srcs), msgs)
+		n := kafkaNote(o, len(srcs), msgs)
+		if msgs == 0 && o.margin >= 0 && (!o.from.IsZero() || !o.to.IsZero()) {
+			if hint := emptyRangeHint(ctx, o, dialer); hint != "" {
+				n += "\n" + hint
+			}
+		}
+		return n
 	}
 	return inputs, 0, note, nil
+}
+
+// emptyRangeHint explains a time range that read nothing from topics
+// that hold messages: it says which times the messages carry (the first
+// and last message of each partition), since Kafka timestamps are the
+// producers' clock, not the logs' event time. "" when the topics are
+// empty or cannot be looked at.
+func emptyRangeHint(ctx context.Context, o options, dialer *kafka.Dialer) string {
+	whole, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
+		Brokers: o.brokers, Topics: o.topics, Margin: -1, Dialer: dialer, NotLogs: true,
+	})
+	if err != nil {
+		return ""
+	}
+	defer func() {
+		for _, s := range whole {
+			s.Close()
+		}
+	}()
+	var first, last time.Time
+	var held int64
+	var en pipeline.Entry
+	for _, s := range whole {
+		held += s.End - s.Start
+		if s.ReadEntry(ctx, &en) == nil {
+			if t := s.LastTime(); first.IsZero() || t.Before(first) {
+				first = t
+			}
+		}
+		tail, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
+			Brokers: o.brokers, Topics: []string{s.Topic}, Margin: -1, Dialer: dialer, NotLogs: true,
+			Offsets: map[string]int64{s.SourceName(): s.End - 1},
+		})
+		if err != nil {
+			continue
+		}
+		for _, ts := range tail {
+			if ts.Partition == s.Partition && ts.ReadEntry(ctx, &en) == nil && ts.LastTime().After(last) {
+				last = ts.LastTime()
+			}
+			ts.Close()
+		}
+	}
+	if held == 0 || first.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("kafka: none of the %d messages the topics hold is stamped in the range: their Kafka timestamps run from %s to %s. "+
+		"Those are the producers' (or the broker's) clock, not the logs' event time: to cut by event time alone, read whole partitions "+
+		"with --time-margin -1 (--from/--to still cut the entries), or widen --time-margin",
+		held, first.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
 }
 
 // kafkaNote says, for the summary, what a Kafka range read.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -182,4 +183,34 @@ func TestKafkaRange(t *testing.T) {
 		require.NoError(t, resp.Error)
 		require.Empty(t, resp.Groups)
 	})
+}
+
+// TestKafkaEmptyRangeHint: messages stamped with the wall clock (as the
+// demo and most producers do) hold none of a --from/--to range of
+// yesterday's event time; replay says which times they carry and how to
+// read them anyway, instead of a silent "read 0 messages".
+func TestKafkaEmptyRangeHint(t *testing.T) {
+	b, err := kfakebroker.Start(kfakebroker.Config{Topics: kafkasource.DefaultTopics, Partitions: 2})
+	require.NoError(t, err)
+	defer b.Close()
+	var msgs []kafka.Message
+	_, _, err = loggen.Generate(loggen.Config{Seed: 4, Mailboxes: 5, Duration: time.Hour}, func(e loggen.Entry) error {
+		msgs = append(msgs, kafka.Message{Topic: topicOf[e.Producer], Key: []byte(e.Key), Value: append([]byte(nil), e.Raw...)}) // stamped now
+		return nil
+	})
+	require.NoError(t, err)
+	wr := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), Balancer: &kafka.Hash{}, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+	require.NoError(t, wr.WriteMessages(context.Background(), msgs...))
+	require.NoError(t, wr.Close())
+
+	code, _, stderr := runReplay(t, "", "--brokers", strings.Join(b.Addrs(), ","), "--from", "2026-11-24", "--to", "2026-11-25")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stderr, "read 0 messages")
+	require.Contains(t, stderr, fmt.Sprintf("none of the %d messages the topics hold is stamped in the range", len(msgs)))
+	require.Contains(t, stderr, "their Kafka timestamps run from "+time.Now().UTC().Format("2006-01-02"))
+	require.Contains(t, stderr, "--time-margin -1")
+
+	// and the advice works
+	out := replayLines(t, "--brokers", strings.Join(b.Addrs(), ","), "--time-margin", "-1s", "--from", "2026-11-24", "--to", "2026-11-25")
+	require.NotEmpty(t, out)
 }

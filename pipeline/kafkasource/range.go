@@ -163,7 +163,8 @@ type RangeSource struct {
 	stop time.Time // message time past which reading stops; zero: none
 	// outOfOrder: the range is out of event-time order (HoldsBacklog)
 	outOfOrder bool
-	offset     int64 // next offset to fetch
+	lastTime   time.Time // Kafka timestamp of the last message read
+	offset     int64     // next offset to fetch
 	buf        []kafka.Message
 	pos        int
 	done       bool
@@ -357,6 +358,11 @@ func (s *RangeSource) BytesRead() int64 { return s.bytes.Load() }
 // while another goroutine reads the source.
 func (s *RangeSource) Messages() int64 { return s.read.Load() }
 
+// LastTime is the Kafka timestamp of the last message ReadEntry returned
+// (the producer's or the broker's clock), zero before the first. Call it
+// from ReadEntry's goroutine.
+func (s *RangeSource) LastTime() time.Time { return s.lastTime }
+
 // Close closes the connection; a fetch in flight fails. It is safe to
 // call more than once, and concurrently with ReadEntry.
 func (s *RangeSource) Close() error {
@@ -393,6 +399,7 @@ func (s *RangeSource) ReadEntry(ctx context.Context, en *pipeline.Entry) error {
 	}
 	s.bytes.Add(int64(len(m.Value)))
 	s.read.Add(1)
+	s.lastTime = m.Time
 	*en = pipeline.Entry{
 		Source:  s.name,
 		Raw:     m.Value,
