@@ -50,7 +50,10 @@ func runDemo(ctx context.Context, f *cliFlags, cfg Config, stdout, stderr io.Wri
 		BatchTimeout: 5 * time.Millisecond, BatchSize: 1000, AllowAutoTopicCreation: true,
 	}
 	defer w.Close()
-	gen := loggen.Config{Seed: f.demoSeed, Mailboxes: f.demoMailboxes, Duration: time.Duration(f.demoHours * float64(time.Hour))}
+	// The logs end now, so that event time and the wall clock agree
+	// (syncwatch_event_time_lag_seconds reads about zero).
+	span := time.Duration(f.demoHours * float64(time.Hour))
+	gen := loggen.Config{Seed: f.demoSeed, Mailboxes: f.demoMailboxes, Duration: span, Start: time.Now().UTC().Truncate(time.Second).Add(-span)}
 	start := time.Now()
 	truth, stats, n, err := produce(ctx, w, cfg, gen)
 	if err != nil {
@@ -64,6 +67,7 @@ func runDemo(ctx context.Context, f *cliFlags, cfg Config, stdout, stderr io.Wri
 	stopAfter := n
 	if f.follow {
 		stopAfter = 0
+		fmt.Fprintln(stderr, "demo: following: a new hour of logs after the first, and so on, about 200 messages a second (faster than real time); Ctrl-C stops")
 		go follow(ctx, w, cfg, gen, log)
 	}
 	cstart := time.Now()

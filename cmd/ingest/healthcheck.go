@@ -31,7 +31,7 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the answer")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: ingest healthcheck [--addr HOST:PORT] [--timeout D]\n\nExit 0 when /healthz answers 200, 1 otherwise.\n\nFlags:\n")
-		fs.PrintDefaults()
+		cliusage.PrintDefaults(fs)
 	}
 	if err := cliusage.Parse(fs, args, "ingest healthcheck", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -150,7 +150,7 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.help = func() {
 		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
+		cliusage.PrintDefaults(fs)
 		fmt.Fprint(stderr, "\nEvery flag is also a key of the config file: its name with _ for - (metrics-addr:\n"+
 			"metrics_addr), nested for sasl-*, tls-*, webhook-*, alertmanager-*, pagerduty-*\n"+
 			"(sasl: {mechanism: ...}; --tls is tls: {enabled: true}). ingest config example prints\n"+

@@ -50,7 +50,7 @@ func runCatalogCheck(args []string, stdout, stderr io.Writer) int {
 	samplesFile := fs.String("samples", "", "sample messages, one per line, to match besides the file's match lists")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, catalogCheckUsage)
-		fs.PrintDefaults()
+		cliusage.PrintDefaults(fs)
 	}
 	// FILE may come before or after the flags.
 	if err := cliusage.Parse(fs, args, "replay catalog check", stderr, fs.Usage); err != nil {

@@ -67,7 +67,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	shipperHost := fs.String("shipper-host", ship.DefaultHost, "with --shipper: the `HOST` name the shipper runs on")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, generateUsage)
-		fs.PrintDefaults()
+		cliusage.PrintDefaults(fs)
 	}
 	if err := cliusage.Parse(fs, args, "replay generate", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -185,7 +185,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.BoolVar(&o.diffIgnoreOrigins, "diff-ignore-origins", false, "with --diff: do not compare evidence origins (a Kafka replay against a golden file from files)")
 	help := func() {
 		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
+		cliusage.PrintDefaults(fs)
 	}
 	if err := cliusage.Parse(fs, args, "replay", stderr, help); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -494,6 +494,17 @@ func printSummary(w io.Writer, s pipeline.Summary, took time.Duration) {
 			"  or two files of one format concatenated) do this: replay them as separate files, or set\n"+
 			"  --reorder-window to the largest step back in time.\n", late, 100*float64(late)/float64(parsed))
 	}
+	var only []string
+	for p := schemas.Producer(0); p < schemas.NumProducers; p++ {
+		if p != schemas.ProducerUnknown && s.Normalize.Parsed[p] > 0 {
+			only = append(only, p.String())
+		}
+	}
+	if len(only) == 1 && d.RunsTimedOut > 0 && d.RunsTimedOut*2 >= d.RunsDecided {
+		fmt.Fprintf(w, "  note: only %s's entries were read, and %d of %d runs timed out: a run's start and end are in the\n"+
+			"  sync engine's logs, its records in all three producers'. Replay the three producers' logs together.\n",
+			only[0], d.RunsTimedOut, d.RunsDecided)
+	}
 	if d.MailboxesCapped > 0 {
 		fmt.Fprintf(w, "  warning: %d records of new mailboxes were not judged: %d mailboxes held at once is the maximum (input naming ever new mailboxes?)\n",
 			d.MailboxesCapped, detectors.DefaultMaxMailboxes)
@@ -521,7 +532,7 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	asYAML := fs.Bool("yaml", false, "print the catalog as a commented YAML file that --catalog accepts as it is (a starting point for your own)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: replay catalog [--catalog FILE] [--yaml]\n\nPrints the active catalog of known errors: the embedded one, with FILE merged over it,\nas a table or (--yaml) as a catalog file.\nreplay catalog check FILE checks a catalog file (replay catalog check --help).\n\nFlags:\n")
-		fs.PrintDefaults()
+		cliusage.PrintDefaults(fs)
 	}
 	if err := cliusage.Parse(fs, args, "replay catalog", stderr, fs.Usage); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Parse parses args with fs (which must be flag.ContinueOnError). With -h
@@ -27,4 +28,28 @@ func Parse(fs *flag.FlagSet, args []string, name string, stderr io.Writer, help 
 		fmt.Fprintf(stderr, "%s: %v\n%s --help lists every flag\n", name, err, name)
 	}
 	return err
+}
+
+// PrintDefaults writes fs's flags to its output as flag.PrintDefaults
+// does, but spelled as the README and the docs spell them: --name.
+func PrintDefaults(fs *flag.FlagSet) {
+	w := fs.Output()
+	fs.VisitAll(func(fl *flag.Flag) {
+		name, usage := flag.UnquoteUsage(fl)
+		line := "  --" + fl.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		switch fl.DefValue {
+		case "", "0", "false", "0s", "[]":
+		default:
+			if _, isString := fl.Value.(interface{ String() string }); isString && name == "string" {
+				line += fmt.Sprintf(" (default %q)", fl.DefValue)
+			} else {
+				line += fmt.Sprintf(" (default %v)", fl.DefValue)
+			}
+		}
+		fmt.Fprintln(w, line)
+	})
 }

@@ -37,3 +37,18 @@ func TestParse(t *testing.T) {
 	require.Empty(t, out.String())
 	require.Equal(t, time.Hour, fs.Lookup("since").Value.(flag.Getter).Get())
 }
+
+// TestPrintDefaults: flags as the README writes them, --name, with their
+// defaults.
+func TestPrintDefaults(t *testing.T) {
+	var out bytes.Buffer
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(&out)
+	fs.Duration("reorder-window", 2*time.Second, "how far out of `order`")
+	fs.String("source", "syncwatch/ingest", "the CloudEvents source")
+	fs.Bool("quiet", false, "no summary")
+	PrintDefaults(fs)
+	require.Equal(t, "  --quiet\n    \tno summary\n"+
+		"  --reorder-window order\n    \thow far out of order (default 2s)\n"+
+		"  --source string\n    \tthe CloudEvents source (default \"syncwatch/ingest\")\n", out.String())
+}
