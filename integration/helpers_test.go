@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,4 +175,24 @@ func withoutOrigins(t *testing.T, evs []schemas.IncidentEvent) map[string]string
 		out[e.ID] = string(b)
 	}
 	return out
+}
+
+// syncBuffer is a buffer a running process writes to (its Stderr) that
+// the test may read meanwhile: exec copies the output on a goroutine of
+// its own.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -270,7 +270,7 @@ func TestRedactionDeadLetterTopic(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "pd-key")
 	require.NoError(t, os.WriteFile(keyFile, []byte("R0ut1ngKeyR0ut1ngKeyR0ut1ngKey12"), 0o600))
 	maddr := freeAddr(t)
-	var logs bytes.Buffer
+	var logs syncBuffer
 	ingest := exec.Command(bin("ingest"), "--brokers", strings.Join(broker.Addrs(), ","), "--group", "syncwatch-redaction",
 		"--metrics-addr", maddr, "--log-level", "debug", "--quiet-after", "1s",
 		"--webhook-url", rec.URL+"/hook", "--alertmanager-url", rec.URL, "--pagerduty-url", rec.URL+"/v2/enqueue", "--pagerduty-routing-key-file", keyFile)

@@ -103,7 +103,7 @@ func TestIngestTLSAndSASL(t *testing.T) {
 				"--metrics-addr", "off", "--log-level", "info", "--tls", "--tls-ca-file", caFile,
 				"--sasl-mechanism", mech, "--sasl-username", user)
 			cmd.Env = append(os.Environ(), "SYNCWATCH_SASL_PASSWORD="+password)
-			var stderr strings.Builder
+			var stderr syncBuffer
 			cmd.Stderr = &stderr
 			startCmd(t, cmd)
 

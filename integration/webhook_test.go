@@ -103,7 +103,7 @@ func TestIngestWebhook(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
 
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin("ingest"), "--brokers", strings.Join(broker.Addrs(), ","), "--group", "syncwatch-webhook",
 		"--metrics-addr", "off", "--log-level", "debug", "--webhook-url", srv.URL+"/hooks/syncwatch", "--webhook-ca-file", caFile)
 	cmd.Env = append(os.Environ(), "SYNCWATCH_WEBHOOK_SECRET="+secret)
