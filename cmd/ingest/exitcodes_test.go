@@ -3,8 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -35,4 +41,60 @@ func TestExitCodes(t *testing.T) {
 			require.Equal(t, tt.code, run(context.Background(), tt.args, &out, &errOut), errOut.String())
 		})
 	}
+}
+
+// TestDemoFollow: --demo --follow says how to stop, and its logs end now:
+// the event-time lag it exports is minutes, not the week it was when the
+// demo's logs had a fixed date.
+func TestDemoFollow(t *testing.T) {
+	addr := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer l.Close()
+		return l.Addr().String()
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncWriter
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--demo", "--follow", "--demo-hours", "1", "--demo-mailboxes", "3", "--metrics-addr", addr, "--log-level", "error"}, &out, &errOut)
+	}()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "syncwatch_event_time_lag_seconds{") {
+				f := strings.Fields(line)
+				v, err := strconv.ParseFloat(f[len(f)-1], 64)
+				return err == nil && v < 3600
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond, "an event-time lag under an hour")
+	cancel()
+	require.Equal(t, exitOK, <-done, errOut.String())
+	require.Contains(t, errOut.String(), "Ctrl-C stops")
+}
+
+// syncWriter is a buffer written by run's goroutines and read by the test.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

@@ -33,3 +33,16 @@ func TestStdinStreamsLaidEndToEnd(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	require.Equal(t, stripOrigins(t, files), stripOrigins(t, strings.Split(strings.TrimSpace(out), "\n")), "the fix it names gives the files' events")
 }
+
+// TestSingleProducerNote: one producer's logs alone time every run out;
+// the summary says why and what to do.
+func TestSingleProducerNote(t *testing.T) {
+	dir := newCorpus(t, loggen.Config{Seed: 7, Mailboxes: 10, Duration: 6 * time.Hour})
+	code, _, stderr := runReplay(t, "", corpusFiles(dir)[0])
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stderr, "note: only ExchangeConnector's entries were read")
+	require.Contains(t, stderr, "Replay the three producers' logs together")
+	code, _, stderr = runReplay(t, "", dir)
+	require.Equal(t, exitOK, code, stderr)
+	require.NotContains(t, stderr, "note: only")
+}
