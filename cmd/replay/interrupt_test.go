@@ -44,15 +44,19 @@ func TestReportPathCheckedFirst(t *testing.T) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "engine.log")
 	require.NoError(t, os.WriteFile(logs, []byte("ts=2026-11-24T10:00:00.000Z level=info component=sync-engine tenant=t-1 mailbox=m@x run=r1 event=run_started\n"), 0o644))
-	for name, report := range map[string]string{
-		"missing directory": filepath.Join(dir, "no", "such", "dir", "report.html"),
-		"a directory":       dir,
+	missing := filepath.Join(dir, "no", "such", "dir", "out")
+	for name, args := range map[string][]string{
+		"--report in a missing directory": {"--report", missing},
+		"--report a directory":            {"--report", dir},
+		"--out in a missing directory":    {"--out", missing},
+		"--dead-letter in a missing dir":  {"--dead-letter", missing},
+		"--memprofile in a missing dir":   {"--memprofile", missing},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			code := run(context.Background(), []string{"--quiet", "--report", report, logs}, nil, &out, &errOut)
+			code := run(context.Background(), append(append([]string{"--quiet"}, args...), logs), nil, &out, &errOut)
 			require.Equal(t, exitUsage, code, "%s", errOut.String())
-			require.Contains(t, errOut.String(), "--report")
+			require.Contains(t, errOut.String(), args[0])
 			require.Empty(t, out.String(), "nothing replayed")
 		})
 	}

@@ -336,7 +336,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		f, err := sinks.NewFile(o.out, sinks.JSONLOptions{})
 		if err != nil {
 			closeInputs()
-			fmt.Fprintf(stderr, "replay: %v\n", err)
+			fmt.Fprintf(stderr, "replay: --out: %v\n", err)
 			return exitUsage
 		}
 		events = f
@@ -362,7 +362,7 @@ func replay(ctx context.Context, o options, paths []string, stdin io.Reader, std
 		d, err := sinks.NewDeadLetterFile(o.deadLetter, sinks.JSONLOptions{})
 		if err != nil {
 			closeInputs()
-			fmt.Fprintf(stderr, "replay: %v\n", err)
+			fmt.Fprintf(stderr, "replay: --dead-letter: %v\n", err)
 			return exitUsage
 		}
 		dlq = d

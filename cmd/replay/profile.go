@@ -11,6 +11,12 @@ import (
 // function that stops it and writes a heap profile into memFile (if set),
 // for `go tool pprof`.
 func startProfiles(cpuFile, memFile string) (func() error, error) {
+	if memFile != "" {
+		// written at the end: found unwritable now, not after the replay
+		if err := checkWritable(memFile); err != nil {
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+	}
 	var cpu *os.File
 	if cpuFile != "" {
 		f, err := os.Create(cpuFile)
