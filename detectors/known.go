@@ -1,8 +1,6 @@
 package detectors
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/syncwatch/syncwatch/schemas"
@@ -57,9 +55,8 @@ func incidentFromEvent(ev *schemas.IncidentEvent) (inc *incident, ok bool) {
 	if d.Kind != schemas.KindSyncError && d.Kind != schemas.KindSyncIssue || d.Status == schemas.StatusResolved {
 		return nil, false
 	}
-	i := strings.LastIndexByte(ev.ID, '-')
-	seq, err := strconv.Atoi(ev.ID[i+1:])
-	if i < 0 || err != nil || seq < 1 || ev.ID[:i] != d.IncidentID {
+	seq, ok := ev.Sequence()
+	if !ok {
 		return nil, false
 	}
 	producer, _ := schemas.ParseProducer(d.Producer)

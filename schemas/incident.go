@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -69,4 +70,19 @@ func NewIncidentEvent(source, typ string, seq int, at time.Time, data IncidentDa
 		DataContentType: DataContentType,
 		Data:            data,
 	}
+}
+
+// Sequence is the sequence number the event's id ends with (the id is
+// data.IncidentID, "-", the sequence number, from 1): false for an id of
+// another shape.
+func (e *IncidentEvent) Sequence() (int, bool) {
+	seq, ok := strings.CutPrefix(e.ID, e.Data.IncidentID+"-")
+	if !ok || e.Data.IncidentID == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(seq)
+	if err != nil || n < 1 || strconv.Itoa(n) != seq {
+		return 0, false
+	}
+	return n, true
 }

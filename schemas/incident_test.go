@@ -58,3 +58,13 @@ func TestNewIncidentEvent(t *testing.T) {
 	require.Equal(t, StatusResolved, resolved.Data.Status)
 	require.Equal(t, "syncwatch/replay", resolved.Source)
 }
+
+func TestIncidentEventSequence(t *testing.T) {
+	for id, want := range map[string]int{"inc-1-1": 1, "inc-1-12": 12, "inc-1-0": 0, "inc-1-x": 0, "inc-2-3": 0, "inc-1-01": 0, "inc-1": 0} {
+		e := IncidentEvent{ID: id, Data: IncidentData{IncidentID: "inc-1"}}
+		got, ok := e.Sequence()
+		if got != want || ok != (want > 0) {
+			t.Errorf("Sequence of %q = %d, %v; want %d", id, got, ok, want)
+		}
+	}
+}

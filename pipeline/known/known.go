@@ -51,7 +51,7 @@ func (k *Incidents) Add(ev schemas.IncidentEvent) int {
 	if d.Kind != schemas.KindSyncError && d.Kind != schemas.KindSyncIssue {
 		return k.added
 	}
-	seq, ok := sequence(&ev)
+	seq, ok := ev.Sequence()
 	if !ok {
 		return k.added
 	}
@@ -67,7 +67,7 @@ func (k *Incidents) Add(ev schemas.IncidentEvent) int {
 	}
 	evs := incs[d.IncidentID]
 	i, found := slices.BinarySearchFunc(evs, seq, func(e schemas.IncidentEvent, seq int) int {
-		s, _ := sequence(&e)
+		s, _ := e.Sequence()
 		return s - seq
 	})
 	if found {
@@ -189,21 +189,4 @@ func (k *Incidents) Events() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.events
-}
-
-// sequence is the sequence number an event's id ends with
-// (schemas.NewIncidentEvent: incident id "-" seq).
-func sequence(ev *schemas.IncidentEvent) (int, bool) {
-	id, seq, ok := strings.Cut(ev.ID, ev.Data.IncidentID+"-")
-	if !ok || id != "" {
-		return 0, false
-	}
-	n := 0
-	for _, c := range []byte(seq) {
-		if c < '0' || c > '9' || n > 1e9 {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, seq != "" && n > 0
 }
