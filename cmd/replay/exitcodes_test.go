@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,15 +21,8 @@ func TestExitCodes(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "golden.jsonl")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
 
-	raw, err := os.ReadFile(engine)
-	require.NoError(t, err)
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	_, err = zw.Write(raw)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
 	truncated := filepath.Join(t.TempDir(), "engine.log.gz")
-	require.NoError(t, os.WriteFile(truncated, gz.Bytes()[:gz.Len()/2], 0o644))
+	truncatedGzip(t, engine, truncated, 2)
 
 	for _, tt := range []struct {
 		name string

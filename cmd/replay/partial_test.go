@@ -22,15 +22,8 @@ import (
 func TestTruncatedGzipIsPartial(t *testing.T) {
 	dir := newCorpus(t, loggen.Config{Seed: 5, Mailboxes: 20, Duration: 12 * time.Hour})
 	engine := filepath.Join(dir, loggen.EngineFile)
-	raw, err := os.ReadFile(engine)
-	require.NoError(t, err)
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	_, err = zw.Write(raw)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
+	truncatedGzip(t, engine, engine+".gz", 3) // cut a third of the way
 	require.NoError(t, os.Remove(engine))
-	require.NoError(t, os.WriteFile(engine+".gz", gz.Bytes()[:gz.Len()/3], 0o644)) // cut a third of the way
 
 	report := filepath.Join(t.TempDir(), "report.html")
 	out := filepath.Join(t.TempDir(), "events.jsonl")
@@ -40,7 +33,7 @@ func TestTruncatedGzipIsPartial(t *testing.T) {
 	require.Contains(t, stderr.String(), "engine.log.gz could not be read to its end")
 	require.Contains(t, stderr.String(), "unexpected EOF")
 	require.Contains(t, stderr.String(), "entries")
-	_, err = os.Stat(report)
+	_, err := os.Stat(report)
 	require.NoError(t, err, "the report is written")
 
 	evs := decodeLines(t, readLines(t, out))
@@ -54,4 +47,18 @@ func TestTruncatedGzipIsPartial(t *testing.T) {
 	start, err := time.Parse(time.RFC3339, loggen.DefaultStart)
 	require.NoError(t, err)
 	require.True(t, last.After(start.Add(9*time.Hour)), "the good files are replayed to their end, not cut where the .gz broke (last event at %s)", last)
+}
+
+// truncatedGzip writes the file at from, gzipped and cut to 1/part of its
+// compressed length, to to.
+func truncatedGzip(t *testing.T, from, to string, part int) {
+	t.Helper()
+	raw, err := os.ReadFile(from)
+	require.NoError(t, err)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, err = zw.Write(raw)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	require.NoError(t, os.WriteFile(to, gz.Bytes()[:gz.Len()/part], 0o644))
 }
