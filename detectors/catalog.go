@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/syncwatch/syncwatch/schemas"
+	"github.com/syncwatch/syncwatch/schemas/didyoumean"
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
 
@@ -263,39 +264,12 @@ func checkKeys(n *yaml.Node, known []string, add func(line int, format string, a
 		if slices.Contains(known, k.Value) {
 			continue
 		}
-		best, dist := "", 3
-		for _, w := range known {
-			if d := editDistance(k.Value, w); d < dist {
-				best, dist = w, d
-			}
-		}
-		if best != "" {
+		if best := didyoumean.Nearest(k.Value, known); best != "" {
 			add(k.Line, "unknown key %q (did you mean %q?)", k.Value, best)
 		} else {
 			add(k.Line, "unknown key %q (want one of %s)", k.Value, strings.Join(known, ", "))
 		}
 	}
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func mergeEntries(base, user []Entry) []Entry {

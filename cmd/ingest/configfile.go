@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 	"gopkg.in/yaml.v3"
+
+	"github.com/syncwatch/syncwatch/schemas/didyoumean"
 )
 
 // stringList is a YAML list of strings that may also be written as the flag
@@ -141,41 +143,15 @@ func meant(key string, keys map[string]reflect.Type) string {
 			}
 		}
 	}
-	best, dist := "", 3
 	names := make([]string, 0, len(keys))
 	for k := range keys {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	for _, k := range names {
-		if d := editDistance(under, k); d < dist {
-			best, dist = k, d
-		}
-	}
-	if best != "" {
+	if best := didyoumean.Nearest(under, names); best != "" {
 		return fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return " (ingest config example lists every key)"
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // flagOfKey is the flag that sets the key at path ("sasl.mechanism" ->
