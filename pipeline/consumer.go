@@ -185,7 +185,7 @@ type Consumer struct {
 	dctx      context.Context // the stages' context (deliveries)
 	gen       int
 	parts     []string  // the partitions of generation gen
-	lastRead  time.Time // when the last message was read
+	lastRead  time.Time // when the last batch that read messages was filled
 	quiet     bool      // the pipeline was flushed since (QuietAfter)
 	mute      *restoreMute
 	keys      *keyCheck // across generations
@@ -279,7 +279,10 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		n := int64(len(b.Entries))
 		b.Now = time.Now()
 		b.Backlog = !c.src.CaughtUp()
-		if n == 0 && c.quietSpell(b.Now) {
+		switch {
+		case n > 0:
+			c.lastRead, c.quiet = b.Now, false // once per batch, not per message
+		case c.quietSpell(b.Now):
 			b.Final = true // as at the end of a replay; more may follow
 		}
 		if b, err = c.exec(dctx, b); err != nil {
@@ -322,7 +325,6 @@ func (c *Consumer) fill(ctx context.Context, b *Batch) (genEnded bool, err error
 				c.pipe.Reorder.addSource(p, time.Now())
 			}
 		}
-		c.lastRead, c.quiet = time.Now(), false
 		c.mute.observe(msg)
 		c.obuf = strconv.AppendInt(append(append(c.obuf[:0], msg.Source...), '/'), msg.Offset, 10)
 		b.Entries = append(b.Entries, Entry{
