@@ -16,9 +16,7 @@ import (
 // (logged: the figure is in docs/rebalancing.md).
 func TestIngestCatchUp(t *testing.T) {
 	kcat := requireTool(t, "kcat")
-	start, err := time.Parse(time.RFC3339, loggen.DefaultStart)
-	require.NoError(t, err)
-	cfg := loggen.Config{Seed: 75, Mailboxes: 120, Start: start, Duration: 72 * time.Hour, Dirty: true}
+	cfg := loggen.Config{Seed: 75, Mailboxes: 120, Duration: 72 * time.Hour, Dirty: true}
 	parts := splitCorpus(t, cfg)
 	out, stderr, code := runReplay(t, append([]string{"--quiet"}, replayFiles(parts)...)...)
 	require.Equal(t, 0, code, "%s", stderr)
