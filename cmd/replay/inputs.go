@@ -108,6 +108,7 @@ func emptyRangeHint(ctx context.Context, o options, dialer *kafka.Dialer) string
 	var first, last time.Time
 	var held int64
 	var en pipeline.Entry
+	tails := map[string]int64{} // each partition's last message
 	for _, s := range whole {
 		held += s.End - s.Start
 		if s.ReadEntry(ctx, &en) == nil {
@@ -115,18 +116,17 @@ func emptyRangeHint(ctx context.Context, o options, dialer *kafka.Dialer) string
 				first = t
 			}
 		}
-		tail, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
-			Brokers: o.brokers, Topics: []string{s.Topic}, Margin: -1, Dialer: dialer, NotLogs: true,
-			Offsets: map[string]int64{s.SourceName(): s.End - 1},
-		})
-		if err != nil {
-			continue
-		}
-		for _, ts := range tail {
-			if ts.Partition == s.Partition && ts.ReadEntry(ctx, &en) == nil && ts.LastTime().After(last) {
-				last = ts.LastTime()
+		tails[s.SourceName()] = s.End - 1
+	}
+	tail, err := kafkasource.OpenRange(ctx, kafkasource.RangeConfig{
+		Brokers: o.brokers, Topics: o.topics, Margin: -1, Dialer: dialer, NotLogs: true, Offsets: tails,
+	})
+	if err == nil {
+		for _, s := range tail {
+			if s.ReadEntry(ctx, &en) == nil && s.LastTime().After(last) {
+				last = s.LastTime()
 			}
-			ts.Close()
+			s.Close()
 		}
 	}
 	if held == 0 || first.IsZero() {
