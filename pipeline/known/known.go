@@ -78,15 +78,7 @@ func (k *Incidents) Add(ev schemas.IncidentEvent) int {
 	if k.horizon > 0 {
 		// drop what no restore window reaches: all but the last event
 		// before the horizon
-		from := k.newest.Add(-k.horizon)
-		n := 0
-		for n+1 < len(evs) && evs[n+1].Time.Before(from) {
-			n++
-		}
-		if n > 0 {
-			evs = slices.Delete(evs, 0, n)
-			k.events -= n
-		}
+		evs = k.prune(evs, k.newest.Add(-k.horizon))
 	}
 	incs[d.IncidentID] = evs
 	return k.added
@@ -110,14 +102,7 @@ func (k *Incidents) Compact() {
 				k.events -= len(evs)
 				continue
 			}
-			n := 0
-			for n+1 < len(evs) && evs[n+1].Time.Before(from) {
-				n++
-			}
-			if n > 0 {
-				incs[id] = slices.Delete(evs, 0, n)
-				k.events -= n
-			}
+			incs[id] = k.prune(evs, from)
 		}
 		if len(incs) == 0 {
 			delete(k.mailboxes, mk)
@@ -157,6 +142,17 @@ func (k *Incidents) Session() detectors.KnownIncidents {
 type session struct {
 	k     *Incidents
 	taken map[mailboxKey]struct{}
+}
+
+// prune drops an incident's events before from but the last of them:
+// the incident's state as of any later time. k.mu must be held.
+func (k *Incidents) prune(evs []schemas.IncidentEvent, from time.Time) []schemas.IncidentEvent {
+	n := 0
+	for n+1 < len(evs) && evs[n+1].Time.Before(from) {
+		n++
+	}
+	k.events -= n
+	return slices.Delete(evs, 0, n)
 }
 
 // Take implements detectors.KnownIncidents with At, once per mailbox.
