@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -175,6 +176,7 @@ func waitFor(t *testing.T, kcat string, brokers []string, want map[string]string
 			return got
 		}
 		if time.Now().After(deadline) {
+			logMissing(t, got, want, 10)
 			t.Fatalf("after %s, %d of %d expected events are missing from sync.incidents", limit, missing, len(want))
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -283,4 +285,32 @@ func TestIngestSkewedTopics(t *testing.T) {
 		require.Equal(t, w, gotData[id], "event %s differs between replay and live", id)
 	}
 	require.Len(t, gotData, len(wantData), "live published events replay does not have")
+}
+
+// logMissing logs up to n expected events missing from got, each with the
+// events got has of the same mailbox, kind and class: what tells a late
+// decision from an incident opened under another id.
+func logMissing(t *testing.T, got []schemas.IncidentEvent, want map[string]string, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, e := range got {
+		seen[e.ID] = true
+	}
+	for id, w := range want {
+		if seen[id] {
+			continue
+		}
+		if n--; n < 0 {
+			return
+		}
+		var e schemas.IncidentEvent
+		require.NoError(t, json.Unmarshal([]byte(w), &e))
+		var same []string
+		for _, g := range got {
+			if g.Data.Mailbox == e.Data.Mailbox && g.Data.Kind == e.Data.Kind && g.Data.Class == e.Data.Class {
+				same = append(same, fmt.Sprintf("%s %s at %s", g.Type, g.Data.IncidentID, g.Time.Format(time.RFC3339Nano)))
+			}
+		}
+		t.Logf("missing %s %s %s/%s %s at %s; the topic has of it: %v", e.Type, e.Data.IncidentID, e.Data.Kind, e.Data.Class, e.Data.Mailbox, e.Time.Format(time.RFC3339Nano), same)
+	}
 }

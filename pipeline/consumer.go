@@ -122,6 +122,16 @@ type ConsumerConfig struct {
 	// Default: DefaultDrainTimeout (10s)
 	DrainTimeout time.Duration
 
+	// Sources, if set, gives the reorder stage's sources for the
+	// partitions assigned, declared at the start of every generation so
+	// that each holds the watermark back until it delivers (or goes
+	// idle). The second hop of a repartition declares each raw partition
+	// as seen through each assigned partition of the repartition topic
+	// (ForwardedSource).
+	//
+	// Default: the partitions assigned (MessageSource.Assigned)
+	Sources func(assigned []string) []string
+
 	// Logger receives the consumer's logs.
 	//
 	// Default: slog.Default()
@@ -184,7 +194,7 @@ type Consumer struct {
 	stages    *staged         // pipe's detection and delivery, behind the read loop
 	dctx      context.Context // the stages' context (deliveries)
 	gen       int
-	parts     []string  // the partitions of generation gen
+	parts     []string  // the reorder stage's sources in generation gen
 	lastRead  time.Time // when the last batch that read messages was filled
 	quiet     bool      // the pipeline was flushed since (QuietAfter)
 	mute      *restoreMute
@@ -321,6 +331,9 @@ func (c *Consumer) fill(ctx context.Context, b *Batch) (genEnded bool, err error
 		if msg.Generation != c.gen {
 			c.gen = msg.Generation
 			c.parts = c.src.Assigned()
+			if c.cfg.Sources != nil {
+				c.parts = c.cfg.Sources(c.parts)
+			}
 			for _, p := range c.parts {
 				c.pipe.Reorder.addSource(p, time.Now())
 			}
@@ -372,8 +385,10 @@ func (c *Consumer) exec(ctx context.Context, b *Batch) (*Batch, error) {
 			"key the messages by tenant/mailbox, or run a single member (docs/rebalancing.md); syncwatch_mailboxes_split counts such mailboxes",
 			"tenant", m.Tenant, "mailbox", m.Mailbox, "partitions", m.Partitions[:])
 	}
-	for _, p := range c.parts {
-		c.src.ObserveEventTime(p, c.pipe.Reorder.latest(p))
+	if c.cfg.Sources == nil { // (the sources are not the partitions read)
+		for _, p := range c.parts {
+			c.src.ObserveEventTime(p, c.pipe.Reorder.latest(p))
+		}
 	}
 	if time.Since(c.published) >= publishEvery {
 		c.publish()
@@ -405,10 +420,12 @@ func (c *Consumer) reset() error {
 		return err
 	}
 	c.pipe = p
-	p.Normalize.keys = c.keys
+	if !p.Normalize.cfg.Repartitioned { // (a first hop keyed them)
+		p.Normalize.keys = c.keys
+	}
 	c.stages = p.start(c.dctx)
 	c.gen = -1
-	c.mute = newRestoreMute(p.Normalize.cfg.Envelope)
+	c.mute = newRestoreMute(p.Normalize.cfg)
 	p.Deliver.SetFilter(c.mute.keep)
 	c.publish()
 	return nil

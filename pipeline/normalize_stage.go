@@ -48,6 +48,8 @@ type NormalizeStage struct {
 	// keys, if not nil, notes the partitions each mailbox comes from (a
 	// Consumer's: producers that do not key by mailbox).
 	keys *keyCheck
+	// forwarded drops what a first hop forwarded twice (Repartitioned).
+	forwarded dedup
 }
 
 // DefaultJoinWait is NormalizeConfig.JoinWait's default.
@@ -92,6 +94,16 @@ type NormalizeConfig struct {
 	//
 	// Default: every tenant
 	AcceptTenants []string
+
+	// Repartitioned says the entries are messages of the repartition
+	// topic (schemas.Forwarded): records parsed by the first hop of
+	// `ingest --repartition`, with the watermarks of the raw partitions
+	// they came from. They are decoded, not parsed; the raw partition is
+	// their Source; a record the first hop forwarded twice (it crashed
+	// between writing and committing) is dropped.
+	//
+	// Default: false, entries are log entries
+	Repartitioned bool
 }
 
 func (c *NormalizeConfig) maxEntry() int           { return cmp.Or(c.MaxEntry, parse.DefaultMaxEntry) }
@@ -139,6 +151,9 @@ type NormalizeStats struct {
 	// Joined counts the continuation lines sent as entries of their own
 	// and joined back to the entry they belong to.
 	Joined int64
+	// Repeated counts the entries a first hop forwarded again after a
+	// crash, dropped (Repartitioned).
+	Repeated int64
 }
 
 // NewNormalizeStage returns a stage for a valid cfg (see
@@ -229,6 +244,10 @@ type normalized struct {
 	// ackOnly: the input carried no entry (an empty OTLP batch); only its
 	// ack is committed.
 	ackOnly bool
+	// fwd identifies an entry forwarded by a first hop (Repartitioned),
+	// for dropping repeats; mark says it is a raw partition's watermark.
+	fwd  *forwardID
+	mark bool
 	// shipper is who wrapped the entry ("" if no one).
 	shipper string
 	// secondsOnly: the record's time has whole seconds (parse.Unwrapped).
@@ -251,6 +270,9 @@ func (s *NormalizeStage) normalize(u *parse.Unwrapper, en *Entry, dst []normaliz
 	if en.Oversize || len(en.Raw) > maxEntry {
 		err := &parse.Error{Format: parse.DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(maxEntry) + " bytes", Offset: maxEntry}
 		return append(dst, deadLetter(en, en.Ack, en.Origin, "", en.Raw, err))
+	}
+	if s.cfg.Repartitioned {
+		return append(dst, decodeForwarded(en))
 	}
 	u.Envelope = s.cfg.Envelope
 	// Each normalized is filled where it lies in dst: it is large (464
@@ -454,6 +476,14 @@ func latestFrom(records []Record) (time.Time, bool) {
 // commit adds n to b through the joiner: a continuation line goes to the
 // entry held for it, a head is held, and what they complete is released.
 func (s *NormalizeStage) commit(b *Batch, n *normalized) {
+	if n.fwd != nil && !s.forwarded.first(n.fwd) {
+		n.ackOnly = true // forwarded again: the first one counted
+		s.stats.Repeated++
+	}
+	if n.mark && !n.ackOnly {
+		b.Records = append(b.Records, Record{LogRecord: schemas.LogRecord{Time: n.Record.Time}, Source: n.Source, Ack: n.Ack, mark: true})
+		return
+	}
 	if n.ackOnly {
 		if n.Ack != nil {
 			b.Acks = append(b.Acks, n.Ack)
@@ -472,7 +502,7 @@ func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
 	if n.secondsOnly && n.OK {
 		s.keepOrderInSecond(n)
 	}
-	if !n.OK {
+	if !n.OK && n.fwd == nil { // a first hop described it
 		describeRaw(&n.DeadLetter, s.cfg.DeadLetterRaw)
 	}
 	if s.health != nil {

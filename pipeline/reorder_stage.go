@@ -162,6 +162,14 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 		if !b.Now.IsZero() {
 			st.lastWall = b.Now
 		}
+		if r.mark {
+			// a raw partition's watermark, from a first hop: its records
+			// up to r.Time were forwarded before it; nothing to hold
+			if r.Ack != nil {
+				b.Acks = append(b.Acks, r.Ack)
+			}
+			continue
+		}
 		if !s.bound.IsZero() && r.Time.Before(s.bound) {
 			s.late++
 		}

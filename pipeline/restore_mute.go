@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -27,10 +28,12 @@ type restoreMute struct {
 	disabled bool
 	rec      schemas.LogRecord
 	unwrap   parse.Unwrapper
+	// forwarded: messages are schemas.Forwarded (the repartition topic)
+	forwarded bool
 }
 
-func newRestoreMute(envelope parse.Envelope) *restoreMute {
-	return &restoreMute{margin: restoreMargin, commit: map[string]time.Time{}, unwrap: parse.Unwrapper{Envelope: envelope}}
+func newRestoreMute(cfg NormalizeConfig) *restoreMute {
+	return &restoreMute{margin: restoreMargin, commit: map[string]time.Time{}, unwrap: parse.Unwrapper{Envelope: cfg.Envelope}, forwarded: cfg.Repartitioned}
 }
 
 // observe notes msg's event time if it is restored.
@@ -46,6 +49,13 @@ func (m *restoreMute) observe(msg Message) {
 	}
 	if _, ok := m.commit[src]; !ok {
 		m.commit[src] = time.Time{}
+	}
+	if m.forwarded {
+		var f schemas.Forwarded
+		if json.Unmarshal(msg.Value, &f) == nil && f.Time.After(m.commit[src]) {
+			m.commit[src] = f.Time
+		}
+		return
 	}
 	ws, _ := m.unwrap.Unwrap(msg.Value)
 	for _, w := range ws {

@@ -46,7 +46,15 @@ type Record struct {
 	tie uint64
 	// seq keeps arrival order among identical records.
 	seq uint64
+	// mark: not a record but the watermark of Source, at Time (from a
+	// first hop, Repartitioned); the reorder stage takes it in.
+	mark bool
 }
+
+// Tie is what orders r among records of equal event time: a hash of its
+// entry's content. A first hop of a repartition forwards it with the
+// record, so that the second orders as a consumer of the raw topics does.
+func (r *Record) Tie() uint64 { return r.tie }
 
 // Batch is the unit of work that flows through the stages. Each stage
 // consumes some fields and fills others.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,15 @@ type Config struct {
 	// with their ids, so that they are resolved by the first healthy run
 	// (docs/rebalancing.md). Default: true.
 	ResumeIncidents bool `yaml:"resume_incidents"`
+	// Repartition: whether members first write the normalized records,
+	// keyed by tenant/mailbox, to a repartition topic and judge them from
+	// there, so that a group of any size is exact whatever the shippers'
+	// keys: auto, always or never (docs/rebalancing.md). Default: auto
+	// (when the producers' messages are not keyed by tenant/mailbox).
+	Repartition string `yaml:"repartition"`
+	// RepartitionTopic is the repartition topic, created when missing
+	// with the raw topics' partition count. Default: <group>.repartition.
+	RepartitionTopic string `yaml:"repartition_topic"`
 	// ShutdownTimeout bounds the graceful stop. Default: 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// SessionTimeout is how long the group coordinator waits for a
@@ -130,6 +140,7 @@ func defaultConfig() Config {
 		IdleTimeout:     pipeline.DefaultIdleTimeout,
 		RestoreWindow:   kafkasource.DefaultRestoreWindow,
 		ResumeIncidents: true,
+		Repartition:     repartitionAuto,
 		ShutdownTimeout: 30 * time.Second,
 
 		SessionTimeout:    kafkasource.DefaultSessionTimeout,
@@ -220,6 +231,14 @@ func (c *Config) Validate(demo bool) error {
 	}
 	if c.IdleTimeout <= 0 {
 		add("idle_timeout: must be positive")
+	}
+	switch c.Repartition {
+	case repartitionAuto, repartitionAlways, repartitionNever:
+	default:
+		add("repartition: %q is not auto, always or never", c.Repartition)
+	}
+	if t := c.repartitionTopic(); strings.ContainsAny(t, " /\\") || slices.Contains(c.Topics, t) || t == c.IncidentsTopic || t == c.DLQTopic {
+		add("repartition_topic: %q is not a valid topic name, or names an input or output topic", t)
 	}
 	if c.ShutdownTimeout <= 0 {
 		add("shutdown_timeout: must be positive")

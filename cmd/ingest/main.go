@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -127,6 +128,8 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
 	fs.BoolVar(&c.ResumeIncidents, "resume-incidents", c.ResumeIncidents, "on every assignment, read the incidents topic and carry on the incidents still open from before --restore-window, with their ids, so that the first healthy run resolves them")
+	fs.StringVar(&c.Repartition, "repartition", c.Repartition, "`MODE` auto, always or never: first write the normalized records, keyed by tenant/mailbox, to a repartition topic and judge them from there, so that a group of any size is exact whatever keys the shippers use (auto: when the raw topics' last messages are not keyed by tenant/mailbox, or the repartition topic exists)")
+	fs.StringVar(&c.RepartitionTopic, "repartition-topic", "", "the repartition `TOPIC`, created when missing with the raw topics' partition count (default: <group>.repartition)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "bound of the graceful stop")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "how long the group coordinator waits for a silent member before moving its partitions (the broker sets a minimum)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "how often a member heartbeats to the group coordinator; shorter than --session-timeout")
@@ -272,6 +275,10 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.ResumeIncidents = v == "true" || v == "1"
 	case "restore-window":
 		return dur(&cfg.RestoreWindow, flags.RestoreWindow)
+	case "repartition":
+		cfg.Repartition = v
+	case "repartition-topic":
+		cfg.RepartitionTopic = v
 	case "shutdown-timeout":
 		return dur(&cfg.ShutdownTimeout, flags.ShutdownTimeout)
 	case "session-timeout":
@@ -445,11 +452,39 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		outs = append(outs, extra)
 	}
 	events := sinks.NewFanout(outs...)
-	src, err := kafkasource.New(kafkasource.Config{
+	plan, err := planRepartition(ctx, &cfg, transport, envelope, log)
+	if err != nil {
+		events.Close(context.Background())
+		return err
+	}
+	normalize := pipeline.NormalizeConfig{
+		Envelope: envelope, JoinWait: cfg.JoinWait, DeadLetterRaw: schemas.DeadLetterRaw(cfg.DeadLetterRaw),
+		AcceptTenants: cfg.AcceptTenants,
+	}
+	srcCfg := kafkasource.Config{
 		Brokers: cfg.Brokers, GroupID: cfg.Group, Topics: cfg.Topics, Dialer: dialer,
 		RestoreWindow: cfg.RestoreWindow, Logger: log, Envelope: envelope,
 		SessionTimeout: cfg.SessionTimeout, HeartbeatInterval: cfg.HeartbeatInterval, RebalanceTimeout: cfg.RebalanceTimeout,
-	})
+	}
+	var hop *firstHop
+	if plan.on {
+		log.Info("repartitioning: the records go through the repartition topic, keyed by tenant/mailbox", "reason", plan.reason, "topic", plan.topic, "partitions", plan.partitions)
+		if hop, err = startFirstHop(ctx, srcCfg, plan, normalize, transport, log); err != nil {
+			events.Close(context.Background())
+			return err
+		}
+		defer func() {
+			if herr := hop.stop(cfg.ShutdownTimeout); herr != nil && err == nil {
+				err = herr
+			}
+		}()
+		srcCfg.Topics = []string{plan.topic}
+		srcCfg.MaxAhead = -1 // a partition mixes raw partitions: their marks align them
+		normalize = pipeline.NormalizeConfig{Repartitioned: true, DeadLetterRaw: normalize.DeadLetterRaw}
+	} else if cfg.Repartition == repartitionAuto {
+		log.Info("not repartitioning", "reason", plan.reason)
+	}
+	src, err := kafkasource.New(srcCfg)
 	if err != nil {
 		events.Close(context.Background())
 		return fmt.Errorf("creating kafka source: %w", err)
@@ -460,8 +495,20 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 			Brokers: cfg.Brokers, Topic: cfg.IncidentsTopic, Dialer: dialer, Horizon: cfg.RestoreWindow + knownMargin,
 		})
 	}
+	var sources func([]string) []string
+	if plan.on {
+		sources = func(assigned []string) []string {
+			var out []string
+			for _, via := range assigned {
+				for _, raw := range plan.sources {
+					out = append(out, pipeline.ForwardedSource(raw, via))
+				}
+			}
+			return out
+		}
+	}
 	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
-		StopAfter: stopAfter, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1),
+		StopAfter: stopAfter, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1), Sources: sources,
 		NewPipeline: func() (*pipeline.Pipeline, error) {
 			var k detectors.KnownIncidents
 			if knownReader != nil {
@@ -475,10 +522,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 					Source: detectors.DefaultSource, Lateness: cfg.Lateness, RunTimeout: cfg.RunTimeout,
 					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets, Known: k,
 				},
-				Normalize: pipeline.NormalizeConfig{
-					Envelope: envelope, JoinWait: cfg.JoinWait, DeadLetterRaw: schemas.DeadLetterRaw(cfg.DeadLetterRaw),
-					AcceptTenants: cfg.AcceptTenants,
-				},
+				Normalize:   normalize,
 				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
 				Events:      events,
 				DeadLetters: kafkaSink,
@@ -494,6 +538,15 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	m.summary = c.Summary
 	m.ready = src.Ready
 	m.lag = src.Lag
+	if hop != nil {
+		m.ready = func() bool { return src.Ready() && hop.src.Ready() }
+		m.lag = func() map[string]int64 {
+			lag := src.Lag()
+			maps.Copy(lag, hop.src.Lag())
+			return lag
+		}
+		m.forwarded = hop.fwd.Stats
+	}
 	m.quietFlushes = c.QuietFlushes
 	m.split = c.SplitMailboxes
 	if notify != nil {
@@ -512,7 +565,24 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
 	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics, "incidents_topic", cfg.IncidentsTopic)
-	runErr := c.Run(ctx)
+	var runErr error
+	if hop != nil {
+		// the first hop failing ends the second: nothing more would come
+		rctx, rcancel := context.WithCancel(ctx)
+		stopWatch := context.AfterFunc(hop.ctx, func() {
+			if hop.failed() {
+				rcancel()
+			}
+		})
+		runErr = c.Run(rctx)
+		stopWatch()
+		rcancel()
+		if herr := hop.err(); herr != nil && ctx.Err() == nil {
+			runErr = herr
+		}
+	} else {
+		runErr = c.Run(ctx)
+	}
 
 	// graceful stop: commit what was delivered, leave the group, close sinks
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/syncwatch/syncwatch/pipeline"
+	"github.com/syncwatch/syncwatch/pipeline/repartition"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -32,6 +33,8 @@ type metrics struct {
 	split func() int
 	// routes reads the notification router's decisions; nil without one.
 	routes func() []sinks.RouteCount
+	// forwarded reads the repartition's first hop; nil without one.
+	forwarded func() repartition.Stats
 
 	records, parsed, dead, opened, commitLag, evLag, events, capped, mbCapped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
 }
@@ -40,6 +43,13 @@ type metrics struct {
 var (
 	routedDesc     = prometheus.NewDesc("syncwatch_events_routed_total", "Incident events a route delivered to its notification sinks (webhook, Alertmanager, PagerDuty), by route.", []string{"route"}, nil)
 	suppressedDesc = prometheus.NewDesc("syncwatch_events_suppressed_total", "Incident events a route held back from its notification sinks, by route and reason (muted, inhibited, rate_limited; unrouted, route \"\", when no route matched). Kafka and stdout still carry them.", []string{"route", "reason"}, nil)
+)
+
+// The repartition's counters (--repartition).
+var (
+	forwardedDesc      = prometheus.NewDesc("syncwatch_repartition_forwarded_total", "Messages the repartition's first hop wrote to the repartition topic, by kind: record (keyed by tenant/mailbox), dead_letter, mark (a raw partition's event time, to every partition).", []string{"kind"}, nil)
+	forwardRetriesDesc = prometheus.NewDesc("syncwatch_repartition_write_retries_total", "Writes to the repartition topic that failed and were tried again (the raw offsets stay uncommitted meanwhile).", nil, nil)
+	repeatedDesc       = prometheus.NewDesc("syncwatch_repartition_repeats_dropped_total", "Records a first hop forwarded again after a crash between writing and committing, dropped by the second hop.", nil, nil)
 )
 
 func newMetrics() *metrics {
@@ -67,7 +77,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc} {
 		ch <- d
 	}
 }
@@ -80,7 +90,16 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	quiet := m.quietFlushes()
 	split := m.split()
 	routes := m.routes
+	forwarded := m.forwarded
 	m.mu.Unlock()
+	if forwarded != nil {
+		f := forwarded()
+		ch <- prometheus.MustNewConstMetric(forwardedDesc, prometheus.CounterValue, float64(f.Records), "record")
+		ch <- prometheus.MustNewConstMetric(forwardedDesc, prometheus.CounterValue, float64(f.DeadLetters), "dead_letter")
+		ch <- prometheus.MustNewConstMetric(forwardedDesc, prometheus.CounterValue, float64(f.Marks), "mark")
+		ch <- prometheus.MustNewConstMetric(forwardRetriesDesc, prometheus.CounterValue, float64(f.WriteRetries))
+	}
+	ch <- prometheus.MustNewConstMetric(repeatedDesc, prometheus.CounterValue, float64(s.Normalize.Repeated))
 	if routes != nil {
 		for _, c := range routes() {
 			if c.Verdict == sinks.VerdictDelivered {

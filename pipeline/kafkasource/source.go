@@ -300,6 +300,23 @@ func (s *Source) Lag() map[string]int64 {
 	return lag
 }
 
+// Committed returns, for each partition of the current generation, keyed
+// "topic/partition", the offset committed last (the next to read), -1 if
+// none. It does not block.
+func (s *Source) Committed() map[string]int64 {
+	s.mu.Lock()
+	g := s.cur
+	s.mu.Unlock()
+	out := map[string]int64{}
+	if g == nil {
+		return out
+	}
+	for _, p := range g.parts {
+		out[p.name] = p.committed.Load()
+	}
+	return out
+}
+
 // Assigned lists the partitions ("topic/partition") of the current
 // consumer-group generation, or nil between generations. The consumer
 // declares them as sources of the reorder stage up front, so that a
