@@ -75,3 +75,69 @@ func TestIngestRepartitionAuto(t *testing.T) {
 	require.Greater(t, fwd, float64(kc.entries), "every entry forwarded, with marks")
 	t.Logf("%d entries unkeyed: %d events for %d ids (%d duplicates), %.0f messages forwarded", kc.entries, st.total, st.distinct, st.duplicates, fwd)
 }
+
+// logCount counts the lines of p's log so far that contain s.
+func (p *faultProc) logCount(s string) int {
+	b, _ := os.ReadFile(p.logPath)
+	return bytes.Count(b, []byte(s))
+}
+
+// waitLogCount waits until p logged s at least n times.
+func waitLogCount(t *testing.T, p *faultProc, s string, n int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for p.logCount(s) < n {
+		require.False(t, p.exited(), "%s exited: %v", p.name, p.waitErr)
+		require.True(t, time.Now().Before(deadline), "%s logged %q %d times, not %d, within %s", p.name, s, p.logCount(s), n, limit)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIngestRepartitionThreeMembers is the group a production deployment
+// runs, with the shippers' keys: three members, one added and one killed
+// (SIGKILL) while the corpus streams in, unkeyed or keyed by host. With
+// --repartition every event replay has reaches the topic, no other, and
+// repeats are identical.
+func TestIngestRepartitionThreeMembers(t *testing.T) {
+	kcat := requireTool(t, "kcat")
+	for _, tc := range []struct {
+		name  string
+		keyOf func(key, value []byte) []byte
+	}{{"unkeyed", unkeyed}, {"keyed by host", byHost}} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			broker := startFaultBroker(t, 0, nil)
+			kc := newKafkaCorpus(t, loggen.Config{Seed: 37, Mailboxes: 60, Duration: 36 * time.Hour, Dirty: true})
+			kc.rekey(t, tc.keyOf)
+			_, want := expectedOnce(t, kc)
+			group := "syncwatch-repartition-three"
+			flags := append([]string{"--repartition", "always"}, faultGroupFlags...)
+			const started = "consumer group generation started"
+
+			a := startFaultIngest(t, "ingest-a", broker.Addrs(), group, false, flags...)
+			b := startFaultIngest(t, "ingest-b", broker.Addrs(), group, false, flags...)
+			waitLogCount(t, a, started, 2, 60*time.Second) // both hops
+			waitLogCount(t, b, started, 2, 60*time.Second)
+			prod := kc.produceChunked(t, kcatSender(kcat, broker.Addrs()), 24, 400*time.Millisecond)
+
+			prod.waitRounds(t, 6, 60*time.Second)
+			beforeB := b.logCount(started)
+			c := startFaultIngest(t, "ingest-c", broker.Addrs(), group, false, flags...)
+			waitLogCount(t, c, started, 2, 60*time.Second)
+			// (kfake keeps the partitions of a member killed while its
+			// JoinGroup is pending: B is killed once it rejoined both groups)
+			waitLogCount(t, b, started, beforeB+2, 60*time.Second)
+			prod.waitRounds(t, 12, 60*time.Second)
+			b.kill9(t)
+			t.Logf("C added at round 6, B killed at round %d (%s)", prod.done.Load(), time.Since(start).Round(time.Millisecond))
+
+			prod.wait(t, 120*time.Second)
+			got := waitIncidents(t, kcat, broker.Addrs(), want, 180*time.Second)
+			a.stop(t, 30*time.Second)
+			c.stop(t, 30*time.Second)
+			st := checkDelivered(t, got, want)
+			t.Logf("%d entries %s, 3 members: %d events for %d ids, %d repeats (identical), 0 missing, 0 extra; %s",
+				kc.entries, tc.name, st.total, st.distinct, st.duplicates, time.Since(start).Round(time.Second))
+		})
+	}
+}

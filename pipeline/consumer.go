@@ -362,7 +362,7 @@ func (c *Consumer) quietSpell(now time.Time) bool {
 	c.quiet = true
 	c.quietFlushes.Add(1)
 	c.log.Info("input quiet: taking the decisions that wait for more event time, as at the end of a replay",
-		"quiet_for", now.Sub(c.lastRead).Round(time.Millisecond), "held_records", c.pipe.Reorder.numHeld())
+		"quiet_for", now.Sub(c.lastRead).Round(time.Millisecond), "held_records", c.pipe.Reorder.numHeld(), "late_records", c.pipe.Reorder.numLate(), "repeats_dropped", c.pipe.Normalize.Stats().Repeated)
 	return true
 }
 

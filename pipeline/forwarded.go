@@ -9,7 +9,8 @@ import (
 )
 
 // forwardID is what identifies an entry a first hop forwarded: its raw
-// partition, the offset of the message it began in and its place among
+// partition and the partition of the repartition topic it came through
+// (ForwardedSource), the offset of the message it began in and its place among
 // the message's entries, with the offset below which that partition was
 // committed when it was forwarded (schemas.Forwarded).
 type forwardID struct {
@@ -38,8 +39,11 @@ func decodeForwarded(en *Entry) normalized {
 	if err := json.Unmarshal(en.Raw, &f); err != nil {
 		return deadLetter(en, en.Ack, en.Origin, "", en.Raw, &parse.Error{Reason: "repartition topic: " + err.Error()})
 	}
-	id := &forwardID{source: f.Source, offset: f.Offset, index: f.Index, floor: f.Floor}
+	// Per pair too: a consumer reads the partitions of the repartition
+	// topic at their own pace, so one may bring a raw partition's later
+	// floor before another brings its earlier records.
 	f.Source = ForwardedSource(f.Source, en.Source)
+	id := &forwardID{source: f.Source, offset: f.Offset, index: f.Index, floor: f.Floor}
 	switch f.Kind {
 	case schemas.ForwardedMark:
 		n := normalized{Source: f.Source, Ack: en.Ack, fwd: id, mark: true}
@@ -61,7 +65,8 @@ func decodeForwarded(en *Entry) normalized {
 // the raw partition, which forwards them again from the committed offset.
 // Per raw partition it keeps the highest floor seen (everything below was
 // forwarded, and committed, before: a repeat) and the entries seen at or
-// above it. Marks are not entries: they pass. The state is rebuilt, like
+// above it, per raw partition and partition of the repartition topic
+// (a repeat goes where the first went: same key). Marks are not entries: they pass. The state is rebuilt, like
 // the detectors', from the restore window.
 type dedup struct {
 	sources map[string]*dedupSource

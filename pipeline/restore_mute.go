@@ -52,7 +52,9 @@ func (m *restoreMute) observe(msg Message) {
 	}
 	if m.forwarded {
 		var f schemas.Forwarded
-		if json.Unmarshal(msg.Value, &f) == nil && f.Time.After(m.commit[src]) {
+		// records only: a committed record was released, so its owner's
+		// watermark had passed it; a mark is acknowledged as it comes
+		if json.Unmarshal(msg.Value, &f) == nil && f.Kind == schemas.ForwardedRecord && f.Time.After(m.commit[src]) {
 			m.commit[src] = f.Time
 		}
 		return
