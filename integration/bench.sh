@@ -399,28 +399,36 @@ incidents() { kcat -C -b "$BROKER" -t sync.incidents -o beginning -e -q -f 'x\n'
 # counter lives in a file, measure's command runs in a child), so each
 # reads everything from the beginning.
 before=$(incidents)
-ingest_run() { # ingest_run TOOL BINARY
+# Each run notes the group that commits the raw topics (with
+# --repartition, the first hop's "<group>.repartition") in rawgroups.
+ingest_run() { # ingest_run TOOL BINARY [FLAGS]
 	measure "$1" "3 topics" "$MSGS" "messages" -- \
 		bash -c 'n=0; [ -f "$1" ] && n=$(cat "$1"); n=$((n + 1)); echo $n >"$1"
-			exec "$2" --brokers "$3" --group "bench-$n" --metrics-addr off --log-level warn --stop-after "$4"' _ \
-		"$WORK/groupseq" "$2" "$BROKER" "$MSGS"
+			g="bench-$n"; case "$5" in *repartition\ always*) echo "$g.repartition" ;; *) echo "$g" ;; esac >>"$1.raw"
+			exec "$2" --brokers "$3" --group "$g" --metrics-addr off --log-level warn --stop-after "$4" $5' _ \
+		"$WORK/groupseq" "$2" "$BROKER" "$MSGS" "${3:-}"
 }
 ingest_run ingest "$INGEST"
 after=$(incidents)
 INGEST_EVENTS=$((after - before))
 WANT_EVENTS=$((EVENTS[corpus] * REPEAT))
-GROUPS_RUN=$REPEAT
+# The repartition hop's cost: the same topics through the repartition
+# topic (the producers key by mailbox here; the hop is what --repartition
+# auto adds for unkeyed ones).
+before=$(incidents)
+ingest_run "ingest --repartition always" "$INGEST" "--repartition always"
+after=$(incidents)
+REPART_EVENTS=$((after - before))
 if [ -n "$BASE" ]; then
 	ingest_run "ingest@$BASE" "$WORK/base/bin/ingest"
-	GROUPS_RUN=$((REPEAT * 2))
 fi
 LEFT=0
-for g in $(seq "$GROUPS_RUN"); do
+for g in $(cat "$WORK/groupseq.raw"); do
 	# Reading with the ingest's group from its committed offsets must find
 	# nothing left: every message was committed.
 	# (auto.offset.reset=earliest: a partition without a commit is read
 	# from its start, not skipped.)
-	l=$(timeout 60 kcat -b "$BROKER" -G "bench-$g" -X auto.offset.reset=earliest -e -q -f 'x\n' \
+	l=$(timeout 60 kcat -b "$BROKER" -G "$g" -X auto.offset.reset=earliest -e -q -f 'x\n' \
 		"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}" 2>/dev/null | wc -l | tr -d ' ')
 	LEFT=$((LEFT + l))
 done
@@ -433,7 +441,7 @@ echo
 machine
 echo "corpus: replay generate --mailboxes $MAILBOXES --hours 48 --seed $SEED: $TOTAL lines, $MSGS entries; best of $REPEAT runs"
 echo "lognormalizer unparsed lines: exchange ${UNP[exchange.log]}, engine ${UNP[engine.log]}, c4cc ${UNP[c4cc.jsonl]}, corpus ${UNP[all]}"
-echo "events written by replay: ${EVENTS[corpus]} (corpus), ${FB_EVENTS} (Filebeat archive); by ingest: $INGEST_EVENTS in $REPEAT runs; messages left uncommitted after ingest: $LEFT; broker peak RSS: ${BROKER_RSS} MB"
+echo "events written by replay: ${EVENTS[corpus]} (corpus), ${FB_EVENTS} (Filebeat archive); by ingest: $INGEST_EVENTS in $REPEAT runs, with --repartition always $REPART_EVENTS; messages left uncommitted after ingest: $LEFT; broker peak RSS: ${BROKER_RSS} MB"
 echo
 echo "ratio: replay ÷ lognormalizer lines/s on the same input (wall; in parentheses CPU time), for the corpus against"
 echo "the faster lognormalizer figure; ingest ÷ kcat -C (3 in parallel) messages/s (in parentheses: ÷ the tuned kcat)."
@@ -492,3 +500,4 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$LEFT" = 0 ] || echo "WARNING: $LEFT messages were not committed by ingest"
 [ "$FB_EVENTS" = "${EVENTS[corpus]}" ] || echo "WARNING: replay wrote $FB_EVENTS events on the Filebeat archive, ${EVENTS[corpus]} on the raw files"
 [ "$INGEST_EVENTS" = "$WANT_EVENTS" ] || echo "WARNING: ingest published $INGEST_EVENTS events in $REPEAT runs, replay wrote ${EVENTS[corpus]} per run"
+[ "$REPART_EVENTS" = "$WANT_EVENTS" ] || echo "WARNING: ingest --repartition always published $REPART_EVENTS events in $REPEAT runs, replay wrote ${EVENTS[corpus]} per run"

@@ -31,13 +31,19 @@ import (
 // The sub-benchmarks compare reorder windows: the window is how long a
 // record waits for stragglers of its partition before detection sees it,
 // so it bounds latency from below.
+//
+// The repartition sub-benchmarks add the repartition hop (--repartition
+// always): the records go through the repartition topic first.
 func BenchmarkIngestLatency(b *testing.B) {
 	for _, window := range []string{"2s", "100ms", "50ms", "20ms"} {
 		b.Run("reorder-window="+window, func(b *testing.B) { benchLatency(b, window) })
 	}
+	for _, window := range []string{"2s", "50ms"} {
+		b.Run("reorder-window="+window+",repartition=always", func(b *testing.B) { benchLatency(b, window, "--repartition", "always") })
+	}
 }
 
-func benchLatency(b *testing.B, window string) {
+func benchLatency(b *testing.B, window string, extra ...string) {
 	topics := append([]string{"sync.incidents", "sync.deadletter"}, kafkasource.DefaultTopics...)
 	br, err := kfakebroker.Start(kfakebroker.Config{Topics: topics, Partitions: partitions})
 	if err != nil {
@@ -46,8 +52,8 @@ func benchLatency(b *testing.B, window string) {
 	defer br.Close()
 	brokers := br.Addrs()
 
-	ingest := exec.Command(bin("ingest"), "--brokers", strings.Join(brokers, ","), "--group", "latency",
-		"--metrics-addr", "off", "--log-level", "warn", "--reorder-window", window)
+	ingest := exec.Command(bin("ingest"), append([]string{"--brokers", strings.Join(brokers, ","), "--group", "latency",
+		"--metrics-addr", "off", "--log-level", "warn", "--reorder-window", window}, extra...)...)
 	ingest.Stderr = os.Stderr
 	if err := ingest.Start(); err != nil {
 		b.Fatal(err)

@@ -103,6 +103,14 @@ type ConsumerConfig struct {
 	// Default: 0 (run until ctx ends)
 	StopAfter int64
 
+	// Stop, if set, is asked after every batch with the messages processed
+	// so far; once it says true, Run ends as with StopAfter. (The second
+	// hop of a repartition stops once it has processed what the first hop
+	// forwarded of StopAfter raw messages.)
+	//
+	// Default: nil
+	Stop func(processed int64) bool
+
 	// QuietAfter is how long the input may deliver nothing, with every
 	// partition read to its end (MessageSource.AtEnd), before the
 	// pipeline takes the decisions that wait only for more event time to
@@ -301,13 +309,19 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		if ctx.Err() != nil {
 			return nil // stopping: what was read is delivered (deferred Close)
 		}
-		if c.processed.Add(n); c.cfg.StopAfter > 0 && c.processed.Load() >= c.cfg.StopAfter {
+		if c.processed.Add(n); c.stop() {
 			b.Final = true
 			b.Now = time.Now()
 			_, err = c.exec(dctx, b)
 			return err
 		}
 	}
+}
+
+// stop reports whether Run must end: StopAfter or Stop.
+func (c *Consumer) stop() bool {
+	n := c.processed.Load()
+	return (c.cfg.StopAfter > 0 && n >= c.cfg.StopAfter) || (c.cfg.Stop != nil && c.cfg.Stop(n))
 }
 
 // fill reads messages into b until it holds BatchSize, BatchWait passed,

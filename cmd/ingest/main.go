@@ -507,8 +507,18 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 			return out
 		}
 	}
+	var stop func(int64) bool
+	if hop != nil && stopAfter > 0 {
+		// --stop-after counts raw messages: the second hop stops once it
+		// processed what the first forwarded of them
+		stop = func(processed int64) bool {
+			s := hop.fwd.Stats()
+			return s.Forwarded >= stopAfter && processed >= s.Written()
+		}
+		stopAfter = 0
+	}
 	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
-		StopAfter: stopAfter, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1), Sources: sources,
+		StopAfter: stopAfter, Stop: stop, Logger: log, QuietAfter: cmp.Or(cfg.QuietAfter, -1), Sources: sources,
 		NewPipeline: func() (*pipeline.Pipeline, error) {
 			var k detectors.KnownIncidents
 			if knownReader != nil {

@@ -114,9 +114,10 @@ func (c *Config) Validate() error {
 
 // Stats counts what a Forwarder wrote.
 type Stats struct {
-	// Messages is the raw messages read, Records and DeadLetters what
-	// they gave, Marks the watermarks written.
-	Messages, Records, DeadLetters, Marks int64
+	// Messages is the raw messages read and Forwarded those whose records
+	// were written; Records and DeadLetters are what they gave, Marks the
+	// watermarks written.
+	Messages, Forwarded, Records, DeadLetters, Marks int64
 	// WriteRetries counts writes to the repartition topic that failed and
 	// were tried again.
 	WriteRetries int64
@@ -133,7 +134,7 @@ type Forwarder struct {
 	latest map[string]time.Time // per raw partition, the latest event time forwarded
 	gen    int
 
-	messages, records, deadLetters, marks, retries atomic.Int64
+	messages, forwarded, records, deadLetters, marks, retries atomic.Int64
 }
 
 // New returns a forwarder from in to out; cfg must be valid.
@@ -146,7 +147,7 @@ func New(in Input, out Output, cfg Config) (*Forwarder, error) {
 
 // Stats returns the counters so far. Safe for concurrent use.
 func (f *Forwarder) Stats() Stats {
-	return Stats{Messages: f.messages.Load(), Records: f.records.Load(), DeadLetters: f.deadLetters.Load(),
+	return Stats{Messages: f.messages.Load(), Forwarded: f.forwarded.Load(), Records: f.records.Load(), DeadLetters: f.deadLetters.Load(),
 		Marks: f.marks.Load(), WriteRetries: f.retries.Load()}
 }
 
@@ -218,7 +219,8 @@ func (f *Forwarder) fill(ctx context.Context, b *pipeline.Batch) (ended bool, er
 // forward normalizes b, writes what it gave to the repartition topic and,
 // once written, acknowledges the raw messages.
 func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
-	f.messages.Add(int64(len(b.Entries)))
+	n := len(b.Entries)
+	f.messages.Add(int64(n))
 	b.Now = time.Now()
 	b.Backlog = !f.in.CaughtUp()
 	if err := f.norm.Exec(ctx, b); err != nil {
@@ -279,6 +281,7 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 	f.records.Add(int64(len(b.Records)))
 	f.deadLetters.Add(int64(len(b.DeadLetters)))
 	f.marks.Add(int64(len(touched) * f.cfg.Partitions))
+	f.forwarded.Add(int64(n))
 	for _, ack := range acks {
 		if err := ack(ctx, nil); err != nil {
 			return fmt.Errorf("acknowledging raw messages: %w", err)
@@ -381,3 +384,7 @@ func (b *Balancer) Balance(msg kafka.Message, partitions ...int) int {
 	}
 	return b.murmur.Balance(msg, partitions...)
 }
+
+// Written is how many messages s says were written to the repartition
+// topic: records, dead letters and marks.
+func (s Stats) Written() int64 { return s.Records + s.DeadLetters + s.Marks }
