@@ -63,10 +63,23 @@ func TestIngestRepartitionAuto(t *testing.T) {
 	_, want := expectedOnce(t, kc)
 
 	group := "syncwatch-repartition-auto"
-	p := startFaultIngest(t, "ingest", broker.Addrs(), group, true)
+	p := startFaultIngest(t, "ingest", broker.Addrs(), group, true, "--quiet-after", "3s")
 	got := waitIncidents(t, kcat, broker.Addrs(), want, 120*time.Second)
 	require.True(t, p.logContains("repartitioning"), "ingest did not decide to repartition unkeyed input")
-	_, body := faultGet(p.metrics, "/metrics")
+	// after the quiet, no lag: the first hop committed every raw offset,
+	// the second every message of the repartition topic
+	waitAllCommitted(t, broker.Addrs(), group+".repartition", 30*time.Second)
+	var body string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body = faultGet(p.metrics, "/metrics")
+		lag, found := metricSum(body, "syncwatch_commit_lag_messages")
+		if found && lag == 0 && bytes.Contains([]byte(body), []byte(`partition="`+group+`.repartition/`)) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "commit lag %v (found %v) 30s after the quiet", lag, found)
+		time.Sleep(200 * time.Millisecond)
+	}
 	fwd, _ := metricSum(body, "syncwatch_repartition_forwarded_total")
 	split, _ := metricSum(body, "syncwatch_mailboxes_split")
 	p.stop(t, 30*time.Second)

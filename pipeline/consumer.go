@@ -396,7 +396,7 @@ func (c *Consumer) exec(ctx context.Context, b *Batch) (*Batch, error) {
 		m := c.keys.firstSplit()
 		c.log.Warn("a mailbox's logs come from more than one partition: the producers do not key messages by tenant/mailbox. "+
 			"With more than one member in the group, each would judge the mailbox's runs from part of its logs: "+
-			"key the messages by tenant/mailbox, or run a single member (docs/rebalancing.md); syncwatch_mailboxes_split counts such mailboxes",
+			"key the messages by tenant/mailbox, or repartition them (restart ingest with --repartition always; docs/rebalancing.md); syncwatch_mailboxes_split counts such mailboxes",
 			"tenant", m.Tenant, "mailbox", m.Mailbox, "partitions", m.Partitions[:])
 	}
 	if c.cfg.Sources == nil { // (the sources are not the partitions read)
