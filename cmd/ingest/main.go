@@ -511,9 +511,10 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if hop != nil && stopAfter > 0 {
 		// --stop-after counts raw messages: the second hop stops once it
 		// processed what the first forwarded of them
+		raw := stopAfter
 		stop = func(processed int64) bool {
 			s := hop.fwd.Stats()
-			return s.Forwarded >= stopAfter && processed >= s.Written()
+			return s.Forwarded >= raw && processed >= s.Written()
 		}
 		stopAfter = 0
 	}
