@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/syncwatch/syncwatch/pipeline/parse"
@@ -36,7 +35,7 @@ func ForwardedSource(raw, via string) string {
 // dead letter of its own.
 func decodeForwarded(en *Entry) normalized {
 	var f schemas.Forwarded
-	if err := json.Unmarshal(en.Raw, &f); err != nil {
+	if err := f.UnmarshalBinary(en.Raw); err != nil {
 		return deadLetter(en, en.Ack, en.Origin, "", en.Raw, &parse.Error{Reason: "repartition topic: " + err.Error()})
 	}
 	// Per pair too: a consumer reads the partitions of the repartition

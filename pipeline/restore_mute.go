@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -54,7 +53,7 @@ func (m *restoreMute) observe(msg Message) {
 		var f schemas.Forwarded
 		// records only: a committed record was released, so its owner's
 		// watermark had passed it; a mark is acknowledged as it comes
-		if json.Unmarshal(msg.Value, &f) == nil && f.Kind == schemas.ForwardedRecord && f.Time.After(m.commit[src]) {
+		if f.UnmarshalBinary(msg.Value) == nil && f.Kind == schemas.ForwardedRecord && f.Time.After(m.commit[src]) {
 			m.commit[src] = f.Time
 		}
 		return

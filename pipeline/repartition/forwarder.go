@@ -26,7 +26,6 @@ package repartition
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -236,7 +235,7 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 		off, idx := originID(r.Origin, src)
 		fw := schemas.Forwarded{Kind: schemas.ForwardedRecord, Source: src, Offset: off, Index: idx,
 			Floor: committed[src], Time: r.Time, Tie: r.Tie(), Record: &r.LogRecord}
-		v, err := json.Marshal(&fw)
+		v, err := fw.AppendBinary(nil)
 		if err != nil {
 			return fmt.Errorf("encoding a record of %s: %w", r.Origin, err)
 		}
@@ -255,7 +254,7 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 		off, idx := originID(dl.Origin, src)
 		fw := schemas.Forwarded{Kind: schemas.ForwardedDeadLetter, Source: src, Offset: off, Index: idx,
 			Floor: committed[src], DeadLetter: dl, Producer: parse.DetectFormat(dl.RawBase64).Producer()}
-		v, err := json.Marshal(&fw)
+		v, err := fw.AppendBinary(nil)
 		if err != nil {
 			return fmt.Errorf("encoding a dead letter of %s: %w", dl.Origin, err)
 		}
@@ -265,7 +264,7 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 	// partition's records up to its latest time are in front of them.
 	for src := range touched {
 		fw := schemas.Forwarded{Kind: schemas.ForwardedMark, Source: src, Offset: -1, Floor: committed[src], Time: f.latest[src]}
-		v, err := json.Marshal(&fw)
+		v, err := fw.AppendBinary(nil)
 		if err != nil {
 			return fmt.Errorf("encoding the mark of %s: %w", src, err)
 		}
