@@ -277,15 +277,17 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 			return err
 		}
 	}
-	f.records.Add(int64(len(b.Records)))
-	f.deadLetters.Add(int64(len(b.DeadLetters)))
-	f.marks.Add(int64(len(touched) * f.cfg.Partitions))
-	f.forwarded.Add(int64(n))
 	for _, ack := range acks {
 		if err := ack(ctx, nil); err != nil {
 			return fmt.Errorf("acknowledging raw messages: %w", err)
 		}
 	}
+	// counted once acknowledged: a caller that stops when everything was
+	// forwarded (--stop-after) then commits every offset on closing
+	f.records.Add(int64(len(b.Records)))
+	f.deadLetters.Add(int64(len(b.DeadLetters)))
+	f.marks.Add(int64(len(touched) * f.cfg.Partitions))
+	f.forwarded.Add(int64(n))
 	for src, t := range f.latest {
 		f.in.ObserveEventTime(src, t)
 	}
