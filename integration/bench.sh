@@ -431,6 +431,7 @@ for g in $(cat "$WORK/groupseq.raw"); do
 	l=$(timeout 60 kcat -b "$BROKER" -G "$g" -X auto.offset.reset=earliest -e -q -f 'x\n' \
 		"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}" 2>/dev/null | wc -l | tr -d ' ')
 	LEFT=$((LEFT + l))
+	[ "$l" = 0 ] || log "  group $g left $l messages uncommitted"
 done
 BROKER_RSS=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$BROKER_PID/status" 2>/dev/null || echo '?')
 log "  ingest published $INGEST_EVENTS events in $REPEAT runs (replay on the same entries: ${EVENTS[corpus]} per run); uncommitted messages after the runs: $LEFT"
