@@ -220,7 +220,7 @@ func startFirstHop(ctx context.Context, srcCfg kafkasource.Config, plan repartit
 	}
 	w := &kafka.Writer{
 		Addr: kafka.TCP(srcCfg.Brokers...), Topic: plan.topic, Balancer: &repartition.Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 10_000, BatchTimeout: time.Millisecond,
+		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: time.Millisecond,
 		MaxAttempts: 3, WriteBackoffMin: 50 * time.Millisecond, WriteBackoffMax: 500 * time.Millisecond,
 		Transport: transport,
 	}
