@@ -455,6 +455,9 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	plan, err := planRepartition(ctx, &cfg, transport, envelope, log)
 	if err != nil {
 		events.Close(context.Background())
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the brokers
+		}
 		return err
 	}
 	normalize := pipeline.NormalizeConfig{

@@ -66,7 +66,7 @@ func planRepartition(ctx context.Context, cfg *Config, transport kafka.RoundTrip
 	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Timeout: 10 * time.Second}
 	// every topic's metadata: naming a missing topic would have a broker
 	// with auto.create.topics.enable create it
-	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	md, err := metadata(ctx, client, log)
 	if err != nil {
 		return plan, fmt.Errorf("reading the brokers' metadata to plan --repartition: %w", err)
 	}
@@ -119,6 +119,34 @@ func planRepartition(ctx context.Context, cfg *Config, transport kafka.RoundTrip
 	}
 	log.Info("created the repartition topic", "topic", plan.topic, "partitions", plan.partitions)
 	return plan, nil
+}
+
+// metadata reads every topic's metadata, trying again while the brokers
+// cannot be reached (ingest may start before them), with a warning at
+// the first failure and every minute after; it gives up only when ctx
+// ends.
+func metadata(ctx context.Context, client *kafka.Client, log *slog.Logger) (*kafka.MetadataResponse, error) {
+	var warned time.Time
+	wait := 500 * time.Millisecond
+	for {
+		md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+		if err == nil {
+			return md, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if time.Since(warned) >= time.Minute {
+			warned = time.Now()
+			log.Warn("the brokers cannot be reached: waiting for them to plan --repartition", "brokers", client.Addr.String(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
 }
 
 // sampleKeys reads the last messages of every raw partition and reports
