@@ -452,6 +452,21 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		outs = append(outs, extra)
 	}
 	events := sinks.NewFanout(outs...)
+	// /healthz answers, and /readyz says not ready, from the start: while
+	// the brokers are waited for too
+	m := newMetrics()
+	var srv *http.Server
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
+		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
+		if lerr != nil {
+			events.Close(context.Background())
+			return fmt.Errorf("listening on --metrics-addr: %w", lerr)
+		}
+		srv = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close() // (a graceful Shutdown comes first on a normal stop)
+		log.Info("serving metrics", "addr", ln.Addr().String())
+	}
 	plan, err := planRepartition(ctx, &cfg, transport, envelope, log)
 	if err != nil {
 		events.Close(context.Background())
@@ -548,7 +563,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		events.Close(context.Background())
 		return err
 	}
-	m := newMetrics()
+	m.mu.Lock() // (the server may be scraping)
 	m.summary = c.Summary
 	m.ready = src.Ready
 	m.lag = src.Lag
@@ -566,18 +581,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if notify != nil {
 		m.routes = notify.Stats
 	}
-	var srv *http.Server
-	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
-		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
-		if lerr != nil {
-			src.Close(context.Background())
-			events.Close(context.Background())
-			return fmt.Errorf("listening on --metrics-addr: %w", lerr)
-		}
-		srv = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		log.Info("serving metrics", "addr", ln.Addr().String())
-	}
+	m.mu.Unlock()
 	log.Info("consuming", "brokers", cfg.Brokers, "group", cfg.Group, "topics", cfg.Topics, "incidents_topic", cfg.IncidentsTopic)
 	var runErr error
 	if hop != nil {

@@ -156,7 +156,10 @@ func (m *metrics) handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.ready() {
+		m.mu.Lock()
+		ready := m.ready
+		m.mu.Unlock()
+		if !ready() {
 			http.Error(w, "not ready: broker unreachable or no partitions assigned", http.StatusServiceUnavailable)
 			return
 		}
