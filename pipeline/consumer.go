@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+
+	"github.com/syncwatch/syncwatch/pipeline/keycheck"
 )
 
 // Message is one message of a partitioned log, as a MessageSource hands
@@ -135,7 +137,7 @@ type ConsumerConfig struct {
 	// that each holds the watermark back until it delivers (or goes
 	// idle). The second hop of a repartition declares each raw partition
 	// as seen through each assigned partition of the repartition topic
-	// (ForwardedSource).
+	// (repeats.Pair).
 	//
 	// Default: the partitions assigned (MessageSource.Assigned)
 	Sources func(assigned []string) []string
@@ -206,8 +208,8 @@ type Consumer struct {
 	lastRead  time.Time // when the last batch that read messages was filled
 	quiet     bool      // the pipeline was flushed since (QuietAfter)
 	mute      *restoreMute
-	keys      *keyCheck // across generations
-	warned    bool      // about a mailbox on several partitions
+	keys      *keycheck.Check // across generations
+	warned    bool            // about a mailbox on several partitions
 	processed atomic.Int64
 	// quietFlushes counts the flushes of quiet spells (QuietAfter).
 	quietFlushes atomic.Int64
@@ -222,7 +224,7 @@ func NewConsumer(src MessageSource, cfg ConsumerConfig) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validating consumer config: %w", err)
 	}
-	c := &Consumer{src: src, cfg: cfg, log: cfg.logger(), keys: newKeyCheck()}
+	c := &Consumer{src: src, cfg: cfg, log: cfg.logger(), keys: keycheck.New()}
 	c.summary.Store(&Summary{})
 	return c, nil
 }
@@ -231,7 +233,7 @@ func NewConsumer(src MessageSource, cfg ConsumerConfig) (*Consumer, error) {
 // number so far: producers that do not key messages by tenant/mailbox.
 // With more than one member in the group, each would judge such a
 // mailbox from part of its logs. Safe for concurrent use.
-func (c *Consumer) SplitMailboxes() int { return c.keys.splitCount() }
+func (c *Consumer) SplitMailboxes() int { return c.keys.Split() }
 
 // Processed is how many messages were processed (run through the
 // pipeline's front half) so far. Safe for concurrent use.
@@ -391,9 +393,9 @@ func (c *Consumer) exec(ctx context.Context, b *Batch) (*Batch, error) {
 	// waited for a free batch): that time says nothing about the
 	// partitions' silence.
 	c.pipe.Reorder.stalled(time.Since(start))
-	if !c.warned && c.keys.splitCount() > 0 {
+	if !c.warned && c.keys.Split() > 0 {
 		c.warned = true
-		m := c.keys.firstSplit()
+		m := c.keys.First()
 		c.log.Warn("a mailbox's logs come from more than one partition: the producers do not key messages by tenant/mailbox. "+
 			"With more than one member in the group, each would judge the mailbox's runs from part of its logs: "+
 			"key the messages by tenant/mailbox, or repartition them (restart ingest with --repartition always; docs/rebalancing.md); syncwatch_mailboxes_split counts such mailboxes",

@@ -18,7 +18,9 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/syncwatch/syncwatch/pipeline/health"
+	"github.com/syncwatch/syncwatch/pipeline/keycheck"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
+	"github.com/syncwatch/syncwatch/pipeline/repartition/repeats"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
@@ -47,9 +49,9 @@ type NormalizeStage struct {
 	tenants map[string]struct{}
 	// keys, if not nil, notes the partitions each mailbox comes from (a
 	// Consumer's: producers that do not key by mailbox).
-	keys *keyCheck
+	keys *keycheck.Check
 	// forwarded drops what a first hop forwarded twice (Repartitioned).
-	forwarded dedup
+	forwarded repeats.Filter
 }
 
 // DefaultJoinWait is NormalizeConfig.JoinWait's default.
@@ -246,7 +248,7 @@ type normalized struct {
 	ackOnly bool
 	// fwd identifies an entry forwarded by a first hop (Repartitioned),
 	// for dropping repeats; mark says it is a raw partition's watermark.
-	fwd  *forwardID
+	fwd  *repeats.ID
 	mark bool
 	// shipper is who wrapped the entry ("" if no one).
 	shipper string
@@ -476,7 +478,7 @@ func latestFrom(records []Record) (time.Time, bool) {
 // commit adds n to b through the joiner: a continuation line goes to the
 // entry held for it, a head is held, and what they complete is released.
 func (s *NormalizeStage) commit(b *Batch, n *normalized) {
-	if n.fwd != nil && !s.forwarded.first(n.fwd) {
+	if n.fwd != nil && !s.forwarded.First(n.fwd) {
 		n.ackOnly = true // forwarded again: the first one counted
 		s.stats.Repeated++
 	}
@@ -529,7 +531,7 @@ func (s *NormalizeStage) commitItem(b *Batch, n *normalized) {
 		s.stats.Latest[r.Producer] = r.Time
 	}
 	if s.keys != nil {
-		s.keys.observe(n.Source, r.Tenant, r.Mailbox)
+		s.keys.Observe(n.Source, r.Tenant, r.Mailbox)
 	}
 	b.Records = append(b.Records, *r)
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/syncwatch/syncwatch/pipeline/kafkasource"
 	"github.com/syncwatch/syncwatch/pipeline/known"
 	"github.com/syncwatch/syncwatch/pipeline/parse"
+	"github.com/syncwatch/syncwatch/pipeline/repartition/repeats"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -519,7 +520,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 			var out []string
 			for _, via := range assigned {
 				for _, raw := range plan.sources {
-					out = append(out, pipeline.ForwardedSource(raw, via))
+					out = append(out, repeats.Pair(raw, via))
 				}
 			}
 			return out

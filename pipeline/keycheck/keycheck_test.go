@@ -1,4 +1,4 @@
-package pipeline
+package keycheck
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 // once; the same partition number in another topic is no split; sources
 // that are not Kafka partitions (files) are not checked.
 func TestKeyCheck(t *testing.T) {
-	k := newKeyCheck()
+	k := New()
 	steps := []struct {
 		source, mailbox string
 		first           bool
@@ -30,10 +30,10 @@ func TestKeyCheck(t *testing.T) {
 				t.Fatalf("step %d (%s %s): %s", i, s.source, s.mailbox, what)
 			}
 		}
-		require(k.observe(s.source, "t-1", s.mailbox) == s.first, "first split")
-		require(k.splitCount() == s.split, fmt.Sprintf("split count %d", k.splitCount()))
+		require(k.Observe(s.source, "t-1", s.mailbox) == s.first, "first split")
+		require(k.Split() == s.split, fmt.Sprintf("split count %d", k.Split()))
 	}
-	if m := k.firstSplit(); m.Mailbox != "a@x" || m.Partitions != [2]int{0, 2} {
+	if m := k.First(); m.Mailbox != "a@x" || m.Partitions != [2]int{0, 2} {
 		t.Fatalf("first split: %+v", m)
 	}
 }
@@ -41,7 +41,7 @@ func TestKeyCheck(t *testing.T) {
 // BenchmarkKeyCheck is the cost per record of checking keys in a live
 // consumer: 10,000 mailboxes, each on its own partition.
 func BenchmarkKeyCheck(b *testing.B) {
-	k := newKeyCheck()
+	k := New()
 	mailboxes := make([]string, 10000)
 	for i := range mailboxes {
 		mailboxes[i] = fmt.Sprintf("user%d@contoso.com", i)
@@ -49,7 +49,7 @@ func BenchmarkKeyCheck(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		k.observe("sync.engine/3", "t-1042", mailboxes[i%len(mailboxes)])
+		k.Observe("sync.engine/3", "t-1042", mailboxes[i%len(mailboxes)])
 		i++
 	}
 }
