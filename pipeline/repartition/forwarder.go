@@ -114,8 +114,10 @@ func (c *Config) Validate() error {
 // Stats counts what a Forwarder wrote.
 type Stats struct {
 	// Messages is the raw messages read and Forwarded those whose records
-	// were written; Records and DeadLetters are what they gave, Marks the
-	// watermarks written.
+	// were all written and that were acknowledged (an entry held for the
+	// continuation lines of its stack trace is forwarded once complete);
+	// Records and DeadLetters are what they gave, Marks the watermarks
+	// written.
 	Messages, Forwarded, Records, DeadLetters, Marks int64
 	// WriteRetries counts writes to the repartition topic that failed and
 	// were tried again.
@@ -209,7 +211,7 @@ func (f *Forwarder) fill(ctx context.Context, b *pipeline.Batch) (ended bool, er
 		}
 		b.Entries = append(b.Entries, pipeline.Entry{
 			Source: msg.Source, Raw: msg.Value, Origin: msg.Source + "/" + strconv.FormatInt(msg.Offset, 10),
-			Ack: ack, Message: true,
+			Ack: f.counted(ack), Message: true,
 		})
 	}
 	return false, nil
@@ -218,8 +220,7 @@ func (f *Forwarder) fill(ctx context.Context, b *pipeline.Batch) (ended bool, er
 // forward normalizes b, writes what it gave to the repartition topic and,
 // once written, acknowledges the raw messages.
 func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
-	n := len(b.Entries)
-	f.messages.Add(int64(n))
+	f.messages.Add(int64(len(b.Entries)))
 	b.Now = time.Now()
 	b.Backlog = !f.in.CaughtUp()
 	if err := f.norm.Exec(ctx, b); err != nil {
@@ -282,17 +283,31 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 			return fmt.Errorf("acknowledging raw messages: %w", err)
 		}
 	}
-	// counted once acknowledged: a caller that stops when everything was
-	// forwarded (--stop-after) then commits every offset on closing
 	f.records.Add(int64(len(b.Records)))
 	f.deadLetters.Add(int64(len(b.DeadLetters)))
 	f.marks.Add(int64(len(touched) * f.cfg.Partitions))
-	f.forwarded.Add(int64(n))
 	for src, t := range f.latest {
 		f.in.ObserveEventTime(src, t)
 	}
 	b.Reset()
 	return nil
+}
+
+// counted wraps a raw message's ack so that it counts the message as
+// forwarded: a caller that stops once everything was (--stop-after)
+// commits every offset on closing, and misses no entry still held for
+// its continuation lines.
+func (f *Forwarder) counted(ack pipeline.AckFunc) pipeline.AckFunc {
+	if ack == nil {
+		return nil
+	}
+	return func(ctx context.Context, err error) error {
+		aerr := ack(ctx, err)
+		if err == nil && aerr == nil {
+			f.forwarded.Add(1) // once the source noted it, for its commit
+		}
+		return aerr
+	}
 }
 
 // write writes msgs, trying again while the topic cannot take them: the
