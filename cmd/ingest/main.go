@@ -468,7 +468,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		defer srv.Close() // (a graceful Shutdown comes first on a normal stop)
 		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
-	plan, err := planRepartition(ctx, &cfg, transport, envelope, log)
+	plan, err := planRepartition(ctx, &cfg, dialer, transport, envelope, log)
 	if err != nil {
 		events.Close(context.Background())
 		if ctx.Err() != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -57,7 +58,7 @@ func (c *Config) repartitionTopic() string {
 // tenant/mailbox of the entry they carry (an unkeyed shipper, or one
 // keyed by host); with nothing to judge by (empty topics), it does not,
 // and the consumer warns when a mailbox turns up on two partitions.
-func planRepartition(ctx context.Context, cfg *Config, transport kafka.RoundTripper, envelope parse.Envelope, log *slog.Logger) (repartitionPlan, error) {
+func planRepartition(ctx context.Context, cfg *Config, dialer *kafka.Dialer, transport kafka.RoundTripper, envelope parse.Envelope, log *slog.Logger) (repartitionPlan, error) {
 	plan := repartitionPlan{topic: cfg.repartitionTopic()}
 	if cfg.Repartition == repartitionNever {
 		plan.reason = "--repartition never"
@@ -66,7 +67,7 @@ func planRepartition(ctx context.Context, cfg *Config, transport kafka.RoundTrip
 	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Timeout: 10 * time.Second}
 	// every topic's metadata: naming a missing topic would have a broker
 	// with auto.create.topics.enable create it
-	md, err := metadata(ctx, client, log)
+	md, err := metadata(ctx, client, dialer, log)
 	if err != nil {
 		return plan, fmt.Errorf("reading the brokers' metadata to plan --repartition: %w", err)
 	}
@@ -125,7 +126,7 @@ func planRepartition(ctx context.Context, cfg *Config, transport kafka.RoundTrip
 // cannot be reached (ingest may start before them), with a warning at
 // the first failure and every minute after; it gives up only when ctx
 // ends.
-func metadata(ctx context.Context, client *kafka.Client, log *slog.Logger) (*kafka.MetadataResponse, error) {
+func metadata(ctx context.Context, client *kafka.Client, dialer *kafka.Dialer, log *slog.Logger) (*kafka.MetadataResponse, error) {
 	var warned time.Time
 	wait := 500 * time.Millisecond
 	for {
@@ -138,6 +139,13 @@ func metadata(ctx context.Context, client *kafka.Client, log *slog.Logger) (*kaf
 		}
 		if time.Since(warned) >= time.Minute {
 			warned = time.Now()
+			// the client says "unexpected EOF" when the broker refuses the
+			// credentials; a connection of the dialer says why
+			if conn, derr := dialer.DialContext(ctx, "tcp", strings.Split(client.Addr.String(), ",")[0]); derr != nil {
+				err = derr
+			} else {
+				conn.Close()
+			}
 			log.Warn("the brokers cannot be reached: waiting for them to plan --repartition", "brokers", client.Addr.String(), "err", err)
 		}
 		select {
