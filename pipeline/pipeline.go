@@ -96,6 +96,7 @@ func New(cfg Config) (*Pipeline, error) {
 		Reorder:   NewReorderStage(cfg.Reorder),
 		Deliver:   NewDeliverStage(cfg.Events, cfg.DeadLetters),
 	}
+	p.Reorder.marksOnly = cfg.Normalize.Repartitioned
 	p.Detect = NewDetectStage(eng)
 	if !cfg.Health.Disabled {
 		// Entries are counted as they are committed and windows closed

@@ -74,6 +74,11 @@ type ReorderStage struct {
 	seq     uint64
 	bound   time.Time // everything up to here has been released
 	late    int64
+	// marksOnly: a source's latest time moves by its marks only, not by
+	// its records (the second hop of a repartition: the first hop says
+	// when a source's time may move, holding it while it reads a backlog
+	// out of event-time order whole)
+	marksOnly bool
 }
 
 type sourceState struct {
@@ -156,7 +161,7 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 			}
 			stOfSrc = r.Source
 		}
-		if r.Time.After(st.latest) {
+		if r.Time.After(st.latest) && (r.mark || !s.marksOnly) {
 			st.latest = r.Time
 		}
 		if !b.Now.IsZero() {

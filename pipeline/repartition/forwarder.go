@@ -133,7 +133,9 @@ type Forwarder struct {
 
 	norm   *pipeline.NormalizeStage
 	latest map[string]time.Time // per raw partition, the latest event time forwarded
-	gen    int
+	// sent is, per raw partition, the time of the last mark written
+	sent map[string]time.Time
+	gen  int
 
 	messages, forwarded, records, deadLetters, marks, retries atomic.Int64
 }
@@ -183,6 +185,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 func (f *Forwarder) reset() {
 	f.norm = pipeline.NewNormalizeStage(f.cfg.Normalize)
 	f.latest = map[string]time.Time{}
+	f.sent = map[string]time.Time{}
 	f.gen = -1
 }
 
@@ -263,8 +266,22 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 	}
 	// The marks go after the records, to every partition: each raw
 	// partition's records up to its latest time are in front of them.
-	for src := range touched {
-		fw := schemas.Forwarded{Kind: schemas.ForwardedMark, Source: src, Offset: -1, Floor: committed[src], Time: f.latest[src]}
+	// While a backlog out of event-time order is read whole (b.Backlog),
+	// they keep the time they had, as a consumer of the raw topics holds
+	// every record until then: the second hop's watermark moves by marks
+	// only, and later records of such a backlog must not be late. A
+	// partition touched gets a mark all the same (it is not idle), and
+	// one whose mark moved gets one untouched (the backlog was read).
+	for src, t := range f.latest {
+		if b.Backlog {
+			t = f.sent[src]
+		}
+		if !touched[src] && t.Equal(f.sent[src]) {
+			continue
+		}
+		touched[src] = true // (counted below)
+		f.sent[src] = t
+		fw := schemas.Forwarded{Kind: schemas.ForwardedMark, Source: src, Offset: -1, Floor: committed[src], Time: t}
 		v, err := fw.AppendBinary(nil)
 		if err != nil {
 			return fmt.Errorf("encoding the mark of %s: %w", src, err)
