@@ -26,7 +26,7 @@ func decodeForwarded(en *Entry) normalized {
 		n.Record.Time = f.Time
 		return n
 	case schemas.ForwardedDeadLetter:
-		return normalized{Source: f.Source, Ack: en.Ack, fwd: id, Producer: f.Producer, DeadLetter: *f.DeadLetter}
+		return normalized{Source: f.Source, Ack: en.Ack, fwd: id, Producer: f.Producer, DeadLetter: *f.DeadLetter, placedAt: f.Time, placed: true}
 	}
 	n := normalized{OK: true, Source: f.Source, Ack: en.Ack, fwd: id, Producer: f.Record.Producer}
 	r := &n.Record

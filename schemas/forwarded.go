@@ -65,7 +65,10 @@ type Forwarded struct {
 	Record *LogRecord
 	// DeadLetter is a dead letter, as the first hop described it (raw
 	// bytes redacted or not, length and hash), and Producer the producer
-	// its format was recognised as.
+	// it belongs to: that of its raw partition's last record before it,
+	// else the one its format was recognised as. A dead letter's Time is
+	// its raw partition's latest record time before it (zero: none),
+	// where the health monitor places it when it carries no timestamp.
 	DeadLetter *DeadLetter
 	Producer   Producer
 }

@@ -218,6 +218,14 @@ type Observation struct {
 	Origin string
 	// Raw is a dead letter's entry, in which a timestamp is looked for.
 	Raw []byte
+	// Placed, for a dead letter that a repartition's first hop forwarded,
+	// says where it was placed from: Producer is then the producer it
+	// belongs to and Time its source's latest record's time as the first
+	// hop saw them in the raw partition's order (zero: none, it cannot be
+	// placed), instead of this monitor's view of Source, which through
+	// the repartition topic holds only some of the raw partition's
+	// records.
+	Placed bool
 }
 
 // Observe counts one entry, in the order the pipeline read it: a record
@@ -244,10 +252,13 @@ func (m *Monitor) Observe(n *Observation) {
 		src.producer = p
 		ev = schemas.Evidence{Producer: p.String(), Time: schemas.Time{Time: t}, Message: n.Message, Origin: n.Origin}
 	} else {
-		if src.producer != schemas.ProducerUnknown {
+		latest := src.latest
+		switch {
+		case n.Placed:
+			latest = n.Time
+		case src.producer != schemas.ProducerUnknown:
 			p = src.producer
 		}
-		latest := src.latest
 		if p == schemas.ProducerUnknown || latest.IsZero() {
 			return
 		}

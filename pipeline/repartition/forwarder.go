@@ -135,7 +135,9 @@ type Forwarder struct {
 	latest map[string]time.Time // per raw partition, the latest event time forwarded
 	// sent is, per raw partition, the time of the last mark written
 	sent map[string]time.Time
-	gen  int
+	// lastProducer is, per raw partition, its last record's producer
+	lastProducer map[string]schemas.Producer
+	gen          int
 
 	messages, forwarded, records, deadLetters, marks, retries atomic.Int64
 }
@@ -186,6 +188,7 @@ func (f *Forwarder) reset() {
 	f.norm = pipeline.NewNormalizeStage(f.cfg.Normalize)
 	f.latest = map[string]time.Time{}
 	f.sent = map[string]time.Time{}
+	f.lastProducer = map[string]schemas.Producer{}
 	f.gen = -1
 }
 
@@ -233,6 +236,7 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 	msgs := make([]kafka.Message, 0, len(b.Records)+len(b.DeadLetters)+f.cfg.Partitions)
 	acks := b.Acks
 	touched := map[string]bool{}
+	placed := f.placeDeadLetters(b)
 	for i := range b.Records {
 		r := &b.Records[i]
 		src := r.Source
@@ -257,7 +261,7 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 		src := sourceOf(dl.Origin)
 		off, idx := originID(dl.Origin, src)
 		fw := schemas.Forwarded{Kind: schemas.ForwardedDeadLetter, Source: src, Offset: off, Index: idx,
-			Floor: committed[src], DeadLetter: dl, Producer: parse.DetectFormat(dl.RawBase64).Producer()}
+			Floor: committed[src], DeadLetter: dl, Producer: placed[i].producer, Time: placed[i].at}
 		v, err := fw.AppendBinary(nil)
 		if err != nil {
 			return fmt.Errorf("encoding a dead letter of %s: %w", dl.Origin, err)
@@ -308,6 +312,48 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 	}
 	b.Reset()
 	return nil
+}
+
+// placement is where the health monitor places a dead letter: the
+// producer it belongs to and its raw partition's latest record time.
+type placement struct {
+	producer schemas.Producer
+	at       time.Time
+}
+
+// placeDeadLetters places b's dead letters as a health monitor reading
+// the raw partitions would: by their partition's records before them (in
+// offset order; the batch's records are not yet in f.latest), and notes
+// each partition's last record's producer for the next batch.
+func (f *Forwarder) placeDeadLetters(b *pipeline.Batch) []placement {
+	out := make([]placement, len(b.DeadLetters))
+	for i := range b.DeadLetters {
+		dl := &b.DeadLetters[i]
+		src := sourceOf(dl.Origin)
+		off, _ := originID(dl.Origin, src)
+		p, at := f.lastProducer[src], f.latest[src]
+		for j := range b.Records {
+			r := &b.Records[j]
+			if r.Source != src {
+				continue
+			}
+			if o, _ := originID(r.Origin, src); o >= off {
+				continue
+			}
+			p = r.Producer
+			if r.Time.After(at) {
+				at = r.Time
+			}
+		}
+		if p == schemas.ProducerUnknown {
+			p = parse.DetectFormat(dl.RawBase64).Producer()
+		}
+		out[i] = placement{producer: p, at: at}
+	}
+	for j := range b.Records {
+		f.lastProducer[b.Records[j].Source] = b.Records[j].Producer
+	}
+	return out
 }
 
 // counted wraps a raw message's ack so that it counts the message as
