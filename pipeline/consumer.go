@@ -311,19 +311,13 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		if ctx.Err() != nil {
 			return nil // stopping: what was read is delivered (deferred Close)
 		}
-		if c.processed.Add(n); c.stop() {
+		if done := c.processed.Add(n); (c.cfg.StopAfter > 0 && done >= c.cfg.StopAfter) || (c.cfg.Stop != nil && c.cfg.Stop(done)) {
 			b.Final = true
 			b.Now = time.Now()
 			_, err = c.exec(dctx, b)
 			return err
 		}
 	}
-}
-
-// stop reports whether Run must end: StopAfter or Stop.
-func (c *Consumer) stop() bool {
-	n := c.processed.Load()
-	return (c.cfg.StopAfter > 0 && n >= c.cfg.StopAfter) || (c.cfg.Stop != nil && c.cfg.Stop(n))
 }
 
 // fill reads messages into b until it holds BatchSize, BatchWait passed,

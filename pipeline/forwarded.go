@@ -26,7 +26,10 @@ func decodeForwarded(en *Entry) normalized {
 		n.Record.Time = f.Time
 		return n
 	case schemas.ForwardedDeadLetter:
-		return normalized{Source: f.Source, Ack: en.Ack, fwd: id, Producer: f.Producer, DeadLetter: *f.DeadLetter, placedAt: f.Time, placed: true}
+		// (the health monitor places it at Time, as the first hop did)
+		n := normalized{Source: f.Source, Ack: en.Ack, fwd: id, Producer: f.Producer, DeadLetter: *f.DeadLetter}
+		n.Record.Time = f.Time
+		return n
 	}
 	n := normalized{OK: true, Source: f.Source, Ack: en.Ack, fwd: id, Producer: f.Record.Producer}
 	r := &n.Record

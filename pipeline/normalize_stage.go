@@ -250,10 +250,6 @@ type normalized struct {
 	// for dropping repeats; mark says it is a raw partition's watermark.
 	fwd  *repeats.ID
 	mark bool
-	// placed: a forwarded dead letter's producer and placement time
-	// (placedAt) for the health monitor come from the first hop
-	placed   bool
-	placedAt time.Time
 	// shipper is who wrapped the entry ("" if no one).
 	shipper string
 	// secondsOnly: the record's time has whole seconds (parse.Unwrapped).
@@ -641,5 +637,5 @@ func healthObservation(n *normalized) health.Observation {
 		return health.Observation{Source: n.Source, Producer: n.Producer, OK: true, Time: n.Record.Time, Message: n.Record.Body, Origin: n.Record.Origin}
 	}
 	return health.Observation{Source: n.Source, Producer: n.Producer, Message: n.DeadLetter.Reason, Origin: n.DeadLetter.Origin, Raw: n.DeadLetter.RawBase64,
-		Placed: n.placed, Time: n.placedAt}
+		Placed: n.fwd != nil, Time: n.Record.Time} // (a forwarded one's placement)
 }

@@ -74,10 +74,8 @@ type ReorderStage struct {
 	seq     uint64
 	bound   time.Time // everything up to here has been released
 	late    int64
-	// marksOnly: a source's latest time moves by its marks only, not by
-	// its records (the second hop of a repartition: the first hop says
-	// when a source's time may move, holding it while it reads a backlog
-	// out of event-time order whole)
+	// marksOnly: sources' times move by marks only, which a repartition's
+	// first hop holds while it reads a backlog out of order whole
 	marksOnly bool
 }
 
