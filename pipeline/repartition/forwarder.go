@@ -236,11 +236,18 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 	msgs := make([]kafka.Message, 0, len(b.Records)+len(b.DeadLetters)+f.cfg.Partitions)
 	acks := b.Acks
 	touched := map[string]bool{}
-	placed := f.placeDeadLetters(b)
+	// each record's raw offset and index, parsed once for its message and
+	// for placing the dead letters
+	ids := make([][2]int64, len(b.Records))
+	for i := range b.Records {
+		off, idx := originID(b.Records[i].Origin, b.Records[i].Source)
+		ids[i] = [2]int64{off, int64(idx)}
+	}
+	placed := f.placeDeadLetters(b, ids)
 	for i := range b.Records {
 		r := &b.Records[i]
 		src := r.Source
-		off, idx := originID(r.Origin, src)
+		off, idx := ids[i][0], int(ids[i][1])
 		fw := schemas.Forwarded{Kind: schemas.ForwardedRecord, Source: src, Offset: off, Index: idx,
 			Floor: committed[src], Time: r.Time, Tie: r.Tie(), Record: &r.LogRecord}
 		v, err := fw.AppendBinary(nil)
@@ -324,8 +331,9 @@ type placement struct {
 // placeDeadLetters places b's dead letters as a health monitor reading
 // the raw partitions would: by their partition's records before them (in
 // offset order; the batch's records are not yet in f.latest), and notes
-// each partition's last record's producer for the next batch.
-func (f *Forwarder) placeDeadLetters(b *pipeline.Batch) []placement {
+// each partition's last record's producer for the next batch. ids are the
+// records' raw offsets and indexes.
+func (f *Forwarder) placeDeadLetters(b *pipeline.Batch, ids [][2]int64) []placement {
 	out := make([]placement, len(b.DeadLetters))
 	for i := range b.DeadLetters {
 		dl := &b.DeadLetters[i]
@@ -337,7 +345,7 @@ func (f *Forwarder) placeDeadLetters(b *pipeline.Batch) []placement {
 			if r.Source != src {
 				continue
 			}
-			if o, _ := originID(r.Origin, src); o >= off {
+			if ids[j][0] >= off {
 				continue
 			}
 			p = r.Producer
