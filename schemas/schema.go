@@ -27,6 +27,17 @@ const (
 	// SchemaLogRecord is the normalized log entry (LogRecord) as
 	// encoding/json writes it, $id https://syncwatch.dev/schemas/log-record/v1.json.
 	SchemaLogRecord = "log-record.v1"
+	// SchemaAPIIncidents is the live view API's page of incidents (GET
+	// /api/v1/incidents), $id https://syncwatch.dev/schemas/api-incidents/v1.json.
+	SchemaAPIIncidents = "api-incidents.v1"
+	// SchemaAPIIncident is one incident with its history (GET
+	// /api/v1/incidents/{id}).
+	SchemaAPIIncident = "api-incident.v1"
+	// SchemaAPIMailbox is a mailbox's incidents (GET
+	// /api/v1/mailboxes/{tenant}/{mailbox}).
+	SchemaAPIMailbox = "api-mailbox.v1"
+	// SchemaAPIError is the body of the API's error answers.
+	SchemaAPIError = "api-error.v1"
 )
 
 // Errors of schema validation. Callers test them with errors.Is.
@@ -46,7 +57,8 @@ var (
 var schemaFS embed.FS
 
 // schemaNames lists every embedded schema, in a fixed order.
-var schemaNames = [...]string{SchemaIncidentEvent, SchemaDeadLetter, SchemaDeadLetterV1, SchemaLogRecord}
+var schemaNames = [...]string{SchemaIncidentEvent, SchemaDeadLetter, SchemaDeadLetterV1, SchemaLogRecord,
+	SchemaAPIIncidents, SchemaAPIIncident, SchemaAPIMailbox, SchemaAPIError}
 
 // SchemaJSON returns the text of the named JSON Schema (draft 2020-12), as
 // embedded in the binary, for publishing to subscribers or a schema

@@ -120,6 +120,9 @@ type Config struct {
 	// them (sinks.RouterConfig). The Kafka topic and stdout always get
 	// every event. Default: every event to every notification sink.
 	Routing sinks.RouterConfig `yaml:"routing"`
+	// API is the live view: the incidents of the whole group, as JSON
+	// and as a page (liveview.go, docs/live-view.md).
+	API APIConfig `yaml:"api"`
 }
 
 func defaultConfig() Config {
@@ -151,6 +154,8 @@ func defaultConfig() Config {
 
 		Alertmanager: AlertmanagerConfig{ResendInterval: sinks.DefaultAlertmanagerResendInterval, Timeout: sinks.DefaultHTTPSinkTimeout},
 		PagerDuty:    PagerDutyConfig{Timeout: sinks.DefaultHTTPSinkTimeout},
+
+		API: APIConfig{KeepResolved: 24 * time.Hour, MaxMB: 256},
 	}
 }
 
@@ -257,6 +262,7 @@ func (c *Config) Validate(demo bool) error {
 	c.Security.Validate(add)
 	c.Webhook.validate(add)
 	c.validateNotify(add)
+	c.API.validate(c.MetricsAddr, add)
 	return errs.ErrorOrNil()
 }
 
@@ -266,5 +272,6 @@ func (c Config) redacted() Config {
 	c.Webhook = c.Webhook.redacted()
 	c.Alertmanager = c.Alertmanager.redacted()
 	c.PagerDuty = c.PagerDuty.redacted()
+	c.API = c.API.redacted()
 	return c
 }

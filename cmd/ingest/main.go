@@ -74,7 +74,10 @@ SYNCWATCH_WEBHOOK_SECRET, SYNCWATCH_PAGERDUTY_ROUTING_KEY) or a file
 never a flag, and are never printed. Routing, muting and inhibition of the
 notification sinks are configured in the file (routing:).
 
-Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz.
+Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz, and the
+live view of the whole group's incidents (--api-addr to serve it apart): the
+page / and the read-only JSON API /api/v1/incidents, /api/v1/incidents/{id},
+/api/v1/mailboxes/{tenant}/{mailbox}, /api/v1/events (server-sent events).
 SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
 the group, within --shutdown-timeout.
 
@@ -144,6 +147,13 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.Alertmanager.ResendInterval, "alertmanager-resend-interval", c.Alertmanager.ResendInterval, "how often open alerts are posted again so that Alertmanager keeps them firing")
 	fs.StringVar(&c.PagerDuty.RoutingKeyFile, "pagerduty-routing-key-file", "", "`FILE` holding a PagerDuty Events API v2 routing key (or env SYNCWATCH_PAGERDUTY_ROUTING_KEY): also trigger and resolve PagerDuty alerts")
 	fs.StringVar(&c.PagerDuty.URL, "pagerduty-url", "", "PagerDuty Events API v2 `URL` (default: https://events.pagerduty.com/v2/enqueue)")
+	fs.StringVar(&c.API.Addr, "api-addr", "", "`address` of the live view (/api/v1/ and the page /): every member reads the incidents topic whole and answers for the group (default: on --metrics-addr; \"off\" disables it)")
+	fs.StringVar(&c.API.TokenFile, "api-token-file", "", "`FILE` holding a bearer token the live view requires (or env SYNCWATCH_API_TOKEN)")
+	fs.StringVar(&c.API.TLSCertFile, "api-tls-cert-file", "", "PEM certificate `FILE`: serve --api-addr over HTTPS")
+	fs.StringVar(&c.API.TLSKeyFile, "api-tls-key-file", "", "PEM private key `FILE` of --api-tls-cert-file")
+	fs.StringVar(&c.API.ClientCAFile, "api-client-ca-file", "", "PEM `FILE` of CAs: the live view requires client certificates they signed (mutual TLS)")
+	fs.DurationVar(&c.API.KeepResolved, "api-keep-resolved", c.API.KeepResolved, "how long resolved incidents stay in the live view (event time)")
+	fs.IntVar(&c.API.MaxMB, "api-max-mb", c.API.MaxMB, "bound of the live view's memory, in MiB: over it, resolved incidents leave first, then old histories")
 	fs.BoolVar(&f.demo, "demo", false, "start an embedded Kafka broker, produce generated logs, consume them, print incidents, exit")
 	fs.BoolVar(&f.follow, "follow", false, "with --demo: keep producing live traffic until interrupted")
 	fs.BoolVar(&f.asJSON, "json", false, "with --demo: print the events' JSON instead of readable lines")
@@ -210,6 +220,9 @@ func (f *cliFlags) resolve(getenv func(string) string) (Config, error) {
 	}
 	if k := getenv("SYNCWATCH_PAGERDUTY_ROUTING_KEY"); k != "" {
 		cfg.PagerDuty.RoutingKey = k
+	}
+	if t := getenv("SYNCWATCH_API_TOKEN"); t != "" {
+		cfg.API.Token = t
 	}
 	return cfg, errs.ErrorOrNil()
 }
@@ -326,6 +339,24 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.PagerDuty.RoutingKeyFile = v
 	case "pagerduty-url":
 		cfg.PagerDuty.URL = v
+	case "api-addr":
+		cfg.API.Addr = v
+	case "api-token-file":
+		cfg.API.TokenFile = v
+	case "api-tls-cert-file":
+		cfg.API.TLSCertFile = v
+	case "api-tls-key-file":
+		cfg.API.TLSKeyFile = v
+	case "api-client-ca-file":
+		cfg.API.ClientCAFile = v
+	case "api-keep-resolved":
+		return dur(&cfg.API.KeepResolved, flags.API.KeepResolved)
+	case "api-max-mb":
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			return fmt.Errorf("not a number: %q", v)
+		}
+		cfg.API.MaxMB = n
 	}
 	return nil
 }
@@ -456,6 +487,13 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	// /healthz answers, and /readyz says not ready, from the start: while
 	// the brokers are waited for too
 	m := newMetrics()
+	live, err := startLiveView(ctx, cfg, dialer, log)
+	if err != nil {
+		events.Close(context.Background())
+		return err
+	}
+	defer live.stop(context.Background())
+	m.live = live
 	var srv *http.Server
 	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
 		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
@@ -463,9 +501,13 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 			events.Close(context.Background())
 			return fmt.Errorf("listening on --metrics-addr: %w", lerr)
 		}
-		srv = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
+		mux := m.handler()
+		if live != nil && live.srv == nil {
+			live.mount(mux, ln.Addr().String(), log)
+		}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
-		defer srv.Close() // (a graceful Shutdown comes first on a normal stop)
+		defer srv.Close() // (a graceful Shutdown comes first on a normal stop; event streams then end here)
 		log.Info("serving metrics", "addr", ln.Addr().String())
 	}
 	plan, err := planRepartition(ctx, &cfg, dialer, transport, envelope, log)
@@ -615,6 +657,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		errs = multierror.Append(errs, fmt.Errorf("closing sinks: %w", cerr))
 	}
 	if srv != nil {
+		live.stop(sctx) // its event streams would hold Shutdown up
 		srv.Shutdown(sctx)
 	}
 	s := c.Summary()

@@ -35,6 +35,8 @@ type metrics struct {
 	routes func() []sinks.RouteCount
 	// forwarded reads the repartition's first hop; nil without one.
 	forwarded func() repartition.Stats
+	// live is the live view; nil without one.
+	live *liveView
 
 	records, parsed, dead, opened, commitLag, evLag, events, capped, mbCapped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
 }
@@ -77,7 +79,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc, viewIncidentsDesc, viewBytesDesc, viewCaughtUpDesc, viewStreamsDesc} {
 		ch <- d
 	}
 }
@@ -91,7 +93,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	split := m.split()
 	routes := m.routes
 	forwarded := m.forwarded
+	live := m.live
 	m.mu.Unlock()
+	if live != nil {
+		live.collect(ch)
+	}
 	if forwarded != nil {
 		f := forwarded()
 		ch <- prometheus.MustNewConstMetric(forwardedDesc, prometheus.CounterValue, float64(f.Records), "record")
@@ -141,7 +147,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 // handler serves /metrics, /healthz and /readyz.
-func (m *metrics) handler() http.Handler {
+func (m *metrics) handler() *http.ServeMux {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()

@@ -59,7 +59,8 @@ func (c Config) withDefaults() Config {
 // Incident is an incident as the view holds it: the data of its latest
 // event, with what the view knows of its events.
 type Incident struct {
-	schemas.IncidentData
+	// IncidentData is the data of the latest event (JSON: "data").
+	schemas.IncidentData `json:"data"`
 	// Updated is the time of the latest event.
 	Updated schemas.Time `json:"updated"`
 	// LastEventID and LastEventType name the latest event.
@@ -410,13 +411,17 @@ type Page struct {
 	Next Cursor
 }
 
+// CheckGlob reports a Query.Mailbox pattern that is malformed.
+func CheckGlob(pattern string) error {
+	_, err := path.Match(pattern, "")
+	return err
+}
+
 // Select returns the incidents that match q, first seen latest first,
 // from q.After on, at most q.Limit of them (all with a Limit of 0).
 func (v *View) Select(q Query) (Page, error) {
-	if q.Mailbox != "" {
-		if _, err := path.Match(q.Mailbox, ""); err != nil {
-			return Page{}, err
-		}
+	if err := CheckGlob(q.Mailbox); err != nil {
+		return Page{}, err
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
