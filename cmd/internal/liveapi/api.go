@@ -218,7 +218,7 @@ func DecodeCursor(s string) (view.Cursor, error) {
 
 // incidentAnswer is the body of GET /api/v1/incidents/{id}.
 type incidentAnswer struct {
-	Incident view.Incident    `json:"incident"`
+	Incident view.Incident     `json:"incident"`
 	Events   []json.RawMessage `json:"events"`
 }
 
