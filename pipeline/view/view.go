@@ -109,6 +109,7 @@ type entry struct {
 	first, updated                           time.Time
 	events                                   []held // by seq; events[0] is the first read
 	count                                    int
+	dropped                                  int // the highest seq dropped from events
 	changed                                  uint64
 }
 
@@ -221,8 +222,8 @@ func (v *View) apply(e *envelope, seq int, raw []byte) bool {
 		v.mailboxes[mk] = append(v.mailboxes[mk], en)
 	}
 	i, found := slices.BinarySearchFunc(en.events, seq, func(h held, seq int) int { return h.seq - seq })
-	if found || (i == 0 && len(en.events) > 0 && en.count > len(en.events)) {
-		return false // a repeat, or older than the oldest kept of a trimmed history
+	if found || seq <= en.dropped {
+		return false // a repeat, or one the history dropped
 	}
 	wasOpen := en.isOpen()
 	en.events = slices.Insert(en.events, i, held{seq: seq, time: e.Time.Time, raw: raw})
@@ -259,6 +260,7 @@ func (en *entry) isOpen() bool { return len(en.events) > 0 && en.status != schem
 func (v *View) drop(en *entry, i int) {
 	v.events--
 	v.bytes -= int64(len(en.events[i].raw))
+	en.dropped = max(en.dropped, en.events[i].seq)
 	en.events = slices.Delete(en.events, i, i+1)
 }
 
