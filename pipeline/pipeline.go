@@ -134,7 +134,9 @@ type Summary struct {
 }
 
 // Summary returns the counters so far.
-func (p *Pipeline) Summary() Summary { return p.summary(p.Detect.engine.Stats()) }
+func (p *Pipeline) Summary() Summary {
+	return p.summary(p.Detect.health.WithOpened(p.Detect.engine.Stats()))
+}
 
 // summary is Summary with the detection counters given (staged passes a
 // copy its detection stage made).

@@ -59,7 +59,7 @@ func (p *Pipeline) start(ctx context.Context) *staged {
 	for range stagedBatches - 1 {
 		s.free <- &Batch{}
 	}
-	st := p.Detect.engine.Stats()
+	st := p.Detect.health.WithOpened(p.Detect.engine.Stats())
 	s.detection.Store(&st)
 	s.done.Add(2)
 	go s.detect()
@@ -127,7 +127,7 @@ func (s *staged) detect() {
 				s.fail(err)
 			}
 			if b.Final || time.Since(s.statsAt) >= statsEvery {
-				st := s.p.Detect.engine.Stats()
+				st := s.p.Detect.health.WithOpened(s.p.Detect.engine.Stats())
 				s.detection.Store(&st)
 				s.statsAt = time.Now()
 			}

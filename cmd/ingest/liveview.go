@@ -22,8 +22,8 @@ import (
 // topic whole into a view.View and serves it, as JSON (/api/v1/) and as
 // a page (/), for the whole group (docs/live-view.md).
 type APIConfig struct {
-	// Addr serves the API and the page. Default: "" (on metrics_addr);
-	// "off" turns the live view off.
+	// Addr serves the API and the page. Default: "" (on metrics_addr,
+	// and off with it); "off" turns the live view off.
 	Addr string `yaml:"addr"`
 	// Token, when set, is required of every API and page request as a
 	// bearer token. It is never printed and has no flag: prefer
@@ -54,8 +54,6 @@ func (a *APIConfig) validate(metricsAddr string, add func(string, ...any)) {
 		if err := checkHostPort(a.Addr); err != nil {
 			add("api.addr: %q: %v (or \"off\"; \"\": on metrics_addr)", a.Addr, err)
 		}
-	} else if metricsAddr == "off" || metricsAddr == "" {
-		add("api.addr: required when metrics_addr is off (or api.addr: off)")
 	}
 	tlsSet := a.TLSCertFile != "" || a.TLSKeyFile != "" || a.ClientCAFile != ""
 	if tlsSet && (a.TLSCertFile == "" || a.TLSKeyFile == "") {
@@ -101,7 +99,7 @@ type liveView struct {
 // an address of its own, serving it. nil with the live view off.
 func startLiveView(ctx context.Context, cfg Config, dialer *kafka.Dialer, log *slog.Logger) (*liveView, error) {
 	a := cfg.API
-	if a.off() {
+	if a.off() || (a.Addr == "" && (cfg.MetricsAddr == "off" || cfg.MetricsAddr == "")) {
 		return nil, nil
 	}
 	token := a.Token

@@ -64,7 +64,7 @@ func newMetrics() *metrics {
 		records:      prometheus.NewDesc("syncwatch_records_in_total", "Log entries read, by producer (recognised from the entry's format).", []string{"producer"}, nil),
 		parsed:       prometheus.NewDesc("syncwatch_records_parsed_total", "Log entries normalized, by producer.", []string{"producer"}, nil),
 		dead:         prometheus.NewDesc("syncwatch_dead_letters_total", "Entries that could not be parsed and went to the dead-letter topic, by reason.", []string{"reason"}, nil),
-		opened:       prometheus.NewDesc("syncwatch_incidents_opened_total", "Incidents opened, by kind and class.", []string{"kind", "class"}, nil),
+		opened:       prometheus.NewDesc("syncwatch_incidents_opened_total", "Incidents opened, by kind and class: sync_error and sync_issue from the detectors, pipeline (format drift, a silent producer) from the health monitor.", []string{"kind", "class"}, nil),
 		events:       prometheus.NewDesc("syncwatch_events_out_total", "Incident events delivered to the sinks.", nil, nil),
 		commitLag:    prometheus.NewDesc("syncwatch_commit_lag_messages", "Messages between the committed offset and the high-water mark, by topic/partition.", []string{"partition"}, nil),
 		evLag:        prometheus.NewDesc("syncwatch_event_time_lag_seconds", "Wall clock minus the latest event time seen, by producer.", []string{"producer"}, nil),

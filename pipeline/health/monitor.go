@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/schemas/redact"
 )
@@ -162,7 +163,8 @@ type Monitor struct {
 	closed  bool  // a window was closed
 
 	sources map[string]*sourceState
-	cur     *windowCounts // the window last counted in (most entries go there)
+	cur     *windowCounts  // the window last counted in (most entries go there)
+	opened  map[string]int // pipeline incidents opened, by class
 
 	// per producer
 	logged   [schemas.NumProducers]bool
@@ -423,9 +425,28 @@ func pipelineIncidentID(p schemas.Producer, class string, opened time.Time) stri
 	return schemas.IncidentKey{Tenant: Tenant, Mailbox: p.String(), Kind: schemas.KindPipeline, Class: class}.ID(opened)
 }
 
+// WithOpened returns st with the pipeline incidents opened so far
+// counted in st.Opened, by kind and class
+// ("pipeline/pipeline.format_drift"), as the engine counts its own. A
+// nil monitor adds nothing.
+func (m *Monitor) WithOpened(st detectors.Stats) detectors.Stats {
+	if m != nil {
+		for class, n := range m.opened {
+			st.Opened[schemas.KindPipeline+"/"+class] += n
+		}
+	}
+	return st
+}
+
 // event renders one lifecycle change of a pipeline incident.
 func (m *Monitor) event(p schemas.Producer, class string, inc *incident, typ string, at time.Time, title, remediation string, ev []schemas.Evidence) schemas.IncidentEvent {
 	inc.seq++
+	if typ == schemas.TypeOpened {
+		if m.opened == nil {
+			m.opened = map[string]int{}
+		}
+		m.opened[class]++
+	}
 	if at.After(inc.lastSeen) && typ != schemas.TypeResolved {
 		inc.lastSeen = at
 	}

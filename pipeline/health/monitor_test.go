@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -244,4 +245,20 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHealthMonitorCountsOpened: the pipeline incidents a monitor opens
+// are counted among the engine's (syncwatch_incidents_opened_total), by
+// kind and class; their resolutions are not.
+func TestHealthMonitorCountsOpened(t *testing.T) {
+	m := New(Config{}, "test")
+	evs := feed(m, healthTraffic(func(e *healthEntry) bool {
+		e.dead = during(e, schemas.ProducerExchange, "10:00", "11:00")
+		return true
+	}), 0)
+	require.Len(t, evs, 2, "opened and resolved")
+	st := m.WithOpened(detectors.Stats{Opened: map[string]int{"sync_error/exchange.auth.password": 3}})
+	require.Equal(t, map[string]int{"sync_error/exchange.auth.password": 3, "pipeline/" + ClassFormatDrift: 1}, st.Opened)
+	var none *Monitor
+	require.Equal(t, map[string]int{"x/y": 1}, none.WithOpened(detectors.Stats{Opened: map[string]int{"x/y": 1}}).Opened)
 }
