@@ -253,7 +253,7 @@ func TestIncidentAndMailbox(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	var d struct {
 		Incident struct {
-			Data struct{ Status string }
+			Data   struct{ Status string }
 			Events int
 		}
 		Events []json.RawMessage
