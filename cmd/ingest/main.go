@@ -77,6 +77,13 @@ notification sinks are configured in the file (routing:).
 Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz.
 SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
 the group, within --shutdown-timeout.
+SIGHUP: reload the catalog (--catalog) and the routing (routing: of
+--config): the next message is classified under the new catalog, the next
+events routed by the new routes and mutes; incidents already open keep
+their class. A file with problems is refused, every problem logged, and
+the running configuration kept. Other settings changed in the file are
+named in a warning and apply at the next start. --watch-config reloads
+when the files change, too.
 
 Flags:
 `
@@ -116,7 +123,8 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.StringVar(&c.IncidentsTopic, "incidents-topic", c.IncidentsTopic, "topic for incident events")
 	fs.StringVar(&c.DLQTopic, "dlq-topic", c.DLQTopic, "topic for dead letters")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "`address` of /metrics, /healthz, /readyz (\"off\" disables)")
-	fs.StringVar(&c.Catalog, "catalog", "", "catalog `FILE` merged over the embedded catalog of known errors")
+	fs.StringVar(&c.Catalog, "catalog", "", "catalog `FILE` merged over the embedded catalog of known errors (reloaded on SIGHUP)")
+	fs.BoolVar(&c.WatchConfig, "watch-config", false, "also reload the catalog and the routing (routing: of --config) when the catalog file or the config file changes, as SIGHUP does (files polled every second)")
 	fs.BoolVar(&c.Stdout, "stdout", false, "also print incident events as JSON lines on stdout")
 	fs.DurationVar(&c.Lateness, "lateness", c.Lateness, "how long after a run's end its lines still count")
 	fs.DurationVar(&c.RunTimeout, "run-timeout", c.RunTimeout, "a run with no end line is over after this much event time of silence")
@@ -254,6 +262,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.MetricsAddr = v
 	case "catalog":
 		cfg.Catalog = v
+	case "watch-config":
+		cfg.WatchConfig = v == "true" || v == "1"
 	case "stdout":
 		cfg.Stdout = v == "true" || v == "1"
 	case "lateness":
@@ -377,6 +387,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.demo {
 		return runDemo(ctx, f, cfg, stdout, stderr, log)
 	}
+	cfg.source = f.source(os.Getenv) // for reloads (reload.go)
 	if err := consumeKafka(ctx, cfg, log, stdout, nil, f.stopAfter); err != nil {
 		log.Error("ingest failed", "err", err)
 		return exitFailed
@@ -408,13 +419,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 // with stopAfter > 0, until that many messages were processed). extra, if
 // not nil, also receives the events (the demo's printer).
 func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer, extra sinks.Sink, stopAfter int64) (err error) {
-	cat := (*detectors.Catalog)(nil)
-	if cfg.Catalog != "" {
-		if cat, err = detectors.LoadCatalog(cfg.Catalog); err != nil {
-			return err
-		}
-	}
-	dets, err := detectors.Build(nil, detectors.Options{Catalog: cat})
+	// the catalog is live: a reload swaps it under the running pipelines
+	dets, live, err := liveDetectors(cfg.Catalog)
 	if err != nil {
 		return err
 	}
@@ -446,6 +452,9 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if notify != nil {
 		outs = append(outs, notify) // their dead letters go to the DLQ topic
 	}
+	// SIGHUP and --watch-config reload the catalog and the routing
+	rl := startReloader(ctx, cfg, live, notify, log)
+	defer rl.stop()
 	if cfg.Stdout {
 		outs = append(outs, sinks.NewJSONL(stdout, sinks.JSONLOptions{}))
 	}
@@ -456,6 +465,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	// /healthz answers, and /readyz says not ready, from the start: while
 	// the brokers are waited for too
 	m := newMetrics()
+	m.reloads = rl.stats
 	var srv *http.Server
 	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
 		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
