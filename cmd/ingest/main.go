@@ -77,13 +77,13 @@ notification sinks are configured in the file (routing:).
 Endpoints (--metrics-addr): /metrics (Prometheus), /healthz, /readyz.
 SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
 the group, within --shutdown-timeout.
-SIGHUP: reload the catalog (--catalog) and the routing (routing: of
---config): the next message is classified under the new catalog, the next
-events routed by the new routes and mutes; incidents already open keep
-their class. A file with problems is refused, every problem logged, and
-the running configuration kept. Other settings changed in the file are
-named in a warning and apply at the next start. --watch-config reloads
-when the files change, too.
+SIGHUP: reload the catalog (--catalog) and the routing (the routing:
+section of --config): the next message is classified under the new
+catalog, the next events routed by the new routes and mutes; incidents
+already open keep their class. A file with problems is refused, every
+problem logged, and the running configuration kept. Other settings
+changed in the file are named in a warning and apply at the next start.
+--watch-config reloads when the files change, too.
 
 Flags:
 `
