@@ -232,12 +232,13 @@ func (r *reloader) reload(trigger string) error {
 	if err == nil && r.router != nil {
 		err = r.router.Reload(next.Routing) // checked by load already: applied by the next batch
 	}
+	// logged, then counted: whoever sees the count can read the log
 	if err != nil {
-		r.failures.Add(1)
-		r.lastFailed.Store(true)
 		ps := problems(err)
 		r.log.Error("reloading the configuration failed: the running catalog and routing are kept",
 			"trigger", trigger, "problems", len(ps), "err", strings.Join(ps, "; "))
+		r.lastFailed.Store(true)
+		r.failures.Add(1)
 		return err
 	}
 	if keys := r.restartOnly(next); len(keys) > 0 {
@@ -252,12 +253,12 @@ func (r *reloader) reload(trigger string) error {
 		r.seen = r.fingerprint(next.Catalog) // another catalog file to watch
 	}
 	r.running.Catalog = next.Catalog
-	r.successes.Add(1)
-	r.lastSuccess.Store(time.Now().UnixNano())
-	r.lastFailed.Store(false)
 	r.log.Info("reloaded the catalog and the routing", "trigger", trigger,
 		"catalog", cmp.Or(next.Catalog, "(embedded)"), "classes", len(cat.Entries()),
 		"routes", len(r.running.Routing.Routes), "mutes", len(r.running.Routing.Mutes))
+	r.lastSuccess.Store(time.Now().UnixNano())
+	r.lastFailed.Store(false)
+	r.successes.Add(1)
 	return nil
 }
 

@@ -232,6 +232,7 @@ func TestReloadWatch(t *testing.T) {
 	rewrite(t, g.catPath, frobCatalog("custom.frob_v2"))
 	require.Eventually(t, func() bool { return g.class() == "custom.frob_v2" }, 5*time.Second, 10*time.Millisecond)
 	t.Logf("reloaded %v after the rewrite", time.Since(start).Round(time.Millisecond))
+	require.Eventually(t, func() bool { return g.rl.stats().successes == 1 }, 5*time.Second, 10*time.Millisecond)
 	require.Contains(t, g.logs.String(), "trigger=\"file change\"")
 
 	rewrite(t, g.catPath, frobCatalog("custom.frob_v2")) // same content, new inode and mtime
@@ -244,14 +245,16 @@ func TestReloadWatch(t *testing.T) {
 	require.Equal(t, int64(1), g.rl.stats().failures, "a broken file is reported once, not at every poll")
 	require.Equal(t, "custom.frob_v2", g.class())
 
-	// the config file changes too: its mute applies
-	rewrite(t, g.cfgPath, reloadConfig(g.catPath, "kafka-1:9092", "  mutes:\n    - {tenants: [t-1]}\nwatch_config: true\n"))
+	// fixed, then the config file changes too: its mute applies
 	rewrite(t, g.catPath, frobCatalog("custom.frob_v3"))
 	require.Eventually(t, func() bool { return g.class() == "custom.frob_v3" }, 5*time.Second, 10*time.Millisecond)
+	require.True(t, g.route(t, "t-1"))
+	rewrite(t, g.cfgPath, reloadConfig(g.catPath, "kafka-1:9092", "  mutes:\n    - {tenants: [t-1]}\nwatch_config: true\n"))
+	require.Eventually(t, func() bool { return g.rl.stats().successes == 3 }, 5*time.Second, 10*time.Millisecond)
 	require.False(t, g.route(t, "t-1"))
 	require.NotContains(t, g.logs.String(), "level=WARN", "nothing but catalog and routing changed")
 	body := g.scrape(t)
-	require.Contains(t, body, `syncwatch_config_reloads_total{result="success"} 2`)
+	require.Contains(t, body, `syncwatch_config_reloads_total{result="success"} 3`)
 	require.Contains(t, body, `syncwatch_config_reloads_total{result="failure"} 1`)
 }
 
