@@ -622,6 +622,12 @@ func init() {
 	Register("catalog", Spec{
 		Summary: "known errors of the knowledge base, matched tolerantly, with details extracted",
 		Constructor: func(o Options) (Detector, error) {
+			if o.Live != nil {
+				if o.Live.Load() == nil {
+					return nil, errNoLiveCatalog
+				}
+				return liveCatalogDetector{o.Live}, nil
+			}
 			if o.Catalog == nil {
 				return nil, errNoCatalog
 			}

@@ -97,6 +97,14 @@ type Options struct {
 	//
 	// Default: DefaultCatalog()
 	Catalog *Catalog
+
+	// Live, when set, is consulted instead of Catalog by the "catalog"
+	// detector on every record, so that a catalog stored into it later
+	// classifies the records that follow (ingest's reload). Catalog is
+	// then ignored.
+	//
+	// Default: nil (the catalog is fixed: Catalog)
+	Live *LiveCatalog
 }
 
 var (
@@ -149,7 +157,7 @@ func Build(names []string, opts Options) ([]Detector, error) {
 	if len(names) == 0 {
 		names = DefaultDetectors
 	}
-	if opts.Catalog == nil {
+	if opts.Catalog == nil && opts.Live == nil {
 		c, err := DefaultCatalog()
 		if err != nil {
 			return nil, err

@@ -15,6 +15,19 @@ import (
 // unknown-template detectors, the run engine and the incident tracker.
 // ns/op is per record.
 func BenchmarkEngine(b *testing.B) {
+	benchEngine(b, func(cat *detectors.Catalog) detectors.Options { return detectors.Options{Catalog: cat} })
+}
+
+// BenchmarkEngineLiveCatalog is BenchmarkEngine with the catalog read
+// from a LiveCatalog, as ingest builds it so that a reload reaches the
+// running engines: one atomic load more per record asked about.
+func BenchmarkEngineLiveCatalog(b *testing.B) {
+	benchEngine(b, func(cat *detectors.Catalog) detectors.Options {
+		return detectors.Options{Live: detectors.NewLiveCatalog(cat)}
+	})
+}
+
+func benchEngine(b *testing.B, opts func(*detectors.Catalog) detectors.Options) {
 	var recs []schemas.LogRecord
 	_, _, err := loggen.Generate(loggen.Config{Seed: 4, Mailboxes: 60, Duration: 24 * time.Hour}, func(e loggen.Entry) error {
 		var r schemas.LogRecord
@@ -35,7 +48,7 @@ func BenchmarkEngine(b *testing.B) {
 	var out []schemas.IncidentEvent
 	events := 0
 	for done := 0; done < b.N; done += len(recs) {
-		dets, err := detectors.Build(nil, detectors.Options{Catalog: cat})
+		dets, err := detectors.Build(nil, opts(cat))
 		if err != nil {
 			b.Fatal(err)
 		}

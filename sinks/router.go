@@ -34,6 +34,10 @@ type Router struct {
 	mu     sync.Mutex // guards counts, read by Stats
 	counts map[string]*[numVerdicts]int64
 
+	// next is a configuration Reload accepted, applied by the next Write
+	// (router_reload.go).
+	next atomic.Pointer[RouterConfig]
+
 	closed atomic.Bool
 }
 
@@ -58,18 +62,8 @@ func NewRouter(cfg RouterConfig, sinks map[string]Sink) (*Router, error) {
 	if err := cfg.Validate(names); err != nil {
 		return nil, fmt.Errorf("validating routing config: %w", err)
 	}
-	routes := cfg.Routes
-	if len(routes) == 0 {
-		routes = []Route{{Name: DefaultRouteName, Sinks: names}}
-	}
-	r := &Router{cfg: cfg, names: names, sinks: sinks, errors: map[string]map[string]bool{}, counts: map[string]*[numVerdicts]int64{}}
-	for _, rt := range routes {
-		st := &routeState{Route: rt, sent: map[string]bool{}, held: map[string]Verdict{}}
-		if rt.RateLimit > 0 {
-			st.bucket = newTokenBucket(rt.RateLimit, rt.ratePeriod())
-		}
-		r.routes = append(r.routes, st)
-	}
+	r := &Router{names: names, sinks: sinks, errors: map[string]map[string]bool{}, counts: map[string]*[numVerdicts]int64{}}
+	r.apply(cfg)
 	return r, nil
 }
 
@@ -84,6 +78,9 @@ func NewRouter(cfg RouterConfig, sinks map[string]Sink) (*Router, error) {
 func (r *Router) Write(ctx context.Context, events []schemas.IncidentEvent) error {
 	if r.closed.Load() {
 		return ErrClosed
+	}
+	if cfg := r.next.Swap(nil); cfg != nil {
+		r.apply(*cfg) // a retried batch keeps its plan: it meets the same decisions
 	}
 	plan := r.pending
 	if !plan.covers(events) {

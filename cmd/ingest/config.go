@@ -38,8 +38,13 @@ type Config struct {
 	// MetricsAddr serves /metrics, /healthz, /readyz. Default:
 	// 127.0.0.1:9108; "off" disables it.
 	MetricsAddr string `yaml:"metrics_addr"`
-	// Catalog is a user catalog file merged over the embedded one.
+	// Catalog is a user catalog file merged over the embedded one. It is
+	// read again, with the routing, on SIGHUP (reload.go).
 	Catalog string `yaml:"catalog"`
+	// WatchConfig also reloads the catalog and the routing when the
+	// catalog file or the config file changes (polled every second), as
+	// SIGHUP does. Default: false.
+	WatchConfig bool `yaml:"watch_config"`
 	// Stdout also prints incident events as JSON lines on stdout.
 	Stdout bool `yaml:"stdout"`
 	// Lateness, RunTimeout, ConsecutiveRuns: detection (docs/detection.md).
@@ -123,6 +128,10 @@ type Config struct {
 	// API is the live view: the incidents of the whole group, as JSON
 	// and as a page (liveview.go, docs/live-view.md).
 	API APIConfig `yaml:"api"`
+
+	// source is where the configuration came from, for a reload to read
+	// it again (reload.go); nil: nothing to read but the catalog file.
+	source *configSource
 }
 
 func defaultConfig() Config {

@@ -60,7 +60,8 @@ func TestConfigExample(t *testing.T) {
 	require.Equal(t, exitOK, run(context.Background(), []string{"config", "example"}, &out, &errOut), errOut.String())
 	text := out.String()
 	for _, want := range []string{"# --metrics-addr, SYNCWATCH_METRICS_ADDR\nmetrics_addr: 127.0.0.1:9108", "# --tls, SYNCWATCH_TLS\n  enabled: false",
-		"# --sasl-mechanism, SYNCWATCH_SASL_MECHANISM\n  mechanism: \"\"", "quiet_after: 30s", "routing: {}"} {
+		"# --sasl-mechanism, SYNCWATCH_SASL_MECHANISM\n  mechanism: \"\"", "quiet_after: 30s", "routing: {}",
+		"# --watch-config, SYNCWATCH_WATCH_CONFIG\nwatch_config: false"} {
 		require.Contains(t, text, want)
 	}
 	path := writeConfig(t, strings.Replace(text, "brokers: []", "brokers: [kafka:9092]", 1))

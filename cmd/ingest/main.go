@@ -80,6 +80,13 @@ page / and the read-only JSON API /api/v1/incidents, /api/v1/incidents/{id},
 /api/v1/mailboxes/{tenant}/{mailbox}, /api/v1/events (server-sent events).
 SIGTERM/SIGINT: stop fetching, deliver and commit what is in flight, leave
 the group, within --shutdown-timeout.
+SIGHUP: reload the catalog (--catalog) and the routing (the routing:
+section of --config): the next message is classified under the new
+catalog, the next events routed by the new routes and mutes; incidents
+already open keep their class. A file with problems is refused, every
+problem logged, and the running configuration kept. Other settings
+changed in the file are named in a warning and apply at the next start.
+--watch-config reloads when the files change, too.
 
 Flags:
 `
@@ -119,7 +126,8 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.StringVar(&c.IncidentsTopic, "incidents-topic", c.IncidentsTopic, "topic for incident events")
 	fs.StringVar(&c.DLQTopic, "dlq-topic", c.DLQTopic, "topic for dead letters")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "`address` of /metrics, /healthz, /readyz (\"off\" disables)")
-	fs.StringVar(&c.Catalog, "catalog", "", "catalog `FILE` merged over the embedded catalog of known errors")
+	fs.StringVar(&c.Catalog, "catalog", "", "catalog `FILE` merged over the embedded catalog of known errors (reloaded on SIGHUP)")
+	fs.BoolVar(&c.WatchConfig, "watch-config", false, "also reload the catalog and the routing (routing: of --config) when the catalog file or the config file changes, as SIGHUP does (files polled every second)")
 	fs.BoolVar(&c.Stdout, "stdout", false, "also print incident events as JSON lines on stdout")
 	fs.DurationVar(&c.Lateness, "lateness", c.Lateness, "how long after a run's end its lines still count")
 	fs.DurationVar(&c.RunTimeout, "run-timeout", c.RunTimeout, "a run with no end line is over after this much event time of silence")
@@ -267,6 +275,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		cfg.MetricsAddr = v
 	case "catalog":
 		cfg.Catalog = v
+	case "watch-config":
+		cfg.WatchConfig = v == "true" || v == "1"
 	case "stdout":
 		cfg.Stdout = v == "true" || v == "1"
 	case "lateness":
@@ -408,6 +418,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.demo {
 		return runDemo(ctx, f, cfg, stdout, stderr, log)
 	}
+	cfg.source = f.source(os.Getenv) // for reloads (reload.go)
 	if err := consumeKafka(ctx, cfg, log, stdout, nil, f.stopAfter); err != nil {
 		log.Error("ingest failed", "err", err)
 		return exitFailed
@@ -439,13 +450,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 // with stopAfter > 0, until that many messages were processed). extra, if
 // not nil, also receives the events (the demo's printer).
 func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer, extra sinks.Sink, stopAfter int64) (err error) {
-	cat := (*detectors.Catalog)(nil)
-	if cfg.Catalog != "" {
-		if cat, err = detectors.LoadCatalog(cfg.Catalog); err != nil {
-			return err
-		}
-	}
-	dets, err := detectors.Build(nil, detectors.Options{Catalog: cat})
+	// the catalog is live: a reload swaps it under the running pipelines
+	dets, live, err := liveDetectors(cfg.Catalog)
 	if err != nil {
 		return err
 	}
@@ -477,6 +483,9 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	if notify != nil {
 		outs = append(outs, notify) // their dead letters go to the DLQ topic
 	}
+	// SIGHUP and --watch-config reload the catalog and the routing
+	rl := startReloader(ctx, cfg, live, notify, log)
+	defer rl.stop()
 	if cfg.Stdout {
 		outs = append(outs, sinks.NewJSONL(stdout, sinks.JSONLOptions{}))
 	}
@@ -487,13 +496,14 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 	// /healthz answers, and /readyz says not ready, from the start: while
 	// the brokers are waited for too
 	m := newMetrics()
-	live, err := startLiveView(ctx, cfg, dialer, log)
+	lview, err := startLiveView(ctx, cfg, dialer, log)
 	if err != nil {
 		events.Close(context.Background())
 		return err
 	}
-	defer live.stop(context.Background())
-	m.live = live
+	defer lview.stop(context.Background())
+	m.live = lview
+	m.reloads = rl.stats
 	var srv *http.Server
 	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
 		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
@@ -502,8 +512,8 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 			return fmt.Errorf("listening on --metrics-addr: %w", lerr)
 		}
 		mux := m.handler()
-		if live != nil && live.srv == nil {
-			live.mount(mux, ln.Addr().String(), log)
+		if lview != nil && lview.srv == nil {
+			lview.mount(mux, ln.Addr().String(), log)
 		}
 		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
@@ -657,7 +667,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		errs = multierror.Append(errs, fmt.Errorf("closing sinks: %w", cerr))
 	}
 	if srv != nil {
-		live.stop(sctx) // its event streams would hold Shutdown up
+		lview.stop(sctx) // its event streams would hold Shutdown up
 		srv.Shutdown(sctx)
 	}
 	s := c.Summary()

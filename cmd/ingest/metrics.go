@@ -37,6 +37,9 @@ type metrics struct {
 	forwarded func() repartition.Stats
 	// live is the live view; nil without one.
 	live *liveView
+	// reloads reads the reloads of the catalog and routing (reload.go);
+	// nil before they are set up.
+	reloads func() reloadStats
 
 	records, parsed, dead, opened, commitLag, evLag, events, capped, mbCapped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
 }
@@ -45,6 +48,13 @@ type metrics struct {
 var (
 	routedDesc     = prometheus.NewDesc("syncwatch_events_routed_total", "Incident events a route delivered to its notification sinks (webhook, Alertmanager, PagerDuty), by route.", []string{"route"}, nil)
 	suppressedDesc = prometheus.NewDesc("syncwatch_events_suppressed_total", "Incident events a route held back from its notification sinks, by route and reason (muted, inhibited, rate_limited; unrouted, route \"\", when no route matched). Kafka and stdout still carry them.", []string{"route", "reason"}, nil)
+)
+
+// The reloads of the catalog and the routing (reload.go).
+var (
+	reloadsDesc          = prometheus.NewDesc("syncwatch_config_reloads_total", "Reloads of the catalog and the routing (SIGHUP, --watch-config), by result: success (applied) or failure (refused: a file has a problem, the running configuration is kept).", []string{"result"}, nil)
+	reloadSuccessDesc    = prometheus.NewDesc("syncwatch_config_last_reload_success_timestamp_seconds", "When the catalog and the routing in force were loaded: at start, or by the latest reload that succeeded (Unix time).", nil, nil)
+	reloadSuccessfulDesc = prometheus.NewDesc("syncwatch_config_last_reload_successful", "0 while the latest reload was refused (the files hold a configuration that is not running), else 1.", nil, nil)
 )
 
 // The repartition's counters (--repartition).
@@ -79,7 +89,8 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc, viewIncidentsDesc, viewBytesDesc, viewCaughtUpDesc, viewStreamsDesc} {
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc,
+		viewIncidentsDesc, viewBytesDesc, viewCaughtUpDesc, viewStreamsDesc, reloadsDesc, reloadSuccessDesc, reloadSuccessfulDesc} {
 		ch <- d
 	}
 }
@@ -94,9 +105,21 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	routes := m.routes
 	forwarded := m.forwarded
 	live := m.live
+	reloads := m.reloads
 	m.mu.Unlock()
 	if live != nil {
 		live.collect(ch)
+	}
+	if reloads != nil {
+		rs := reloads()
+		ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(rs.successes), "success")
+		ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(rs.failures), "failure")
+		ch <- prometheus.MustNewConstMetric(reloadSuccessDesc, prometheus.GaugeValue, float64(rs.lastSuccess.UnixNano())/1e9)
+		ok := 1.0
+		if rs.lastFailed {
+			ok = 0
+		}
+		ch <- prometheus.MustNewConstMetric(reloadSuccessfulDesc, prometheus.GaugeValue, ok)
 	}
 	if forwarded != nil {
 		f := forwarded()
