@@ -93,3 +93,19 @@ func TestLiveViewToken(t *testing.T) {
 	}(), "\n", " ")), " ")
 	require.NotContains(t, printed, "env-secret-token")
 }
+
+// TestValidateLoadsCatalog: ingest validate reports a broken --catalog,
+// as starting (or a reload) would refuse it.
+func TestValidateLoadsCatalog(t *testing.T) {
+	t.Setenv("SYNCWATCH_CONFIG", "")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "catalog.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("entries: [this is: not: yaml"), 0o600))
+	var out, errOut strings.Builder
+	require.Equal(t, exitUsage, run(context.Background(), []string{"validate", "--brokers", "k:9092", "--catalog", bad}, &out, &errOut))
+	require.Contains(t, errOut.String(), "catalog:")
+	require.NotContains(t, out.String(), "configuration OK")
+	out.Reset()
+	errOut.Reset()
+	require.Equal(t, exitOK, run(context.Background(), []string{"validate", "--brokers", "k:9092"}, &out, &errOut), errOut.String())
+}

@@ -438,6 +438,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = cfg.Validate(false)
 	}
+	if err == nil && cfg.Catalog != "" {
+		// the catalog too, as ingest would load it (and a reload would)
+		if _, cerr := detectors.LoadCatalog(cfg.Catalog); cerr != nil {
+			err = fmt.Errorf("catalog: %w", cerr)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ingest: invalid configuration:\n%v\n", err)
 		return exitUsage
