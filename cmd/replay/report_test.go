@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/incidenthtml"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -226,7 +227,7 @@ func TestReportRendersInChromium(t *testing.T) {
 			x, _ := strconv.ParseFloat(b[1], 64)
 			w, _ := strconv.ParseFloat(b[2], 64)
 			require.Positive(t, w)
-			require.LessOrEqual(t, x+w, tlLeft+tlWidth+3)
+			require.LessOrEqual(t, x+w, incidenthtml.PlotLeft+incidenthtml.PlotWidth+3)
 		}
 	})
 
