@@ -15,6 +15,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/liveapi"
+	"github.com/syncwatch/syncwatch/cmd/internal/livepage"
 	"github.com/syncwatch/syncwatch/pipeline/view"
 )
 
@@ -93,6 +94,9 @@ type liveView struct {
 	srv     *http.Server // the API's own listener, nil on metrics_addr
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
+	// base is the context of the requests it serves, ended by stop
+	base        context.Context
+	endRequests context.CancelFunc
 }
 
 // startLiveView starts reading the incidents topic into a view and, with
@@ -116,7 +120,9 @@ func startLiveView(ctx context.Context, cfg Config, dialer *kafka.Dialer, log *s
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", liveapi.New(v, liveapi.Options{}))
+	mux.Handle("/", livepage.New(v, livepage.Options{}))
 	lv := &liveView{v: v, tail: tail, handler: liveapi.RequireToken(token, mux)}
+	lv.base, lv.endRequests = context.WithCancel(context.Background())
 	if a.Addr != "" {
 		var tlsCfg *tls.Config
 		if a.TLSCertFile != "" {
@@ -133,7 +139,7 @@ func startLiveView(ctx context.Context, cfg Config, dialer *kafka.Dialer, log *s
 			ln = tls.NewListener(ln, tlsCfg)
 			scheme = "https"
 		}
-		lv.srv = &http.Server{Handler: lv.handler, ReadHeaderTimeout: 5 * time.Second, TLSConfig: tlsCfg}
+		lv.srv = &http.Server{Handler: lv.handler, ReadHeaderTimeout: 5 * time.Second, TLSConfig: tlsCfg, BaseContext: lv.baseContext}
 		go lv.srv.Serve(ln)
 		log.Info("serving the live view", "url", scheme+"://"+ln.Addr().String()+"/", "token", token != "", "mtls", a.ClientCAFile != "")
 	}
@@ -145,6 +151,17 @@ func startLiveView(ctx context.Context, cfg Config, dialer *kafka.Dialer, log *s
 		tail.Run(tctx)
 	}()
 	return lv, nil
+}
+
+// baseContext is an http.Server's BaseContext: requests end when the
+// live view stops, so that its event streams, which never end by
+// themselves, do not hold a graceful Shutdown up until its timeout. nil
+// serves a server without a live view.
+func (lv *liveView) baseContext(net.Listener) context.Context {
+	if lv == nil {
+		return context.Background()
+	}
+	return lv.base
 }
 
 // mount serves the live view on the metrics listener's mux.
@@ -159,6 +176,7 @@ func (lv *liveView) stop(ctx context.Context) {
 	if lv == nil {
 		return
 	}
+	lv.endRequests()
 	lv.cancel()
 	if lv.srv != nil {
 		lv.srv.Shutdown(ctx)

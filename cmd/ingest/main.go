@@ -521,7 +521,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 		if lview != nil && lview.srv == nil {
 			lview.mount(mux, ln.Addr().String(), log)
 		}
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: lview.baseContext}
 		go srv.Serve(ln)
 		defer srv.Close() // (a graceful Shutdown comes first on a normal stop; event streams then end here)
 		log.Info("serving metrics", "addr", ln.Addr().String())

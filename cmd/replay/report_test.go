@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/incidenthtml"
+	"github.com/syncwatch/syncwatch/integration/cdp"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -167,21 +168,6 @@ func TestReportEscapesHostileContent(t *testing.T) {
 	require.Regexp(t, `<tr class="unknown-template"><td>record.unknown</td><td><code>frobnication refused &lt;[^<]*&gt; by gateway</code>`, html)
 }
 
-// requireChromium returns the chromium binary: a test skips on a developer's
-// machine without it and fails in CI (CI=true), where .ci/run installs it
-// (as integration's requireTool does).
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is not installed; .ci/run should have installed it")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium); skipping")
-	}
-	return p
-}
-
 // chromium runs headless Chromium with args on page and returns stdout.
 func chromium(t *testing.T, bin, page string, args ...string) []byte {
 	t.Helper()
@@ -197,7 +183,7 @@ func chromium(t *testing.T, bin, page string, args ...string) []byte {
 }
 
 func TestReportRendersInChromium(t *testing.T) {
-	bin := requireChromium(t)
+	bin := cdp.RequireChromium(t)
 	dir := newCorpus(t, reportCorpus)
 	report, _, lines, _ := writeReportFor(t, dir)
 	f := factsOf(t, lines)

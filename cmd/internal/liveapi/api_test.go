@@ -2,6 +2,7 @@ package liveapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -322,14 +323,23 @@ func TestEventStream(t *testing.T) {
 	}
 	require.Equal(t, "2000", frame()["retry"])
 	require.Eventually(t, func() bool { return v.Subscribers() == 1 }, 5*time.Second, 10*time.Millisecond)
+	var sent []string
 	for seq := 1; seq <= 3; seq++ {
-		_, err := v.Apply(event(t, "inc-000000000001", seq, schemas.TypeUpdated, time.Duration(seq)*time.Minute, schemas.KindSyncError, "c", "t-1", "a@x"))
+		raw := event(t, "inc-000000000001", seq, schemas.TypeUpdated, time.Duration(seq)*time.Minute, schemas.KindSyncError, "c", "t-1", "a@x")
+		sent = append(sent, string(raw))
+		if seq == 3 { // published pretty-printed by some other tool
+			var pretty bytes.Buffer
+			require.NoError(t, json.Indent(&pretty, raw, "", "  "))
+			raw = pretty.Bytes()
+		}
+		_, err := v.Apply(raw)
 		require.NoError(t, err)
 	}
 	for seq := 1; seq <= 3; seq++ {
 		f := frame()
 		require.Equal(t, "incident", f["event"])
 		require.Equal(t, fmt.Sprintf("inc-000000000001-%d", seq), f["id"])
+		require.Equal(t, sent[seq-1], f["data"], "one data line, compact")
 		e, err := schemas.DecodeEvent([]byte(f["data"]))
 		require.NoError(t, err)
 		require.Equal(t, "The password has expired "+hostile, e.Data.Title)

@@ -2,6 +2,7 @@ package liveapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -34,6 +35,8 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 	if rc.Flush() != nil {
 		return
 	}
+	// a server's WriteTimeout would cut the stream: each write has its own
+	rc.SetWriteDeadline(time.Time{})
 	tick := time.NewTicker(a.opts.Heartbeat)
 	defer tick.Stop()
 	var buf bytes.Buffer
@@ -76,22 +79,26 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeEvent writes one incident event. The JSON the sinks publish is
-// on one line; a line break in it would end the data field, so any is
-// sent as a further data line, which the client joins back.
+// writeEvent writes one incident event, its JSON on one data line: the
+// sinks publish it so, and an event published pretty-printed by another
+// tool is compacted (a line break would end the data field).
 func writeEvent(buf *bytes.Buffer, raw []byte) {
+	if bytes.ContainsAny(raw, "\r\n") {
+		var c bytes.Buffer
+		if json.Compact(&c, raw) == nil {
+			raw = c.Bytes()
+		} else {
+			raw = bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r"), nil), []byte("\n"), []byte(" "))
+		}
+	}
 	if id := eventID(raw); id != "" {
 		buf.WriteString("id: ")
 		buf.WriteString(id)
 		buf.WriteByte('\n')
 	}
-	buf.WriteString("event: incident\n")
-	for line := range bytes.SplitSeq(bytes.TrimRight(raw, "\r\n"), []byte("\n")) {
-		buf.WriteString("data: ")
-		buf.Write(bytes.TrimRight(line, "\r"))
-		buf.WriteByte('\n')
-	}
-	buf.WriteByte('\n')
+	buf.WriteString("event: incident\ndata: ")
+	buf.Write(raw)
+	buf.WriteString("\n\n")
 }
 
 // eventID finds the "id" of a CloudEvent without decoding it: the sinks

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/syncwatch/syncwatch/cmd/internal/liveapi"
+	"github.com/syncwatch/syncwatch/integration/cdp"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -88,40 +90,40 @@ func resetFirst(events http.Handler) http.Handler {
 // is opened with an access_token, which the API requires of every
 // request: the page's stream and fragments must carry it on.
 func TestLivePageInChromium(t *testing.T) {
-	bin := requireChromium(t)
+	bin := cdp.RequireChromium(t)
 	v := landscapeView(t)
 	const token = "s3cret-t0ken"
 	rq := &requests{}
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/events", resetFirst(Events(v)))
+	mux.Handle("GET /api/v1/events", resetFirst(liveapi.New(v, liveapi.Options{})))
 	mux.Handle("/", New(v, Options{}))
 	srv := httptest.NewServer(withToken(token, mux, rq))
 	t.Cleanup(srv.Close) // after the browser closes, which ends its event stream
 
-	b := startBrowser(t, bin)
-	tb := b.newTab(t, 1280, 900, false)
-	tb.navigate(srv.URL + "/?access_token=" + token)
-	tb.waitFor(`document.readyState === "complete" && document.querySelectorAll("tr.incident").length === 4`, 10*time.Second)
+	b := cdp.Start(t, bin)
+	tb := b.NewTab(t, 1280, 900, false)
+	tb.Navigate(srv.URL + "/?access_token=" + token)
+	tb.WaitFor(`document.readyState === "complete" && document.querySelectorAll("tr.incident").length === 4`, 10*time.Second)
 	// the first stream ends with a reset: the page reconnects
-	tb.waitFor(`document.getElementById("live-status").textContent === "live"`, 10*time.Second)
+	tb.WaitFor(`document.getElementById("live-status").textContent === "live"`, 10*time.Second)
 	require.Eventually(t, func() bool { _, _, sses, _ := rq.count(); return sses == 2 && v.Subscribers() == 1 },
 		10*time.Second, 20*time.Millisecond, "the page reconnects after a reset")
-	tb.waitFor(`document.getElementById("live-status").textContent === "live"`, 5*time.Second)
+	tb.WaitFor(`document.getElementById("live-status").textContent === "live"`, 5*time.Second)
 
 	const rowIDs = `Array.from(document.querySelectorAll("tr.incident")).map(r => r.dataset.id)`
 	const cardsJS = `Object.fromEntries(Array.from(document.querySelectorAll(".card")).map(c => [c.querySelector(".label").textContent, c.querySelector(".value").textContent]))`
-	require.Equal(t, []string{tooLarge.id(), oauth.id(), mandatory.id(), password.id()}, value[[]string](tb, rowIDs))
-	require.Equal(t, 4, value[int](tb, `document.querySelectorAll("svg.timeline").length`))
-	require.Equal(t, 5, value[int](tb, `document.querySelectorAll("svg.timeline rect.episode").length`))
-	require.Equal(t, "2", value[map[string]string](tb, cardsJS)["Open sync errors"])
-	loadedAt := value[float64](tb, `window.__loadedAt`)
+	require.Equal(t, []string{tooLarge.id(), oauth.id(), mandatory.id(), password.id()}, cdp.Value[[]string](tb, rowIDs))
+	require.Equal(t, 4, cdp.Value[int](tb, `document.querySelectorAll("svg.timeline").length`))
+	require.Equal(t, 5, cdp.Value[int](tb, `document.querySelectorAll("svg.timeline rect.episode").length`))
+	require.Equal(t, "2", cdp.Value[map[string]string](tb, cardsJS)["Open sync errors"])
+	loadedAt := cdp.Value[float64](tb, `window.__loadedAt`)
 	// each connection's open fetches the body once (what happened while
 	// it was down); after that, only events do
 	time.Sleep(500 * time.Millisecond)
-	updates := value[int](tb, `window.__updates`)
+	updates := cdp.Value[int](tb, `window.__updates`)
 	require.GreaterOrEqual(t, updates, 1)
 	time.Sleep(500 * time.Millisecond)
-	require.Equal(t, updates, value[int](tb, `window.__updates`), "no fetch without an event")
+	require.Equal(t, updates, cdp.Value[int](tb, `window.__updates`), "no fetch without an event")
 
 	// a new sync error on a mailbox the page does not show yet
 	fresh := spec{Kind: schemas.KindSyncError, Class: "exchange.org.marked_for_removal", Tenant: "t-1004", Mailbox: "new.hire@contoso.com",
@@ -131,18 +133,18 @@ func TestLivePageInChromium(t *testing.T) {
 	applied := time.Now()
 	_, err := v.Apply(evs[0].raw)
 	require.NoError(t, err)
-	took := tb.waitFor(fmt.Sprintf(`!!document.querySelector('tr.incident[data-id=%q]')`, fresh.id()), 2*time.Second)
+	took := tb.WaitFor(fmt.Sprintf(`!!document.querySelector('tr.incident[data-id=%q]')`, fresh.id()), 2*time.Second)
 	t.Logf("the new sync error showed %v after it was applied (polled for %v)", time.Since(applied).Round(time.Millisecond), took.Round(time.Millisecond))
-	require.Equal(t, fresh.id(), value[[]string](tb, rowIDs)[0], "first seen latest first")
-	tb.waitFor(`document.querySelectorAll("svg.timeline").length === 5`, 2*time.Second)
-	c := value[map[string]string](tb, cardsJS)
+	require.Equal(t, fresh.id(), cdp.Value[[]string](tb, rowIDs)[0], "first seen latest first")
+	tb.WaitFor(`document.querySelectorAll("svg.timeline").length === 5`, 2*time.Second)
+	c := cdp.Value[map[string]string](tb, cardsJS)
 	require.Equal(t, "3", c["Open sync errors"])
 	require.Equal(t, "4", c["Affected mailboxes"])
 	require.Equal(t, "11-24 12:10", c["Latest event"])
-	require.Equal(t, loadedAt, value[float64](tb, `window.__loadedAt`), "updated in place, not reloaded")
-	require.Greater(t, value[int](tb, `window.__updates`), updates)
+	require.Equal(t, loadedAt, cdp.Value[float64](tb, `window.__loadedAt`), "updated in place, not reloaded")
+	require.Greater(t, cdp.Value[int](tb, `window.__updates`), updates)
 
-	shot := tb.screenshot()
+	shot := tb.Screenshot()
 	checkScreenshot(t, shot, 1280)
 	if os.Getenv(updateScreenshotEnv) == "1" {
 		path := filepath.Join("..", "..", "..", "docs", "live-page-screenshot.png")
@@ -155,15 +157,15 @@ func TestLivePageInChromium(t *testing.T) {
 	applied = time.Now()
 	_, err = v.Apply(evs[1].raw)
 	require.NoError(t, err)
-	tb.waitFor(fmt.Sprintf(`!document.querySelector('tr.incident[data-id=%q]')`, fresh.id()), 2*time.Second)
+	tb.WaitFor(fmt.Sprintf(`!document.querySelector('tr.incident[data-id=%q]')`, fresh.id()), 2*time.Second)
 	t.Logf("the resolved sync error left %v after its resolution was applied", time.Since(applied).Round(time.Millisecond))
-	require.Equal(t, []string{tooLarge.id(), oauth.id(), mandatory.id(), password.id()}, value[[]string](tb, rowIDs))
-	tb.waitFor(`document.querySelectorAll(".card")[3].querySelector(".value").textContent === "2"`, 2*time.Second)
-	c = value[map[string]string](tb, cardsJS)
+	require.Equal(t, []string{tooLarge.id(), oauth.id(), mandatory.id(), password.id()}, cdp.Value[[]string](tb, rowIDs))
+	tb.WaitFor(`document.querySelectorAll(".card")[3].querySelector(".value").textContent === "2"`, 2*time.Second)
+	c = cdp.Value[map[string]string](tb, cardsJS)
 	require.Equal(t, "2", c["Open sync errors"])
 	require.Equal(t, "2", c["Resolved in 24 h"])
-	require.Equal(t, 5, value[int](tb, `document.querySelectorAll("svg.timeline").length`), "new.hire's timeline stays: resolved in the window")
-	require.Equal(t, loadedAt, value[float64](tb, `window.__loadedAt`), "updated in place, not reloaded")
+	require.Equal(t, 5, cdp.Value[int](tb, `document.querySelectorAll("svg.timeline").length`), "new.hire's timeline stays: resolved in the window")
+	require.Equal(t, loadedAt, cdp.Value[float64](tb, `window.__loadedAt`), "updated in place, not reloaded")
 
 	// every request of the page carried the token
 	pages, fragments, sses, refused := rq.count()
@@ -177,26 +179,26 @@ func TestLivePageInChromium(t *testing.T) {
 // TestLivePageOnAPhone: on a phone's viewport the page does not scroll
 // sideways, the cards wrap, and each incident is a stacked block.
 func TestLivePageOnAPhone(t *testing.T) {
-	bin := requireChromium(t)
+	bin := cdp.RequireChromium(t)
 	v := landscapeView(t)
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/events", Events(v))
+	mux.Handle("GET /api/v1/events", liveapi.New(v, liveapi.Options{}))
 	mux.Handle("/", New(v, Options{}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close) // after the browser closes, which ends its event stream
 
-	b := startBrowser(t, bin)
-	tb := b.newTab(t, 390, 844, true)
-	tb.navigate(srv.URL + "/?state=all")
-	tb.waitFor(`document.readyState === "complete" && document.querySelectorAll("tr.incident").length === 6`, 10*time.Second)
-	tb.waitFor(`document.getElementById("live-status").textContent === "live"`, 10*time.Second)
-	require.Equal(t, 390, value[int](tb, `window.innerWidth`))
-	require.LessOrEqual(t, value[int](tb, `document.documentElement.scrollWidth`), 390, "nothing wider than the phone")
-	require.Greater(t, value[int](tb, `new Set(Array.from(document.querySelectorAll(".card")).map(c => c.offsetTop)).size`), 1, "the cards wrap")
-	require.Equal(t, "block", value[string](tb, `getComputedStyle(document.querySelector("tr.incident")).display`))
-	require.Equal(t, "none", value[string](tb, `getComputedStyle(document.querySelector("#incident-table thead")).display`))
-	require.LessOrEqual(t, value[float64](tb, `document.querySelector("svg.timeline").getBoundingClientRect().width`), 390.0, "the timelines scale down")
-	checkScreenshot(t, tb.screenshot(), 390)
+	b := cdp.Start(t, bin)
+	tb := b.NewTab(t, 390, 844, true)
+	tb.Navigate(srv.URL + "/?state=all")
+	tb.WaitFor(`document.readyState === "complete" && document.querySelectorAll("tr.incident").length === 6`, 10*time.Second)
+	tb.WaitFor(`document.getElementById("live-status").textContent === "live"`, 10*time.Second)
+	require.Equal(t, 390, cdp.Value[int](tb, `window.innerWidth`))
+	require.LessOrEqual(t, cdp.Value[int](tb, `document.documentElement.scrollWidth`), 390, "nothing wider than the phone")
+	require.Greater(t, cdp.Value[int](tb, `new Set(Array.from(document.querySelectorAll(".card")).map(c => c.offsetTop)).size`), 1, "the cards wrap")
+	require.Equal(t, "block", cdp.Value[string](tb, `getComputedStyle(document.querySelector("tr.incident")).display`))
+	require.Equal(t, "none", cdp.Value[string](tb, `getComputedStyle(document.querySelector("#incident-table thead")).display`))
+	require.LessOrEqual(t, cdp.Value[float64](tb, `document.querySelector("svg.timeline").getBoundingClientRect().width`), 390.0, "the timelines scale down")
+	checkScreenshot(t, tb.Screenshot(), 390)
 	require.Empty(t, b.Exceptions(), "the page's script threw")
 }
 

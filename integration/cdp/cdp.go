@@ -1,9 +1,9 @@
-package livepage
-
-// A small Chrome DevTools Protocol client over --remote-debugging-pipe,
-// enough to watch a page change over time (--dump-dom sees one moment):
-// Chromium reads CDP messages, each ended by a NUL byte, on its fd 3 and
-// writes its replies and events on fd 4.
+// Package cdp is a small Chrome DevTools Protocol client over
+// --remote-debugging-pipe, for tests: enough to watch a page change over
+// time (--dump-dom sees one moment). Chromium reads CDP messages, each
+// ended by a NUL byte, on its fd 3 and writes its replies and events on
+// fd 4.
+package cdp
 
 import (
 	"bufio"
@@ -23,10 +23,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// requireChromium returns the chromium binary: a test skips on a
+// RequireChromium returns the chromium binary: a test skips on a
 // developer's machine without it and fails in CI (CI=true), where .ci/run
 // installs it (as cmd/replay's report test does).
-func requireChromium(t *testing.T) string {
+func RequireChromium(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("chromium")
 	if err != nil {
@@ -50,8 +50,8 @@ type cdpMessage struct {
 	} `json:"error,omitempty"`
 }
 
-// browser is a headless Chromium driven over the pipe.
-type browser struct {
+// Browser is a headless Chromium driven over the pipe.
+type Browser struct {
 	cmd    *exec.Cmd
 	out    *os.File // its fd 3
 	stderr syncBuffer
@@ -80,14 +80,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startBrowser starts Chromium; it is closed when the test ends.
-func startBrowser(t *testing.T, bin string) *browser {
+// Start starts Chromium; it is closed when the test ends.
+func Start(t *testing.T, bin string) *Browser {
 	t.Helper()
 	toChrome, ourEnd, err := os.Pipe() // chromium reads toChrome (its fd 3)
 	require.NoError(t, err)
 	fromChrome, theirEnd, err := os.Pipe() // chromium writes theirEnd (its fd 4)
 	require.NoError(t, err)
-	b := &browser{out: ourEnd, read: make(chan struct{}), pending: map[int]chan cdpMessage{}}
+	b := &Browser{out: ourEnd, read: make(chan struct{}), pending: map[int]chan cdpMessage{}}
 	b.cmd = exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
 		"--user-data-dir="+t.TempDir(), "--no-first-run", "--no-default-browser-check", "--disable-extensions",
 		"--disable-background-networking", "--disable-sync", "--hide-scrollbars", "--mute-audio",
@@ -120,7 +120,7 @@ func startBrowser(t *testing.T, bin string) *browser {
 	return b
 }
 
-func (b *browser) readLoop(f *os.File) {
+func (b *Browser) readLoop(f *os.File) {
 	defer close(b.read)
 	r := bufio.NewReaderSize(f, 1<<20)
 	for {
@@ -156,7 +156,7 @@ func (b *browser) readLoop(f *os.File) {
 
 // call sends method with params (to a page's session, or to the browser
 // with session "") and decodes its result into result.
-func (b *browser) call(ctx context.Context, session, method string, params, result any) error {
+func (b *Browser) call(ctx context.Context, session, method string, params, result any) error {
 	b.mu.Lock()
 	b.next++
 	id := b.next
@@ -193,22 +193,23 @@ func (b *browser) call(ctx context.Context, session, method string, params, resu
 	}
 }
 
-func (b *browser) Exceptions() []string {
+// Exceptions are the uncaught exceptions of the pages' scripts so far.
+func (b *Browser) Exceptions() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.exceptions...)
 }
 
-// tab is a page target attached with a flat session.
-type tab struct {
+// Tab is a page target attached with a flat session.
+type Tab struct {
 	t       *testing.T
-	b       *browser
+	b       *Browser
 	session string
 }
 
-// newTab opens a page with a viewport of width x height CSS pixels (a
+// NewTab opens a page with a viewport of width x height CSS pixels (a
 // phone's, with mobile).
-func (b *browser) newTab(t *testing.T, width, height int, mobile bool) *tab {
+func (b *Browser) NewTab(t *testing.T, width, height int, mobile bool) *Tab {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -220,33 +221,35 @@ func (b *browser) newTab(t *testing.T, width, height int, mobile bool) *tab {
 		SessionID string `json:"sessionId"`
 	}
 	require.NoError(t, b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att))
-	tb := &tab{t: t, b: b, session: att.SessionID}
-	tb.do("Page.enable", nil, nil)
-	tb.do("Runtime.enable", nil, nil)
-	tb.do("Emulation.setDeviceMetricsOverride", map[string]any{
+	tb := &Tab{t: t, b: b, session: att.SessionID}
+	tb.Do("Page.enable", nil, nil)
+	tb.Do("Runtime.enable", nil, nil)
+	tb.Do("Emulation.setDeviceMetricsOverride", map[string]any{
 		"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}, nil)
 	return tb
 }
 
-func (tb *tab) do(method string, params, result any) {
+// Do calls method on the page, failing the test on an error.
+func (tb *Tab) Do(method string, params, result any) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(tb.t, tb.b.call(ctx, tb.session, method, params, result))
 }
 
-func (tb *tab) navigate(url string) {
+// Navigate loads url in the page.
+func (tb *Tab) Navigate(url string) {
 	tb.t.Helper()
 	var nav struct {
 		ErrorText string `json:"errorText"`
 	}
-	tb.do("Page.navigate", map[string]any{"url": url}, &nav)
+	tb.Do("Page.navigate", map[string]any{"url": url}, &nav)
 	require.Empty(tb.t, nav.ErrorText, url)
 }
 
-// eval evaluates a JavaScript expression in the page and decodes its
+// Eval evaluates a JavaScript expression in the page and decodes its
 // value into out.
-func (tb *tab) eval(expr string, out any) error {
+func (tb *Tab) Eval(expr string, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var r struct {
@@ -270,23 +273,23 @@ func (tb *tab) eval(expr string, out any) error {
 	return json.Unmarshal(r.Result.Value, out)
 }
 
-// value evaluates expr, failing the test on an error.
-func value[T any](tb *tab, expr string) T {
+// Value evaluates expr, failing the test on an error.
+func Value[T any](tb *Tab, expr string) T {
 	tb.t.Helper()
 	var v T
-	require.NoError(tb.t, tb.eval(expr, &v))
+	require.NoError(tb.t, tb.Eval(expr, &v))
 	return v
 }
 
-// waitFor polls expr, a boolean expression, until it is true; it returns
+// WaitFor polls expr, a boolean expression, until it is true; it returns
 // how long that took, or fails the test after timeout.
-func (tb *tab) waitFor(expr string, timeout time.Duration) time.Duration {
+func (tb *Tab) WaitFor(expr string, timeout time.Duration) time.Duration {
 	tb.t.Helper()
 	start := time.Now()
 	var last error
 	for time.Since(start) < timeout {
 		var ok bool
-		if last = tb.eval(expr, &ok); last == nil && ok {
+		if last = tb.Eval(expr, &ok); last == nil && ok {
 			return time.Since(start)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -295,8 +298,8 @@ func (tb *tab) waitFor(expr string, timeout time.Duration) time.Duration {
 	return 0
 }
 
-// screenshot captures the whole page as a PNG.
-func (tb *tab) screenshot() []byte {
+// Screenshot captures the whole page as a PNG.
+func (tb *Tab) Screenshot() []byte {
 	tb.t.Helper()
 	var m struct {
 		CSSContentSize struct {
@@ -304,11 +307,11 @@ func (tb *tab) screenshot() []byte {
 			Height float64 `json:"height"`
 		} `json:"cssContentSize"`
 	}
-	tb.do("Page.getLayoutMetrics", nil, &m)
+	tb.Do("Page.getLayoutMetrics", nil, &m)
 	var shot struct {
 		Data string `json:"data"`
 	}
-	tb.do("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
+	tb.Do("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
 		"clip": map[string]any{"x": 0, "y": 0, "width": m.CSSContentSize.Width, "height": m.CSSContentSize.Height, "scale": 1}}, &shot)
 	png, err := base64.StdEncoding.DecodeString(shot.Data)
 	require.NoError(tb.t, err)
