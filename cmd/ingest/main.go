@@ -249,6 +249,12 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		*dst = d
 		return nil
 	}
+	num := func(dst *int) error {
+		if _, err := fmt.Sscan(v, dst); err != nil {
+			return fmt.Errorf("not a number: %q", v)
+		}
+		return nil
+	}
 	list := func(s string) []string {
 		var out []string
 		for _, x := range strings.Split(s, ",") {
@@ -312,11 +318,7 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 	case "rebalance-timeout":
 		return dur(&cfg.RebalanceTimeout, flags.RebalanceTimeout)
 	case "consecutive-runs":
-		var n int
-		if _, err := fmt.Sscan(v, &n); err != nil {
-			return fmt.Errorf("not a number: %q", v)
-		}
-		cfg.ConsecutiveRuns = n
+		return num(&cfg.ConsecutiveRuns)
 	case "sasl-mechanism":
 		cfg.SASL.Mechanism = v
 	case "sasl-username":
@@ -362,11 +364,7 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 	case "api-keep-resolved":
 		return dur(&cfg.API.KeepResolved, flags.API.KeepResolved)
 	case "api-max-mb":
-		var n int
-		if _, err := fmt.Sscan(v, &n); err != nil {
-			return fmt.Errorf("not a number: %q", v)
-		}
-		cfg.API.MaxMB = n
+		return num(&cfg.API.MaxMB)
 	}
 	return nil
 }

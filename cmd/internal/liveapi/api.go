@@ -107,7 +107,7 @@ type listAnswer struct {
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	q, err := ParseQuery(r.URL.Query(), a.opts.Now())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid query", problems(err)...)
+		writeError(w, http.StatusBadRequest, "invalid query", Problems(err)...)
 		return
 	}
 	p, err := a.v.Select(q)
@@ -266,7 +266,8 @@ type errorAnswer struct {
 	Problems []string `json:"problems"`
 }
 
-func problems(err error) []string {
+// Problems lists the problems of an error ParseQuery returned.
+func Problems(err error) []string {
 	var me *multierror.Error
 	if errors.As(err, &me) {
 		out := make([]string, len(me.Errors))

@@ -22,13 +22,13 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/syncwatch/syncwatch/cmd/internal/incidenthtml"
+	"github.com/syncwatch/syncwatch/cmd/internal/liveapi"
 	"github.com/syncwatch/syncwatch/pipeline/view"
 	"github.com/syncwatch/syncwatch/schemas"
 )
@@ -119,17 +119,11 @@ func parseFilter(q url.Values) filter {
 	return f
 }
 
-// check says what is wrong with f, "" when nothing.
-func (f filter) check() string {
-	switch view.State(f.State) {
-	case view.StateOpen, view.StateResolved, view.StateAll:
-	default:
-		return "state: want open, resolved or all"
-	}
-	if f.Mailbox != "" {
-		if _, err := path.Match(f.Mailbox, ""); err != nil {
-			return "mailbox: " + err.Error() + " (a glob: * ? [...])"
-		}
+// check says what is wrong with the page's query, "" when nothing: the
+// API's rules, every problem listed.
+func check(q url.Values) string {
+	if _, err := liveapi.ParseQuery(q, time.Now()); err != nil {
+		return strings.Join(liveapi.Problems(err), "; ")
 	}
 	return ""
 }
@@ -187,7 +181,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(q)
 	status := http.StatusOK
 	var live liveData
-	if msg := f.check(); msg != "" {
+	if msg := check(q); msg != "" {
 		status = http.StatusBadRequest
 		live = liveData{Error: msg, Window: windowLabel(p.o.Window), Heading: "Incidents"}
 	} else {

@@ -245,7 +245,9 @@ func TestPageEscapesHostileContent(t *testing.T) {
 	t.Run("filters reflected", func(t *testing.T) {
 		// a crafted link's filters and token are reflected escaped too
 		q := url.Values{"tenant": {hostileAttr}, "class": {hostileScript}, "kind": {hostileAttr}, "access_token": {hostileAttr}}
-		html := get3(t, h, "/?"+q.Encode())
+		code, _, html := get(t, h, "/?"+q.Encode())
+		require.Equal(t, http.StatusBadRequest, code, "no such kind, and * inside a class: the problems are shown")
+		require.Contains(t, html, `kind: &#34;\&#34;&gt;&lt;img src=x onerror=alert(2)&gt;&#34;: want sync_error, sync_issue or pipeline`)
 		require.Equal(t, 1, strings.Count(html, "<script"))
 		require.NotContains(t, html, "<img")
 		require.Contains(t, html, `<input name="tenant" value="&#34;&gt;&lt;img src=x onerror=alert(2)&gt;"`)
