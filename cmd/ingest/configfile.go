@@ -165,7 +165,7 @@ func writeExample(w io.Writer, fs *flag.FlagSet) error {
 	var b strings.Builder
 	b.WriteString("# ingest config file (ingest --config FILE, or SYNCWATCH_CONFIG): every key, with its\n" +
 		"# default. Flags win over environment variables, which win over this file.\n" +
-		"# Secrets (sasl.password, webhook.secret, pagerduty.routing_key) are better\n" +
+		"# Secrets (sasl.password, webhook.secret, pagerduty.routing_key, api.token) are better\n" +
 		"# given in their *_file key or environment variable than written here.\n" +
 		"# brokers is the one key without a default: set it.\n")
 	writeKeys(&b, reflect.ValueOf(defaultConfig()), "", 0, fs)
