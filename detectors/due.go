@@ -8,8 +8,10 @@ import (
 // The engine decides runs in due order: a run's decision is due once event
 // time passes its end plus the lateness (or its last line plus the run
 // timeout). Runs are queued as dueItems in a typed min-heap, or, when an
-// item is later than every queued one (a new run's timeout, nearly
-// always), in a FIFO queue, and the two are merged when they pop.
+// item is due no earlier than every queued one (a new run's timeout,
+// nearly always), in a FIFO queue, and the two are merged when they pop:
+// the items due at one instant are taken from both together and put in
+// dueLess order (Engine.Advance).
 
 // dueItem is a run queued for its decision at a due time. version is the
 // run's version when it was queued: an item of an older version is stale.
@@ -65,6 +67,17 @@ func (h *dueHeap) pop() dueItem {
 	return it
 }
 
+// dueCompare is dueLess as a comparison function, for slices.SortFunc.
+func dueCompare(x, y dueItem) int {
+	switch {
+	case dueLess(&x, &y):
+		return -1
+	case dueLess(&y, &x):
+		return 1
+	}
+	return 0
+}
+
 func dueLess(x, y *dueItem) bool {
 	if x.at != y.at {
 		return x.at.before(y.at)
@@ -76,15 +89,43 @@ func dueLess(x, y *dueItem) bool {
 	return a.id < b.id
 }
 
-// dueQueue is a FIFO of dueItems pushed in due order.
+// dueQueue is a FIFO of dueItems pushed in order of due time (items due
+// at one instant in any order: Advance sorts them).
+//
+// An item whose run was decided before the item's time (a run that ended:
+// its timeout item is superseded by one at its end) is cleared in place
+// (drop), so that the queue does not keep the decided run alive until the
+// timeout passes: with a million mailboxes, that was a million decided
+// runs. A cleared item (r nil) keeps its time and is skipped when it pops.
 type dueQueue struct {
 	items []dueItem
 	head  int
+	base  int // the position (see end) of items[0]
 }
 
 func (q *dueQueue) len() int        { return len(q.items) - q.head }
 func (q *dueQueue) first() *dueItem { return &q.items[q.head] }
 func (q *dueQueue) push(it dueItem) { q.items = append(q.items, it) }
+
+// end is the position the next pushed item gets: positions count every
+// item ever pushed, so they survive the compactions of pop.
+func (q *dueQueue) end() int { return q.base + len(q.items) }
+
+// drop clears the item at position pos if it is still queued and still
+// r's.
+func (q *dueQueue) drop(pos int, r *run) {
+	if i := pos - q.base; i >= q.head && i < len(q.items) && q.items[i].r == r {
+		q.items[i].r = nil
+	}
+}
+
+// last is the last item queued, nil if none.
+func (q *dueQueue) last() *dueItem {
+	if n := len(q.items); n > q.head {
+		return &q.items[n-1]
+	}
+	return nil
+}
 
 func (q *dueQueue) pop() dueItem {
 	it := q.items[q.head]
@@ -92,10 +133,12 @@ func (q *dueQueue) pop() dueItem {
 	q.head++
 	switch {
 	case q.head == len(q.items):
+		q.base += q.head
 		q.items, q.head = q.items[:0], 0
 	case q.head >= 1024 && 2*q.head >= len(q.items):
 		n := copy(q.items, q.items[q.head:])
 		clear(q.items[n:])
+		q.base += q.head
 		q.items, q.head = q.items[:n], 0
 	}
 	return it

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,10 +39,11 @@ type Engine struct {
 	lastSweep time.Time
 	mailboxes map[mbKey]*mailbox
 	// Runs are decided in due order from the heap and the queue merged:
-	// an item later than every queued one is queued (O(1): a new run's
-	// timeout, nearly always), any other goes to the heap.
+	// an item due no earlier than every queued one is queued (O(1): a new
+	// run's timeout, nearly always), any other goes to the heap.
 	due   dueHeap
 	dueQ  dueQueue
+	batch []dueItem // Advance's items due at one instant
 	seed  maphash.Seed
 	stats Stats
 }
@@ -285,8 +287,12 @@ func (e *Engine) schedule(r *run) {
 	r.version++
 	r.queued, r.queuedAt = true, d
 	it := dueItem{at: instantOf(d), r: r, version: r.version}
-	if n := len(e.dueQ.items); n == e.dueQ.head || dueLess(&e.dueQ.items[n-1], &it) {
-		e.dueQ.push(it) // in order: the common case of a new run's timeout
+	if last := e.dueQ.last(); last == nil || !it.at.before(last.at) {
+		// not before the last queued: the common case of a new run's
+		// timeout. The queue is ordered by due time only: the items due
+		// at one instant are put in order when they pop (Advance).
+		r.qpos = e.dueQ.end()
+		e.dueQ.push(it)
 		return
 	}
 	e.due.push(it)
@@ -301,30 +307,56 @@ func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.Inc
 	}
 	e.now = t
 	ti := instantOf(t)
-decide:
 	for {
-		// the least of the heap's top and the queue's head, if due
-		var it dueItem
-		inHeap := len(e.due) > 0 && e.due[0].at.before(ti)
-		inQueue := e.dueQ.len() > 0 && e.dueQ.first().at.before(ti)
+		for e.dueQ.len() > 0 && e.dueQ.first().r == nil {
+			e.dueQ.pop() // a decided run's
+		}
+		// at: the earliest due time queued, if before t
+		inHeap, inQueue := len(e.due) > 0, e.dueQ.len() > 0
+		var at instant
 		switch {
-		case inHeap && (!inQueue || dueLess(&e.due[0], e.dueQ.first())):
-			it = e.due.pop()
+		case inHeap && (!inQueue || !e.dueQ.first().at.before(e.due[0].at)):
+			at = e.due[0].at
 		case inQueue:
-			it = e.dueQ.pop()
+			at = e.dueQ.first().at
 		default:
-			break decide
+			return e.maybeSweep(t, out)
 		}
-		if it.version != it.r.version || it.r.decided {
-			continue // superseded
+		if !at.before(ti) {
+			return e.maybeSweep(t, out)
 		}
-		it.r.queued = false
-		if d := e.dueAt(it.r); !d.Before(t) {
-			e.schedule(it.r) // more lines came since it was queued
-			continue
+		// The items due at that instant, in dueLess order: the heap pops
+		// them in order, the queue in the order they were pushed.
+		batch := e.batch[:0]
+		for len(e.due) > 0 && e.due[0].at == at {
+			batch = append(batch, e.due.pop())
 		}
-		out = e.decide(it.r, out)
+		for e.dueQ.len() > 0 && e.dueQ.first().at == at {
+			if it := e.dueQ.pop(); it.r != nil {
+				batch = append(batch, it)
+			}
+		}
+		if len(batch) > 1 {
+			slices.SortFunc(batch, dueCompare)
+		}
+		for _, it := range batch {
+			if it.version != it.r.version || it.r.decided {
+				continue // superseded
+			}
+			it.r.queued = false
+			if d := e.dueAt(it.r); !d.Before(t) {
+				e.schedule(it.r) // more lines came since it was queued
+				continue
+			}
+			out = e.decide(it.r, out)
+		}
+		clear(batch) // no decided run kept alive
+		e.batch = batch[:0]
 	}
+}
+
+// maybeSweep sweeps idle mailboxes once an hour of event time.
+func (e *Engine) maybeSweep(t time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	if t.Sub(e.lastSweep) >= time.Hour {
 		e.sweep()
 		e.lastSweep = t
@@ -338,7 +370,7 @@ decide:
 func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	var ended []*run
 	for _, it := range append(e.due[:len(e.due):len(e.due)], e.dueQ.items[e.dueQ.head:]...) {
-		if it.version == it.r.version && !it.r.decided && it.r.ended {
+		if it.r != nil && it.version == it.r.version && !it.r.decided && it.r.ended {
 			ended = append(ended, it.r)
 		}
 	}
@@ -373,6 +405,7 @@ func (e *Engine) sweep() {
 // the judgement out.
 func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	r.decided = true
+	e.dueQ.drop(r.qpos, r)
 	mb := r.mb
 	mb.runs.remove(r)
 	mb.recent[mb.recentN%len(mb.recent)] = e.runHash(r.id)

@@ -92,6 +92,7 @@ type run struct {
 	fails    map[recKey]*obs // per-record failures not (yet) recovered; nil if none
 	seen     entrySet        // entries seen, for duplicate detection
 	version  int
+	qpos     int // position of its latest item in the engine's due queue
 	queued   bool
 	queuedAt time.Time
 	decided  bool
