@@ -34,6 +34,7 @@ func (e *Engine) adopt(mb *mailbox, t time.Time) {
 				continue
 			}
 			mb.open[inc.key] = inc
+			e.open++
 			if inc.key.template != "" {
 				if mb.templates == nil {
 					mb.templates = map[string]struct{}{}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -104,4 +106,66 @@ func TestEngineKeepsNoDecidedRun(t *testing.T) {
 	for _, it := range e.batch[:cap(e.batch)] {
 		require.Nil(t, it.r, "Advance's scratch holds a run")
 	}
+}
+
+// knownOne hands the engine one open incident for the mailbox a@x.
+type knownOne struct{ taken bool }
+
+func (k *knownOne) Take(tenant, mailbox string, _ time.Time) []schemas.IncidentEvent {
+	if k.taken || mailbox != "a@x" {
+		return nil
+	}
+	k.taken = true
+	return []schemas.IncidentEvent{schemas.NewIncidentEvent("test", schemas.TypeOpened, 1, t0, schemas.IncidentData{
+		IncidentID: "inc-a", Kind: schemas.KindSyncError, Class: "exchange.auth.password", Tenant: tenant, Mailbox: mailbox,
+	})}
+}
+
+// TestEngineCountsOpenIncidents: Stats' OpenIncidents, kept as incidents
+// open and resolve (and are adopted), is the count over the mailboxes.
+func TestEngineCountsOpenIncidents(t *testing.T) {
+	var recs []schemas.LogRecord
+	_, _, err := loggen.Generate(loggen.Config{Seed: 3, Mailboxes: 20, Duration: 12 * time.Hour, Dirty: true}, func(e loggen.Entry) error {
+		var r schemas.LogRecord
+		if parse.Entry(e.Raw, &r) == nil {
+			recs = append(recs, r)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	// a@x: adopted open, resolved by its first healthy run
+	s := &script{at: t0}
+	s.ok("ra")
+	for i := range s.recs {
+		s.recs[i].Mailbox = "a@x"
+	}
+	recs = append(s.recs, recs...)
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.Before(recs[j].Time) })
+
+	e, err := NewEngine(Config{Known: &knownOne{}})
+	require.NoError(t, err)
+	count := func() int {
+		n := 0
+		for _, mb := range e.mailboxes {
+			n += len(mb.open)
+		}
+		return n
+	}
+	var out []schemas.IncidentEvent
+	most, resolved := 0, 0
+	for i := range recs {
+		out = e.Process(&recs[i], out[:0])
+		for _, ev := range out {
+			if ev.Data.Status == schemas.StatusResolved {
+				resolved++
+			}
+		}
+		require.Equal(t, count(), e.Stats().OpenIncidents, "after record %d", i)
+		most = max(most, count())
+	}
+	out = e.Flush(out[:0])
+	require.Equal(t, count(), e.Stats().OpenIncidents)
+	require.Equal(t, 1, e.Stats().Adopted)
+	require.Greater(t, most, 2)
+	require.Greater(t, resolved, 0)
 }

@@ -81,6 +81,7 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 			mb.open = map[incKey]*incident{}
 		}
 		mb.open[k] = inc
+		e.open++
 		e.stats.Opened[k.kind+"/"+k.class]++
 		inc.absorb(runID, ev, e.cfg.maxSampleRecords())
 		return append(out, e.event(mb, inc, schemas.TypeOpened, cause.time, ev))
@@ -128,6 +129,7 @@ func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 // resolve closes an incident on positive evidence from run r.
 func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	delete(mb.open, inc.key)
+	e.open--
 	if at.After(inc.lastSeen) {
 		inc.lastSeen = at
 	}
