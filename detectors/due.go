@@ -97,10 +97,16 @@ func dueLess(x, y *dueItem) bool {
 // (drop), so that the queue does not keep the decided run alive until the
 // timeout passes: with a million mailboxes, that was a million decided
 // runs. A cleared item (r nil) keeps its time and is skipped when it pops.
+//
+// Cleared items still take their place until their time: a run timeout
+// (10 min) of every run started. Once they are most of the queue, drop
+// compacts it, so that it holds about as many items as there are runs
+// undecided.
 type dueQueue struct {
-	items []dueItem
-	head  int
-	base  int // the position (see end) of items[0]
+	items   []dueItem
+	head    int
+	base    int // the position (see end) of items[0]
+	cleared int // items[head:] cleared by drop
 }
 
 func (q *dueQueue) len() int        { return len(q.items) - q.head }
@@ -116,7 +122,31 @@ func (q *dueQueue) end() int { return q.base + len(q.items) }
 func (q *dueQueue) drop(pos int, r *run) {
 	if i := pos - q.base; i >= q.head && i < len(q.items) && q.items[i].r == r {
 		q.items[i].r = nil
+		q.cleared++
+		if q.cleared >= 1024 && 2*q.cleared >= q.len() {
+			q.compact()
+		}
 	}
+}
+
+// compact removes the cleared items. The items kept get new positions,
+// past every old one, and their runs' qpos follow them.
+func (q *dueQueue) compact() {
+	base := q.end()
+	n := 0
+	for i := q.head; i < len(q.items); i++ {
+		it := q.items[i]
+		if it.r == nil {
+			continue
+		}
+		if it.r.qpos == q.base+i {
+			it.r.qpos = base + n
+		}
+		q.items[n] = it
+		n++
+	}
+	clear(q.items[n:])
+	q.items, q.head, q.base, q.cleared = q.items[:n], 0, base, 0
 }
 
 // last is the last item queued, nil if none.
@@ -129,6 +159,9 @@ func (q *dueQueue) last() *dueItem {
 
 func (q *dueQueue) pop() dueItem {
 	it := q.items[q.head]
+	if it.r == nil {
+		q.cleared--
+	}
 	q.items[q.head] = dueItem{}
 	q.head++
 	switch {
