@@ -68,7 +68,7 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 		inc = &incident{
 			key: k, producer: cause.producer, title: cause.sig.Title, remediation: cause.sig.Remediation,
 			severity: cause.sig.Severity, firstSeen: cause.time, records: map[string]struct{}{},
-			details: cause.sig.Details,
+			details: cloneDetails(cause.sig.Details),
 		}
 		if inc.severity == "" {
 			inc.severity = schemas.SeverityWarning
@@ -95,6 +95,22 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 	return append(out, e.event(mb, inc, schemas.TypeUpdated, cause.time, ev))
 }
 
+// cloneDetails copies details for an incident to keep: a text cut out of
+// a message shares its whole log entry.
+func cloneDetails(d map[string]any) map[string]any {
+	if d == nil {
+		return nil
+	}
+	c := make(map[string]any, len(d))
+	for k, v := range d {
+		if s, ok := v.(string); ok {
+			v = strings.Clone(s)
+		}
+		c[k] = v
+	}
+	return c
+}
+
 // absorb adds a run's evidence to the incident, keeping the first
 // maxSamples record ids as samples.
 func (inc *incident) absorb(runID string, ev []*obs, maxSamples int) {
@@ -117,9 +133,10 @@ func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 		}
 		if o.recordID != "" {
 			if _, ok := inc.records[o.recordID]; !ok && inc.recordsBase+len(inc.records) < maxRecordsCounted {
-				inc.records[strings.Clone(o.recordID)] = struct{}{} // not its whole log entry
+				id := strings.Clone(o.recordID) // not its whole log entry
+				inc.records[id] = struct{}{}
 				if len(inc.samples) < maxSamples {
-					inc.samples = append(inc.samples, o.recordID)
+					inc.samples = append(inc.samples, id)
 				}
 			}
 		}
