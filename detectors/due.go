@@ -179,13 +179,21 @@ func (q *dueQueue) pop() dueItem {
 
 // instant is a time.Time as two integers: exact for every year (unlike
 // UnixNano), and compared without time.Time's monotonic and location
-// handling, in the due heap's hot loop.
+// handling, in the due heap's hot loop; 16 bytes where a time.Time takes
+// 24 and a pointer (its location) in every mailbox. The zero instant is
+// the zero time.Time.
 type instant struct {
-	sec  int64
+	sec  int64 // since January 1, year 1, 00:00 UTC
 	nsec int32
 }
 
-func instantOf(t time.Time) instant { return instant{t.Unix(), int32(t.Nanosecond())} }
+// year1 is the zero time.Time in Unix seconds.
+const year1 = -62135596800
+
+func instantOf(t time.Time) instant { return instant{t.Unix() - year1, int32(t.Nanosecond())} }
+
+// time is a as a time.Time in UTC.
+func (a instant) time() time.Time { return time.Unix(a.sec+year1, int64(a.nsec)).UTC() }
 
 func (a instant) before(b instant) bool {
 	return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec

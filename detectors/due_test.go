@@ -72,7 +72,11 @@ func TestInstantOrder(t *testing.T) {
 			require.Equal(t, a.Before(b), instantOf(a).before(instantOf(b)), "%s before %s", a, b)
 			require.Equal(t, a.Equal(b), instantOf(a) == instantOf(b), "%s equal %s", a, b)
 		}
+		require.True(t, a.Equal(instantOf(a).time()), "%s there and back", a)
+		require.Equal(t, a.UTC().String(), instantOf(a).time().String())
 	}
+	require.Equal(t, instant{}, instantOf(time.Time{}), "the zero instant is the zero time")
+	require.True(t, instant{}.time().IsZero())
 }
 
 func TestDueQueueFIFO(t *testing.T) {

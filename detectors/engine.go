@@ -105,27 +105,26 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			e.adopt(mb, rec.Time)
 		}
 	}
-	if rec.Time.After(mb.lastSeen) {
-		mb.lastSeen = rec.Time
+	if t := instantOf(rec.Time); mb.lastSeen.before(t) {
+		mb.lastSeen = t
 	}
 	if rec.RunID == "" {
 		// No run context: only a definitive error can be judged alone.
-		if o := e.observe(rec); o != nil && o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
+		if o := e.observe(mb, rec); o != nil && o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
 			out = e.sighting(mb, nil, o, out)
 		}
 		return out
 	}
-	r := mb.runs.get(rec.RunID)
+	r := mb.getRun(rec.RunID)
 	if r == nil {
 		if mb.recentlyDecided(e.runHash(rec.RunID)) {
 			e.stats.Late++
 			return out
 		}
 		r = &run{id: strings.Clone(rec.RunID), mb: mb}
-		mb.runs.add(r)
+		mb.addRun(r)
 	}
-	h := e.entryHash(rec)
-	if !r.seen.add(h) {
+	if !r.seen.add(e.entryHash(rec)) {
 		e.stats.Duplicates++
 		return out
 	}
@@ -143,7 +142,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			delete(r.fails, recKey{rec.Producer, rec.RecordID})
 		}
 	case schemas.EventRecordFailed:
-		if o := e.observe(rec); o != nil {
+		if o := e.observe(mb, rec); o != nil {
 			k := recKey{rec.Producer, rec.RecordID}
 			if prev := r.fails[k]; prev != nil && prev.sig.Class == o.sig.Class {
 				prev.count++
@@ -165,7 +164,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		}
 		if rec.Event == schemas.EventRunFailed {
 			r.failedMk = true
-			if o := e.observe(rec); o != nil {
+			if o := e.observe(mb, rec); o != nil {
 				r.signals = append(r.signals, o)
 				if o.sig.Scope == ScopeTotal {
 					out = e.sighting(mb, r, o, out)
@@ -178,7 +177,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		}
 	default:
 		if rec.Severity >= schemas.SeverityWarn {
-			if o := e.observe(rec); o != nil {
+			if o := e.observe(mb, rec); o != nil {
 				// An unknown message is a failure only at ERROR or above;
 				// a known one counts at WARN (it may name the cause).
 				if o.sig.Class != classUnknown || o.severity >= schemas.SeverityError {
@@ -194,15 +193,15 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	return out
 }
 
-// observe asks the detector chain about rec.
-func (e *Engine) observe(rec *schemas.LogRecord) *obs {
+// observe asks the detector chain about rec, a record of mb.
+func (e *Engine) observe(mb *mailbox, rec *schemas.LogRecord) *obs {
 	for _, d := range e.dets {
 		sig, ok := d.Detect(rec)
 		if !ok {
 			continue
 		}
 		if sig.Template != "" {
-			sig.Template = e.capTemplate(rec, sig.Template)
+			sig.Template = e.capTemplate(mb, sig.Template)
 		}
 		msg := rec.Body
 		if len(msg) > 512 {
@@ -218,23 +217,26 @@ func (e *Engine) observe(rec *schemas.LogRecord) *obs {
 
 const overflowTemplate = "<too many distinct unknown errors>"
 
-func (e *Engine) capTemplate(rec *schemas.LogRecord, t string) string {
-	mb := e.mailboxes[mbKey{rec.Tenant, rec.Mailbox}]
-	if mb == nil {
+// capTemplate returns t, or overflowTemplate once mb has MaxTemplates
+// others.
+func (e *Engine) capTemplate(mb *mailbox, t string) string {
+	h := e.templateHash(t)
+	m := mb.extra()
+	if m.templates.has(h) {
 		return t
 	}
-	if mb.templates == nil {
-		mb.templates = map[string]struct{}{}
-	}
-	if _, ok := mb.templates[t]; ok {
-		return t
-	}
-	if len(mb.templates) >= e.cfg.maxTemplates() {
+	if m.templates.len() >= e.cfg.maxTemplates() {
 		e.stats.TemplatesCapped++
 		return overflowTemplate
 	}
-	mb.templates[t] = struct{}{}
+	m.addTemplate(h)
 	return t
+}
+
+// templateHash is the hash of a template kept in mailboxMore.templates: 8
+// bytes instead of the string (and a map per mailbox).
+func (e *Engine) templateHash(t string) uint64 {
+	return maphash.String(e.seed, t)
 }
 
 // entryHash identifies an entry within its run, for duplicate detection:
@@ -394,7 +396,7 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 func (e *Engine) sweep() {
 	idle := e.cfg.idleEvict()
 	for k, mb := range e.mailboxes {
-		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak.n == 0 && e.now.Sub(mb.lastSeen) > idle {
+		if mb.numRuns() == 0 && len(mb.openIncidents()) == 0 && mb.streak().n == 0 && e.now.Sub(mb.lastSeen.time()) > idle {
 			delete(e.mailboxes, k)
 			e.stats.Evicted++
 		}
@@ -407,9 +409,8 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 	r.decided = true
 	e.dueQ.drop(r.qpos, r)
 	mb := r.mb
-	mb.runs.remove(r)
-	mb.recent[mb.recentN%len(mb.recent)] = e.runHash(r.id)
-	mb.recentN++
+	mb.removeRun(r)
+	mb.decided(e.runHash(r.id))
 	e.stats.RunsDecided++
 	if !r.ended {
 		e.stats.RunsTimedOut++
@@ -417,6 +418,7 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 	oc := classifyRun(r.facts(), mb.facts(), e.cfg.consecutiveRuns())
 	out = e.apply(mb, r, &oc, out)
 	r.fails, r.seen, r.signals = nil, entrySet{}, nil
+	mb.trim()
 	return out
 }
 
@@ -424,12 +426,13 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 // streak and syncedEnd, the sync-error sighting of the cause, the
 // resolutions, then the sync issues, each with its events.
 func (e *Engine) apply(mb *mailbox, r *run, oc *runOutcome, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	mb.streak, mb.syncedEnd = oc.streak, oc.syncedEnd
+	mb.setStreak(oc.streak)
+	mb.syncedEnd = instantOf(oc.syncedEnd)
 	if oc.reason.isSighting() {
 		out = e.sighting(mb, r, oc.cause, out)
 	}
 	for _, k := range oc.resolve {
-		out = e.resolve(mb, mb.open[k], r, oc.resolveAt, out)
+		out = e.resolve(mb, mb.more.open[k], r, oc.resolveAt, out)
 	}
 	for _, g := range oc.issues {
 		out = e.issue(mb, r, g.key, g.fails, out)

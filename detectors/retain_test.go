@@ -42,7 +42,7 @@ func TestIncidentKeepsNoLogEntry(t *testing.T) {
 	require.NotEmpty(t, out)
 	n := 0
 	for _, mb := range e.mailboxes {
-		for _, inc := range mb.open {
+		for _, inc := range mb.openIncidents() {
 			n++
 			for _, id := range inc.samples {
 				require.False(t, within(id, entry), "sample %q shares the log entry", id)

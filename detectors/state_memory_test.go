@@ -147,7 +147,7 @@ func TestEngineCountsOpenIncidents(t *testing.T) {
 	count := func() int {
 		n := 0
 		for _, mb := range e.mailboxes {
-			n += len(mb.open)
+			n += len(mb.openIncidents())
 		}
 		return n
 	}

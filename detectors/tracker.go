@@ -63,7 +63,7 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 	if r != nil {
 		runID = r.id
 	}
-	inc := mb.open[k]
+	inc := mb.openIncidents()[k]
 	if inc == nil {
 		inc = &incident{
 			key: k, producer: cause.producer, title: cause.sig.Title, remediation: cause.sig.Remediation,
@@ -77,10 +77,11 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 			}
 		}
 		inc.id = schemas.IncidentKey{Tenant: mb.key.tenant, Mailbox: mb.key.mailbox, Kind: k.kind, Class: k.class, Template: k.template}.ID(cause.time)
-		if mb.open == nil {
-			mb.open = map[incKey]*incident{}
+		m := mb.extra()
+		if m.open == nil {
+			m.open = map[incKey]*incident{}
 		}
-		mb.open[k] = inc
+		m.open[k] = inc
 		e.open++
 		e.stats.Opened[k.kind+"/"+k.class]++
 		inc.absorb(runID, ev, e.cfg.maxSampleRecords())
@@ -145,7 +146,7 @@ func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 
 // resolve closes an incident on positive evidence from run r.
 func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	delete(mb.open, inc.key)
+	delete(mb.more.open, inc.key)
 	e.open--
 	if at.After(inc.lastSeen) {
 		inc.lastSeen = at
