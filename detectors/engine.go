@@ -37,7 +37,7 @@ type Engine struct {
 
 	now       time.Time // event-time clock
 	lastSweep time.Time
-	mailboxes map[mbKey]*mailbox
+	mailboxes mailboxMap
 	// Runs are decided in due order from the heap and the queue merged:
 	// an item due no earlier than every queued one is queued (O(1): a new
 	// run's timeout, nearly always), any other goes to the heap.
@@ -61,11 +61,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	seed := maphash.MakeSeed()
 	return &Engine{
 		cfg:       cfg,
 		dets:      dets,
-		mailboxes: map[mbKey]*mailbox{},
-		seed:      maphash.MakeSeed(),
+		mailboxes: newMailboxMap(seed),
+		seed:      seed,
 		stats:     Stats{Opened: map[string]int{}},
 	}, nil
 }
@@ -77,7 +78,7 @@ func (e *Engine) Stats() Stats {
 	for k, v := range e.stats.Opened {
 		s.Opened[k] = v
 	}
-	s.Mailboxes = len(e.mailboxes)
+	s.Mailboxes = e.mailboxes.len()
 	s.OpenIncidents = e.open
 	return s
 }
@@ -91,16 +92,14 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		return out // no mailbox to judge it for
 	}
 	k := mbKey{rec.Tenant, rec.Mailbox}
-	mb := e.mailboxes[k]
-	if mb == nil && len(e.mailboxes) >= e.cfg.maxMailboxes() {
+	mb, h := e.mailboxes.get(k)
+	if mb == nil && e.mailboxes.len() >= e.cfg.maxMailboxes() {
 		e.stats.MailboxesCapped++
 		return out
 	}
 	if mb == nil {
-		// Cloned: the record's strings may share its whole log entry,
-		// which the mailbox must not keep alive.
-		mb = &mailbox{key: mbKey{strings.Clone(k.tenant), strings.Clone(k.mailbox)}}
-		e.mailboxes[mb.key] = mb
+		mb = &mailbox{key: e.mailboxes.key(k)}
+		e.mailboxes.add(h, mb)
 		if e.cfg.Known != nil {
 			e.adopt(mb, rec.Time)
 		}
@@ -395,12 +394,9 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 // sweep evicts idle mailboxes that hold nothing open.
 func (e *Engine) sweep() {
 	idle := e.cfg.idleEvict()
-	for k, mb := range e.mailboxes {
-		if mb.numRuns() == 0 && len(mb.openIncidents()) == 0 && mb.streak().n == 0 && e.now.Sub(mb.lastSeen.time()) > idle {
-			delete(e.mailboxes, k)
-			e.stats.Evicted++
-		}
-	}
+	e.stats.Evicted += e.mailboxes.evict(func(mb *mailbox) bool {
+		return mb.numRuns() == 0 && len(mb.openIncidents()) == 0 && mb.streak().n == 0 && e.now.Sub(mb.lastSeen.time()) > idle
+	})
 }
 
 // decide settles a run's outcome: classifyRun judges it, apply carries

@@ -41,7 +41,7 @@ func TestIncidentKeepsNoLogEntry(t *testing.T) {
 	out = e.Flush(out)
 	require.NotEmpty(t, out)
 	n := 0
-	for _, mb := range e.mailboxes {
+	e.mailboxes.each(func(mb *mailbox) {
 		for _, inc := range mb.openIncidents() {
 			n++
 			for _, id := range inc.samples {
@@ -53,6 +53,6 @@ func TestIncidentKeepsNoLogEntry(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 	require.Equal(t, 2, n, "a sync issue and a sync error open")
 }

@@ -2,9 +2,12 @@ package detectors
 
 import (
 	"fmt"
+	"hash/maphash"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -146,9 +149,7 @@ func TestEngineCountsOpenIncidents(t *testing.T) {
 	require.NoError(t, err)
 	count := func() int {
 		n := 0
-		for _, mb := range e.mailboxes {
-			n += len(mb.openIncidents())
-		}
+		e.mailboxes.each(func(mb *mailbox) { n += len(mb.openIncidents()) })
 		return n
 	}
 	var out []schemas.IncidentEvent
@@ -168,4 +169,40 @@ func TestEngineCountsOpenIncidents(t *testing.T) {
 	require.Equal(t, 1, e.Stats().Adopted)
 	require.Greater(t, most, 2)
 	require.Greater(t, resolved, 0)
+}
+
+// TestMailboxMapCollisions: mailboxes whose keys hash alike are told
+// apart, found again and evicted, whichever went first.
+func TestMailboxMapCollisions(t *testing.T) {
+	m := newMailboxMap(maphash.MakeSeed())
+	a := &mailbox{key: m.key(mbKey{"t-1", "a@x"})}
+	b := &mailbox{key: m.key(mbKey{"t-1", "b@x"})}
+	c := &mailbox{key: m.key(mbKey{"t-2", "c@x"})}
+	const h = 42 // all three, as if their hashes collided
+	for _, mb := range []*mailbox{a, b, c} {
+		require.Nil(t, m.lookup(mb.key, h))
+		m.add(h, mb)
+		require.Same(t, mb, m.lookup(mb.key, h))
+	}
+	require.Equal(t, 3, m.len())
+	require.Len(t, m.collided, 2)
+	require.Equal(t, 1, m.evict(func(mb *mailbox) bool { return mb == a }))
+	require.Nil(t, m.lookup(a.key, h))
+	require.Same(t, b, m.lookup(b.key, h), "found when the first of its hash is gone")
+	require.Same(t, c, m.lookup(c.key, h))
+	a2 := &mailbox{key: a.key}
+	m.add(h, a2)
+	require.Same(t, a2, m.lookup(a.key, h))
+	n := 0
+	m.each(func(*mailbox) { n++ })
+	require.Equal(t, 3, n)
+
+	// a real hash: the same key finds the same mailbox
+	d := &mailbox{key: m.key(mbKey{"t-1", "d@x"})}
+	got, hd := m.get(d.key)
+	require.Nil(t, got)
+	m.add(hd, d)
+	got, _ = m.get(mbKey{strings.Clone("t-1"), strings.Clone("d@x")})
+	require.Same(t, d, got)
+	require.Same(t, unsafe.StringData(a.key.tenant), unsafe.StringData(d.key.tenant), "tenant interned")
 }
