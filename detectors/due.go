@@ -195,6 +195,16 @@ func instantOf(t time.Time) instant { return instant{t.Unix() - year1, int32(t.N
 // time is a as a time.Time in UTC.
 func (a instant) time() time.Time { return time.Unix(a.sec+year1, int64(a.nsec)).UTC() }
 
+// add is a+d, for d >= 0.
+func (a instant) add(d time.Duration) instant {
+	a.sec += int64(d / time.Second)
+	a.nsec += int32(d % time.Second)
+	if a.nsec >= 1e9 {
+		a.sec, a.nsec = a.sec+1, a.nsec-1e9
+	}
+	return a
+}
+
 func (a instant) before(b instant) bool {
 	return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 }

@@ -98,8 +98,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		return out
 	}
 	if mb == nil {
-		mb = &mailbox{key: e.mailboxes.key(k)}
-		e.mailboxes.add(h, mb)
+		mb = e.mailboxes.add(k, h, instantOf(e.now))
 		if e.cfg.Known != nil {
 			e.adopt(mb, rec.Time)
 		}
@@ -396,7 +395,7 @@ func (e *Engine) sweep() {
 	idle := e.cfg.idleEvict()
 	e.stats.Evicted += e.mailboxes.evict(func(mb *mailbox) bool {
 		return mb.numRuns() == 0 && len(mb.openIncidents()) == 0 && mb.streak().n == 0 && e.now.Sub(mb.lastSeen.time()) > idle
-	})
+	}, instantOf(e.now), max(e.cfg.runTimeout(), e.cfg.lateness()))
 }
 
 // decide settles a run's outcome: classifyRun judges it, apply carries

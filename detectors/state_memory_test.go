@@ -175,34 +175,74 @@ func TestEngineCountsOpenIncidents(t *testing.T) {
 // apart, found again and evicted, whichever went first.
 func TestMailboxMapCollisions(t *testing.T) {
 	m := newMailboxMap(maphash.MakeSeed())
-	a := &mailbox{key: m.key(mbKey{"t-1", "a@x"})}
-	b := &mailbox{key: m.key(mbKey{"t-1", "b@x"})}
-	c := &mailbox{key: m.key(mbKey{"t-2", "c@x"})}
+	now := instantOf(t0)
+	ka, kb, kc := mbKey{"t-1", "a@x"}, mbKey{"t-1", "b@x"}, mbKey{"t-2", "c@x"}
 	const h = 42 // all three, as if their hashes collided
-	for _, mb := range []*mailbox{a, b, c} {
-		require.Nil(t, m.lookup(mb.key, h))
-		m.add(h, mb)
-		require.Same(t, mb, m.lookup(mb.key, h))
+	var mbs []*mailbox
+	for _, k := range []mbKey{ka, kb, kc} {
+		require.Nil(t, m.lookup(k, h))
+		mb := m.add(k, h, now)
+		require.Equal(t, k, mb.key)
+		require.Same(t, mb, m.lookup(k, h))
+		mbs = append(mbs, mb)
 	}
+	a, b, c := mbs[0], mbs[1], mbs[2]
 	require.Equal(t, 3, m.len())
 	require.Len(t, m.collided, 2)
-	require.Equal(t, 1, m.evict(func(mb *mailbox) bool { return mb == a }))
-	require.Nil(t, m.lookup(a.key, h))
-	require.Same(t, b, m.lookup(b.key, h), "found when the first of its hash is gone")
-	require.Same(t, c, m.lookup(c.key, h))
-	a2 := &mailbox{key: a.key}
-	m.add(h, a2)
-	require.Same(t, a2, m.lookup(a.key, h))
+	require.Equal(t, 1, m.evict(func(mb *mailbox) bool { return mb == a }, now.add(time.Hour), time.Minute))
+	require.Nil(t, m.lookup(ka, h))
+	require.Same(t, b, m.lookup(kb, h), "found when the first of its hash is gone")
+	require.Same(t, c, m.lookup(kc, h))
+	a2 := m.add(ka, h, now.add(time.Hour))
+	require.Same(t, a2, m.lookup(ka, h))
 	n := 0
 	m.each(func(*mailbox) { n++ })
 	require.Equal(t, 3, n)
 
 	// a real hash: the same key finds the same mailbox
-	d := &mailbox{key: m.key(mbKey{"t-1", "d@x"})}
-	got, hd := m.get(d.key)
+	kd := mbKey{"t-1", "d@x"}
+	got, hd := m.get(kd)
 	require.Nil(t, got)
-	m.add(hd, d)
+	d := m.add(kd, hd, now)
 	got, _ = m.get(mbKey{strings.Clone("t-1"), strings.Clone("d@x")})
 	require.Same(t, d, got)
 	require.Same(t, unsafe.StringData(a.key.tenant), unsafe.StringData(d.key.tenant), "tenant interned")
+}
+
+// TestMailboxMapReusesSlots: an evicted mailbox's slot is reused, and
+// only once no queued run decision can point to it: until then it keeps
+// its key.
+func TestMailboxMapReusesSlots(t *testing.T) {
+	m := newMailboxMap(maphash.MakeSeed())
+	now := instantOf(t0)
+	var mbs []*mailbox
+	for i := range int(2*slabSize) + 3 {
+		k := mbKey{"t-1", fmt.Sprintf("m%d@x", i)}
+		_, h := m.get(k)
+		mb := m.add(k, h, now)
+		mb.lastSeen = now
+		mbs = append(mbs, mb)
+	}
+	require.Len(t, m.slabs, 3)
+	for i, mb := range mbs {
+		got, _ := m.get(mb.key)
+		require.Same(t, mb, got, "mailbox %d", i)
+	}
+	victim := mbs[7]
+	key := victim.key
+	// evicted while a decision may still be queued: kept, not reused
+	require.Equal(t, 1, m.evict(func(mb *mailbox) bool { return mb == victim }, now.add(time.Minute), time.Hour))
+	require.Equal(t, key, victim.key)
+	other := m.add(mbKey{"t-1", "new1@x"}, 1, now.add(time.Minute))
+	require.NotSame(t, victim, other)
+	// past the hold: reused, zeroed
+	mbs[8].lastSeen = now
+	victim = mbs[8]
+	require.Equal(t, 1, m.evict(func(mb *mailbox) bool { return mb == victim }, now.add(2*time.Hour), time.Hour))
+	require.Zero(t, *victim, "nothing kept alive")
+	reused := m.add(mbKey{"t-1", "new2@x"}, 2, now.add(2*time.Hour))
+	require.Same(t, victim, reused)
+	require.Equal(t, "new2@x", reused.key.mailbox)
+	require.Equal(t, int(2*slabSize)+3, m.len())
+	require.Len(t, m.slabs, 3, "no new slab")
 }
