@@ -246,3 +246,37 @@ func TestMailboxMapReusesSlots(t *testing.T) {
 	require.Equal(t, int(2*slabSize)+3, m.len())
 	require.Len(t, m.slabs, 3, "no new slab")
 }
+
+// TestMailboxMapManyKeys: mailboxes are added until three of their
+// 32-bit hashes collided (after about 150,000): every mailbox is found
+// again, before and after half of them are evicted.
+func TestMailboxMapManyKeys(t *testing.T) {
+	m := newMailboxMap(maphash.MakeSeed())
+	now := instantOf(t0)
+	var keys []mbKey
+	for i := 0; len(m.collided) < 3; i++ {
+		require.Less(t, i, 2_000_000, "no three 32-bit hashes collided")
+		k := mbKey{fmt.Sprintf("t-%d", i%300), fmt.Sprintf("user%d@contoso.com", i)}
+		got, h := m.get(k)
+		require.Nil(t, got)
+		m.add(k, h, now)
+		keys = append(keys, k)
+	}
+	require.Equal(t, len(keys), m.len())
+	for _, k := range keys {
+		got, _ := m.get(k)
+		require.NotNil(t, got)
+		require.Equal(t, k, got.key)
+	}
+	odd := func(mb *mailbox) bool { return mb.key.mailbox[len(mb.key.mailbox)-len("@contoso.com")-1]%2 == 1 }
+	require.Equal(t, len(keys)/2, m.evict(odd, now.add(time.Hour), time.Minute))
+	for i, k := range keys {
+		got, _ := m.get(k)
+		if i%2 == 1 {
+			require.Nil(t, got, "%v evicted", k)
+		} else {
+			require.NotNil(t, got, "%v kept", k)
+			require.Equal(t, k, got.key)
+		}
+	}
+}
