@@ -154,23 +154,17 @@ type envelope struct {
 // incident. Subscribers receive every event applied.
 func (v *View) Apply(raw []byte) (bool, error) {
 	var e envelope
-	if err := json.Unmarshal(raw, &e); err != nil || e.Data.IncidentID == "" || e.Time.IsZero() {
-		v.mu.Lock()
-		v.stats.Undecoded++
-		v.mu.Unlock()
-		return false, ErrNotEvent
-	}
-	seq, ok := strings.CutPrefix(e.ID, e.Data.IncidentID+"-")
-	n, err := atoi(seq)
-	if !ok || err != nil {
-		v.mu.Lock()
-		v.stats.Undecoded++
-		v.mu.Unlock()
-		return false, ErrNotEvent
-	}
+	err := json.Unmarshal(raw, &e)
+	// the sequence number by the rule the events' ids follow
+	id := schemas.IncidentEvent{ID: e.ID, Data: schemas.IncidentData{IncidentID: e.Data.IncidentID}}
+	seq, ok := id.Sequence()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	applied := v.apply(&e, n, raw)
+	if err != nil || !ok || e.Time.IsZero() {
+		v.stats.Undecoded++
+		return false, ErrNotEvent
+	}
+	applied := v.apply(&e, seq, raw)
 	if applied {
 		v.stats.Applied++
 		v.publish(raw)
@@ -179,20 +173,6 @@ func (v *View) Apply(raw []byte) (bool, error) {
 		v.stats.Repeats++
 	}
 	return applied, nil
-}
-
-func atoi(s string) (int, error) {
-	n := 0
-	if s == "" || len(s) > 9 || s[0] == '0' {
-		return 0, ErrNotEvent
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrNotEvent
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, nil
 }
 
 func (v *View) str(s string) string {
@@ -393,17 +373,6 @@ type Cursor struct {
 
 func (c Cursor) IsZero() bool { return c.ID == "" }
 
-// before reports whether en sorts before the cursor's position (or at it).
-func (c Cursor) reached(en *entry) bool {
-	switch en.first.Compare(c.First) {
-	case 1:
-		return true
-	case -1:
-		return false
-	}
-	return en.id <= c.ID
-}
-
 // Page is a page of Select.
 type Page struct {
 	Incidents []Incident
@@ -411,6 +380,15 @@ type Page struct {
 	Matched int
 	// Next is the cursor of the next page, zero on the last.
 	Next Cursor
+}
+
+// firstSeenLatest is the order of Select and Mailbox (and of Cursor):
+// first seen latest first, ties by id.
+func firstSeenLatest(a, b *entry) int {
+	if c := b.first.Compare(a.first); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 // CheckGlob reports a Query.Mailbox pattern that is malformed.
@@ -433,17 +411,14 @@ func (v *View) Select(q Query) (Page, error) {
 			match = append(match, en)
 		}
 	}
-	slices.SortFunc(match, func(a, b *entry) int {
-		if c := b.first.Compare(a.first); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	slices.SortFunc(match, firstSeenLatest)
 	p := Page{Matched: len(match)}
 	start := 0
 	if !q.After.IsZero() {
-		start, _ = slices.BinarySearchFunc(match, q.After, func(en *entry, c Cursor) int {
-			if c.reached(en) {
+		// the first incident after the cursor's position
+		at := &entry{first: q.After.First, id: q.After.ID}
+		start, _ = slices.BinarySearchFunc(match, at, func(en, at *entry) int {
+			if firstSeenLatest(en, at) <= 0 {
 				return -1
 			}
 			return 1
@@ -539,12 +514,7 @@ func (v *View) Mailbox(tenant, mailbox string) ([]Incident, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	list := slices.Clone(v.mailboxes[mailboxKey{tenant, mailbox}])
-	slices.SortFunc(list, func(a, b *entry) int {
-		if c := b.first.Compare(a.first); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	slices.SortFunc(list, firstSeenLatest)
 	out := make([]Incident, 0, len(list))
 	for _, en := range list {
 		inc, err := en.incident()
