@@ -436,9 +436,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = cfg.Validate(false)
 	}
-	if err == nil && cfg.Catalog != "" {
-		// the catalog too, as ingest would load it (and a reload would)
-		if _, cerr := detectors.LoadCatalog(cfg.Catalog); cerr != nil {
+	if err == nil {
+		// the catalog too, as ingest loads it (and a reload does)
+		if _, cerr := loadCatalog(cfg.Catalog); cerr != nil {
 			err = fmt.Errorf("catalog: %w", cerr)
 		}
 	}
