@@ -27,17 +27,18 @@ type KnownIncidents interface {
 func (e *Engine) adopt(mb *mailbox, t time.Time) {
 	for _, ev := range e.cfg.Known.Take(mb.key.tenant, mb.key.mailbox, t) {
 		if inc, ok := incidentFromEvent(&ev); ok {
-			m := mb.extra()
-			if m.open == nil {
-				m.open = map[incKey]*incident{}
+			if mb.open == nil {
+				mb.open = map[incKey]*incident{}
 			}
-			if _, dup := m.open[inc.key]; dup {
+			if _, dup := mb.open[inc.key]; dup {
 				continue
 			}
-			m.open[inc.key] = inc
-			e.open++
+			mb.open[inc.key] = inc
 			if inc.key.template != "" {
-				m.addTemplate(e.templateHash(inc.key.template))
+				if mb.templates == nil {
+					mb.templates = map[string]struct{}{}
+				}
+				mb.templates[inc.key.template] = struct{}{}
 			}
 			e.stats.Adopted++
 		}

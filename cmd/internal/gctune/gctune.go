@@ -20,10 +20,9 @@ type Tuner struct {
 
 // Defaults of Start.
 const (
-	DefaultBudget    = 128 << 20 // heap goal the tuning may grow to; garbage a larger heap may hold
+	DefaultBudget    = 128 << 20 // heap goal the tuning may grow to
 	defaultGCPercent = 100
 	maxGCPercent     = 400
-	minGCPercent     = 25 // a live heap past 4 × budget: a quarter of it as garbage
 )
 
 // Start starts tuning GOGC for a heap goal of at most budget bytes (0:
@@ -39,7 +38,7 @@ func Start(budget uint64) *Tuner {
 	}
 	t := &Tuner{
 		budget: budget,
-		min:    minGCPercent,
+		min:    defaultGCPercent,
 		max:    maxGCPercent,
 		sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
 	}
@@ -48,25 +47,17 @@ func Start(budget uint64) *Tuner {
 	return t
 }
 
-// gcPercent is the GOGC for a live heap of live bytes, clamped to [min,
-// max]: the one that makes the heap goal budget while the live heap is
-// below half of it; the default (100) up to budget; past it, the one that
-// leaves budget bytes for garbage.
+// gcPercent is the GOGC that makes the heap goal budget for a live heap of
+// live bytes, clamped to [min, max].
 func (t *Tuner) gcPercent(live uint64) int {
 	if live == 0 {
 		return t.max
 	}
-	var garbage uint64
-	switch {
-	case 2*live <= t.budget:
-		garbage = t.budget - live
-	case live <= t.budget:
-		garbage = live
-	default:
-		garbage = t.budget
+	if live >= t.budget {
+		return t.min
 	}
-	p := int(min(garbage*100/live, uint64(t.max)))
-	return max(t.min, p)
+	p := int((t.budget - live) * 100 / live)
+	return max(t.min, min(t.max, p))
 }
 
 func (t *Tuner) adjust() {
