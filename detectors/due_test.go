@@ -72,7 +72,11 @@ func TestInstantOrder(t *testing.T) {
 			require.Equal(t, a.Before(b), instantOf(a).before(instantOf(b)), "%s before %s", a, b)
 			require.Equal(t, a.Equal(b), instantOf(a) == instantOf(b), "%s equal %s", a, b)
 		}
+		require.True(t, a.Equal(instantOf(a).time()), "%s there and back", a)
+		require.Equal(t, a.UTC().String(), instantOf(a).time().String())
 	}
+	require.Equal(t, instant{}, instantOf(time.Time{}), "the zero instant is the zero time")
+	require.True(t, instant{}.time().IsZero())
 }
 
 func TestDueQueueFIFO(t *testing.T) {
@@ -97,4 +101,56 @@ func TestDueQueueFIFO(t *testing.T) {
 	}
 	require.Equal(t, next, want)
 	require.Zero(t, q.head, "an emptied queue starts over")
+}
+
+// TestDueQueueDropCompacts: items dropped by their runs' positions, with
+// pops and compactions in between, leave the others in order, each run's
+// position following its item.
+func TestDueQueueDropCompacts(t *testing.T) {
+	var q dueQueue
+	var live []*run // in push order, not yet dropped or popped
+	next := 0
+	push := func() {
+		r := &run{id: fmt.Sprint(next)}
+		r.qpos = q.end()
+		q.push(dueItem{at: instant{sec: int64(next)}, r: r})
+		live = append(live, r)
+		next++
+	}
+	for round := range 40 {
+		for range 3000 {
+			push()
+		}
+		// drop 4 of every 5 live runs
+		var kept []*run
+		for i, r := range live {
+			if (i+round)%5 != 0 {
+				q.drop(r.qpos, r)
+				q.drop(r.qpos, r) // a second drop is harmless
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		live = kept
+		require.LessOrEqual(t, q.len(), 2*len(live)+1024, "round %d: compacted", round)
+		// pop a few live ones
+		for range min(len(live), 100) {
+			for q.first().r == nil {
+				q.pop()
+			}
+			it := q.pop()
+			require.Same(t, live[0], it.r)
+			live = live[1:]
+		}
+		for _, r := range live {
+			require.Same(t, r, q.items[r.qpos-q.base].r, "run %s's position", r.id)
+		}
+		n := 0
+		for _, it := range q.items[q.head:] {
+			if it.r == nil {
+				n++
+			}
+		}
+		require.Equal(t, n, q.cleared)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,14 +37,19 @@ type Engine struct {
 
 	now       time.Time // event-time clock
 	lastSweep time.Time
-	mailboxes map[mbKey]*mailbox
+	mailboxes mailboxMap
 	// Runs are decided in due order from the heap and the queue merged:
-	// an item later than every queued one is queued (O(1): a new run's
-	// timeout, nearly always), any other goes to the heap.
+	// an item due no earlier than every queued one is queued (O(1): a new
+	// run's timeout, nearly always), any other goes to the heap.
 	due   dueHeap
 	dueQ  dueQueue
+	batch []dueItem // Advance's items due at one instant
 	seed  maphash.Seed
 	stats Stats
+	// open counts the incidents open in every mailbox: Stats is called
+	// every few batches, and counting them there walked every mailbox
+	// (half of a million-mailbox replay's CPU).
+	open int
 }
 
 // NewEngine builds an engine.
@@ -55,11 +61,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	seed := maphash.MakeSeed()
 	return &Engine{
 		cfg:       cfg,
 		dets:      dets,
-		mailboxes: map[mbKey]*mailbox{},
-		seed:      maphash.MakeSeed(),
+		mailboxes: newMailboxMap(seed),
+		seed:      seed,
 		stats:     Stats{Opened: map[string]int{}},
 	}, nil
 }
@@ -71,12 +78,8 @@ func (e *Engine) Stats() Stats {
 	for k, v := range e.stats.Opened {
 		s.Opened[k] = v
 	}
-	s.Mailboxes = len(e.mailboxes)
-	n := 0
-	for _, mb := range e.mailboxes {
-		n += len(mb.open)
-	}
-	s.OpenIncidents = n
+	s.Mailboxes = e.mailboxes.len()
+	s.OpenIncidents = e.open
 	return s
 }
 
@@ -89,41 +92,37 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		return out // no mailbox to judge it for
 	}
 	k := mbKey{rec.Tenant, rec.Mailbox}
-	mb := e.mailboxes[k]
-	if mb == nil && len(e.mailboxes) >= e.cfg.maxMailboxes() {
+	mb, h := e.mailboxes.get(k)
+	if mb == nil && e.mailboxes.len() >= e.cfg.maxMailboxes() {
 		e.stats.MailboxesCapped++
 		return out
 	}
 	if mb == nil {
-		// Cloned: the record's strings may share its whole log entry,
-		// which the mailbox must not keep alive.
-		mb = &mailbox{key: mbKey{strings.Clone(k.tenant), strings.Clone(k.mailbox)}}
-		e.mailboxes[mb.key] = mb
+		mb = e.mailboxes.add(k, h, instantOf(e.now))
 		if e.cfg.Known != nil {
 			e.adopt(mb, rec.Time)
 		}
 	}
-	if rec.Time.After(mb.lastSeen) {
-		mb.lastSeen = rec.Time
+	if t := instantOf(rec.Time); mb.lastSeen.before(t) {
+		mb.lastSeen = t
 	}
 	if rec.RunID == "" {
 		// No run context: only a definitive error can be judged alone.
-		if o := e.observe(rec); o != nil && o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
+		if o := e.observe(mb, rec); o != nil && o.sig.Scope == ScopeTotal && o.severity >= schemas.SeverityError {
 			out = e.sighting(mb, nil, o, out)
 		}
 		return out
 	}
-	r := mb.runs.get(rec.RunID)
+	r := mb.getRun(rec.RunID)
 	if r == nil {
 		if mb.recentlyDecided(e.runHash(rec.RunID)) {
 			e.stats.Late++
 			return out
 		}
 		r = &run{id: strings.Clone(rec.RunID), mb: mb}
-		mb.runs.add(r)
+		mb.addRun(r)
 	}
-	h := e.entryHash(rec)
-	if !r.seen.add(h) {
+	if !r.seen.add(e.entryHash(rec)) {
 		e.stats.Duplicates++
 		return out
 	}
@@ -141,7 +140,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 			delete(r.fails, recKey{rec.Producer, rec.RecordID})
 		}
 	case schemas.EventRecordFailed:
-		if o := e.observe(rec); o != nil {
+		if o := e.observe(mb, rec); o != nil {
 			k := recKey{rec.Producer, rec.RecordID}
 			if prev := r.fails[k]; prev != nil && prev.sig.Class == o.sig.Class {
 				prev.count++
@@ -163,7 +162,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		}
 		if rec.Event == schemas.EventRunFailed {
 			r.failedMk = true
-			if o := e.observe(rec); o != nil {
+			if o := e.observe(mb, rec); o != nil {
 				r.signals = append(r.signals, o)
 				if o.sig.Scope == ScopeTotal {
 					out = e.sighting(mb, r, o, out)
@@ -176,7 +175,7 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 		}
 	default:
 		if rec.Severity >= schemas.SeverityWarn {
-			if o := e.observe(rec); o != nil {
+			if o := e.observe(mb, rec); o != nil {
 				// An unknown message is a failure only at ERROR or above;
 				// a known one counts at WARN (it may name the cause).
 				if o.sig.Class != classUnknown || o.severity >= schemas.SeverityError {
@@ -192,15 +191,15 @@ func (e *Engine) Process(rec *schemas.LogRecord, out []schemas.IncidentEvent) []
 	return out
 }
 
-// observe asks the detector chain about rec.
-func (e *Engine) observe(rec *schemas.LogRecord) *obs {
+// observe asks the detector chain about rec, a record of mb.
+func (e *Engine) observe(mb *mailbox, rec *schemas.LogRecord) *obs {
 	for _, d := range e.dets {
 		sig, ok := d.Detect(rec)
 		if !ok {
 			continue
 		}
 		if sig.Template != "" {
-			sig.Template = e.capTemplate(rec, sig.Template)
+			sig.Template = e.capTemplate(mb, sig.Template)
 		}
 		msg := rec.Body
 		if len(msg) > 512 {
@@ -216,23 +215,26 @@ func (e *Engine) observe(rec *schemas.LogRecord) *obs {
 
 const overflowTemplate = "<too many distinct unknown errors>"
 
-func (e *Engine) capTemplate(rec *schemas.LogRecord, t string) string {
-	mb := e.mailboxes[mbKey{rec.Tenant, rec.Mailbox}]
-	if mb == nil {
+// capTemplate returns t, or overflowTemplate once mb has MaxTemplates
+// others.
+func (e *Engine) capTemplate(mb *mailbox, t string) string {
+	h := e.templateHash(t)
+	m := mb.extra()
+	if m.templates.has(h) {
 		return t
 	}
-	if mb.templates == nil {
-		mb.templates = map[string]struct{}{}
-	}
-	if _, ok := mb.templates[t]; ok {
-		return t
-	}
-	if len(mb.templates) >= e.cfg.maxTemplates() {
+	if m.templates.len() >= e.cfg.maxTemplates() {
 		e.stats.TemplatesCapped++
 		return overflowTemplate
 	}
-	mb.templates[t] = struct{}{}
+	m.addTemplate(h)
 	return t
+}
+
+// templateHash is the hash of a template kept in mailboxMore.templates: 8
+// bytes instead of the string (and a map per mailbox).
+func (e *Engine) templateHash(t string) uint64 {
+	return maphash.String(e.seed, t)
 }
 
 // entryHash identifies an entry within its run, for duplicate detection:
@@ -285,8 +287,12 @@ func (e *Engine) schedule(r *run) {
 	r.version++
 	r.queued, r.queuedAt = true, d
 	it := dueItem{at: instantOf(d), r: r, version: r.version}
-	if n := len(e.dueQ.items); n == e.dueQ.head || dueLess(&e.dueQ.items[n-1], &it) {
-		e.dueQ.push(it) // in order: the common case of a new run's timeout
+	if last := e.dueQ.last(); last == nil || !it.at.before(last.at) {
+		// not before the last queued: the common case of a new run's
+		// timeout. The queue is ordered by due time only: the items due
+		// at one instant are put in order when they pop (Advance).
+		r.qpos = e.dueQ.end()
+		e.dueQ.push(it)
 		return
 	}
 	e.due.push(it)
@@ -301,30 +307,56 @@ func (e *Engine) Advance(t time.Time, out []schemas.IncidentEvent) []schemas.Inc
 	}
 	e.now = t
 	ti := instantOf(t)
-decide:
 	for {
-		// the least of the heap's top and the queue's head, if due
-		var it dueItem
-		inHeap := len(e.due) > 0 && e.due[0].at.before(ti)
-		inQueue := e.dueQ.len() > 0 && e.dueQ.first().at.before(ti)
+		for e.dueQ.len() > 0 && e.dueQ.first().r == nil {
+			e.dueQ.pop() // a decided run's
+		}
+		// at: the earliest due time queued, if before t
+		inHeap, inQueue := len(e.due) > 0, e.dueQ.len() > 0
+		var at instant
 		switch {
-		case inHeap && (!inQueue || dueLess(&e.due[0], e.dueQ.first())):
-			it = e.due.pop()
+		case inHeap && (!inQueue || !e.dueQ.first().at.before(e.due[0].at)):
+			at = e.due[0].at
 		case inQueue:
-			it = e.dueQ.pop()
+			at = e.dueQ.first().at
 		default:
-			break decide
+			return e.maybeSweep(t, out)
 		}
-		if it.version != it.r.version || it.r.decided {
-			continue // superseded
+		if !at.before(ti) {
+			return e.maybeSweep(t, out)
 		}
-		it.r.queued = false
-		if d := e.dueAt(it.r); !d.Before(t) {
-			e.schedule(it.r) // more lines came since it was queued
-			continue
+		// The items due at that instant, in dueLess order: the heap pops
+		// them in order, the queue in the order they were pushed.
+		batch := e.batch[:0]
+		for len(e.due) > 0 && e.due[0].at == at {
+			batch = append(batch, e.due.pop())
 		}
-		out = e.decide(it.r, out)
+		for e.dueQ.len() > 0 && e.dueQ.first().at == at {
+			if it := e.dueQ.pop(); it.r != nil {
+				batch = append(batch, it)
+			}
+		}
+		if len(batch) > 1 {
+			slices.SortFunc(batch, dueCompare)
+		}
+		for _, it := range batch {
+			if it.version != it.r.version || it.r.decided {
+				continue // superseded
+			}
+			it.r.queued = false
+			if d := e.dueAt(it.r); !d.Before(t) {
+				e.schedule(it.r) // more lines came since it was queued
+				continue
+			}
+			out = e.decide(it.r, out)
+		}
+		clear(batch) // no decided run kept alive
+		e.batch = batch[:0]
 	}
+}
+
+// maybeSweep sweeps idle mailboxes once an hour of event time.
+func (e *Engine) maybeSweep(t time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	if t.Sub(e.lastSweep) >= time.Hour {
 		e.sweep()
 		e.lastSweep = t
@@ -338,7 +370,7 @@ decide:
 func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	var ended []*run
 	for _, it := range append(e.due[:len(e.due):len(e.due)], e.dueQ.items[e.dueQ.head:]...) {
-		if it.version == it.r.version && !it.r.decided && it.r.ended {
+		if it.r != nil && it.version == it.r.version && !it.r.decided && it.r.ended {
 			ended = append(ended, it.r)
 		}
 	}
@@ -361,22 +393,19 @@ func (e *Engine) Flush(out []schemas.IncidentEvent) []schemas.IncidentEvent {
 // sweep evicts idle mailboxes that hold nothing open.
 func (e *Engine) sweep() {
 	idle := e.cfg.idleEvict()
-	for k, mb := range e.mailboxes {
-		if mb.runs.len() == 0 && len(mb.open) == 0 && mb.streak.n == 0 && e.now.Sub(mb.lastSeen) > idle {
-			delete(e.mailboxes, k)
-			e.stats.Evicted++
-		}
-	}
+	e.stats.Evicted += e.mailboxes.evict(func(mb *mailbox) bool {
+		return mb.numRuns() == 0 && len(mb.openIncidents()) == 0 && mb.streak().n == 0 && e.now.Sub(mb.lastSeen.time()) > idle
+	}, instantOf(e.now), max(e.cfg.runTimeout(), e.cfg.lateness()))
 }
 
 // decide settles a run's outcome: classifyRun judges it, apply carries
 // the judgement out.
 func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentEvent {
 	r.decided = true
+	e.dueQ.drop(r.qpos, r)
 	mb := r.mb
-	mb.runs.remove(r)
-	mb.recent[mb.recentN%len(mb.recent)] = e.runHash(r.id)
-	mb.recentN++
+	mb.removeRun(r)
+	mb.decided(e.runHash(r.id))
 	e.stats.RunsDecided++
 	if !r.ended {
 		e.stats.RunsTimedOut++
@@ -384,6 +413,7 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 	oc := classifyRun(r.facts(), mb.facts(), e.cfg.consecutiveRuns())
 	out = e.apply(mb, r, &oc, out)
 	r.fails, r.seen, r.signals = nil, entrySet{}, nil
+	mb.trim()
 	return out
 }
 
@@ -391,12 +421,13 @@ func (e *Engine) decide(r *run, out []schemas.IncidentEvent) []schemas.IncidentE
 // streak and syncedEnd, the sync-error sighting of the cause, the
 // resolutions, then the sync issues, each with its events.
 func (e *Engine) apply(mb *mailbox, r *run, oc *runOutcome, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	mb.streak, mb.syncedEnd = oc.streak, oc.syncedEnd
+	mb.setStreak(oc.streak)
+	mb.syncedEnd = instantOf(oc.syncedEnd)
 	if oc.reason.isSighting() {
 		out = e.sighting(mb, r, oc.cause, out)
 	}
 	for _, k := range oc.resolve {
-		out = e.resolve(mb, mb.open[k], r, oc.resolveAt, out)
+		out = e.resolve(mb, mb.more.open[k], r, oc.resolveAt, out)
 	}
 	for _, g := range oc.issues {
 		out = e.issue(mb, r, g.key, g.fails, out)

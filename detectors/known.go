@@ -27,18 +27,17 @@ type KnownIncidents interface {
 func (e *Engine) adopt(mb *mailbox, t time.Time) {
 	for _, ev := range e.cfg.Known.Take(mb.key.tenant, mb.key.mailbox, t) {
 		if inc, ok := incidentFromEvent(&ev); ok {
-			if mb.open == nil {
-				mb.open = map[incKey]*incident{}
+			m := mb.extra()
+			if m.open == nil {
+				m.open = map[incKey]*incident{}
 			}
-			if _, dup := mb.open[inc.key]; dup {
+			if _, dup := m.open[inc.key]; dup {
 				continue
 			}
-			mb.open[inc.key] = inc
+			m.open[inc.key] = inc
+			e.open++
 			if inc.key.template != "" {
-				if mb.templates == nil {
-					mb.templates = map[string]struct{}{}
-				}
-				mb.templates[inc.key.template] = struct{}{}
+				m.addTemplate(e.templateHash(inc.key.template))
 			}
 			e.stats.Adopted++
 		}

@@ -1,9 +1,10 @@
 package detectors
 
-// The sets the engine keeps per run and per mailbox: small slices scanned
-// linearly while they are small, maps once they grow.
+// The sets of hashes the engine keeps per run and per mailbox: small
+// slices scanned linearly while they are small, maps once they grow.
 
-// entrySet is a set of entry hashes. Most runs log a few dozen entries: a
+// entrySet is a set of hashes: of a run's entries, of a mailbox's
+// templates. Most runs log a few dozen entries: a
 // slice scanned linearly costs less than a map's hashing and growth; a
 // long run switches to a map.
 type entrySet struct {
@@ -43,69 +44,23 @@ func (s *entrySet) add(h uint64) bool {
 	return true
 }
 
-// runSet is a mailbox's undecided runs. A mailbox has one or two at a
-// time: a short slice costs less than a map per mailbox (a million
-// mailboxes are a million maps); one that collects many (runs that never
-// end, garbage run ids) switches to a map.
-type runSet struct {
-	small []*run
-	big   map[string]*run
+// has reports whether h is in s.
+func (s *entrySet) has(h uint64) bool {
+	if s.big != nil {
+		_, ok := s.big[h]
+		return ok
+	}
+	for _, x := range s.small {
+		if x == h {
+			return true
+		}
+	}
+	return false
 }
 
-const runSetSmall = 16
-
-func (s *runSet) len() int {
+func (s *entrySet) len() int {
 	if s.big != nil {
 		return len(s.big)
 	}
 	return len(s.small)
-}
-
-func (s *runSet) get(id string) *run {
-	if s.big != nil {
-		return s.big[id]
-	}
-	for _, r := range s.small {
-		if r.id == id {
-			return r
-		}
-	}
-	return nil
-}
-
-// add adds r, whose id is not in s.
-func (s *runSet) add(r *run) {
-	if s.big != nil {
-		s.big[r.id] = r
-		return
-	}
-	if len(s.small) < runSetSmall {
-		s.small = append(s.small, r)
-		return
-	}
-	s.big = make(map[string]*run, 2*runSetSmall)
-	for _, x := range s.small {
-		s.big[x.id] = x
-	}
-	s.big[r.id] = r
-	s.small = nil
-}
-
-func (s *runSet) remove(r *run) {
-	if s.big != nil {
-		delete(s.big, r.id)
-		return
-	}
-	for i, x := range s.small {
-		if x == r {
-			last := len(s.small) - 1
-			s.small[i] = s.small[last]
-			s.small[last] = nil
-			s.small = s.small[:last]
-			if last == 0 {
-				s.small = nil // an idle mailbox holds no slice
-			}
-			return
-		}
-	}
 }

@@ -20,37 +20,55 @@ func TestEntrySet(t *testing.T) {
 	require.Len(t, s.big, 100)
 }
 
-func TestRunSet(t *testing.T) {
-	var s runSet
+func TestMailboxRuns(t *testing.T) {
+	var mb mailbox
 	runs := make([]*run, 40)
 	for i := range runs {
 		runs[i] = &run{id: fmt.Sprintf("r%02d", i)}
 	}
 	for i, r := range runs { // past the switch to a map
-		require.Nil(t, s.get(r.id))
-		s.add(r)
-		require.Equal(t, i+1, s.len())
+		require.Nil(t, mb.getRun(r.id))
+		mb.addRun(r)
+		require.Equal(t, i+1, mb.numRuns())
 		for _, x := range runs[:i+1] {
-			require.Same(t, x, s.get(x.id))
+			require.Same(t, x, mb.getRun(x.id))
 		}
 	}
-	require.NotNil(t, s.big)
+	require.NotNil(t, mb.more.runs)
+	require.Nil(t, mb.runs)
 	for i, r := range runs {
-		s.remove(r)
-		require.Nil(t, s.get(r.id))
-		require.Equal(t, len(runs)-i-1, s.len())
+		mb.removeRun(r)
+		require.Nil(t, mb.getRun(r.id))
+		require.Equal(t, len(runs)-i-1, mb.numRuns())
 	}
+	mb.trim()
+	require.Nil(t, mb.more, "an empty mailbox holds nothing more")
 
-	var small runSet
-	small.add(runs[0])
-	small.add(runs[1])
-	small.add(runs[2])
-	small.remove(runs[0])
-	require.Nil(t, small.get("r00"))
-	require.Same(t, runs[2], small.get("r02"))
-	require.Same(t, runs[1], small.get("r01"))
-	small.remove(runs[1])
-	small.remove(runs[2])
-	require.Zero(t, small.len())
-	require.Nil(t, small.small, "an empty set holds no slice")
+	for _, order := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 1, 0}} {
+		var small mailbox
+		small.addRun(runs[0])
+		small.addRun(runs[1])
+		small.addRun(runs[2])
+		for i, k := range order {
+			small.removeRun(runs[k])
+			require.Nil(t, small.getRun(runs[k].id))
+			require.Nil(t, runs[k].next)
+			require.Equal(t, 2-i, small.numRuns())
+			for _, x := range order[i+1:] {
+				require.Same(t, runs[x], small.getRun(runs[x].id))
+			}
+		}
+		require.Nil(t, small.runs, "an idle mailbox holds no run")
+		require.Nil(t, small.more)
+	}
+}
+
+func TestMailboxRecent(t *testing.T) {
+	var mb mailbox
+	for h := uint64(1); h <= 20; h++ {
+		mb.decided(h)
+		for x := uint64(1); x <= 21; x++ {
+			require.Equal(t, x <= h && x+8 > h, mb.recentlyDecided(x), "%d after %d", x, h)
+		}
+	}
 }

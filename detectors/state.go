@@ -15,19 +15,161 @@ type mbKey struct{ tenant, mailbox string }
 
 // mailbox is the state of one mailbox: its undecided runs, what recent
 // runs showed, and its open incidents.
+//
+// A million mailboxes are a million of these, most of them idle between
+// two runs: what every mailbox has is kept in 144 bytes (times as
+// instants, the undecided runs as a list through run.next); what only a
+// failing one has (a streak, unknown-error templates, open incidents,
+// more than a few undecided runs) is in more, nil while it has none.
 type mailbox struct {
 	key      mbKey
-	lastSeen time.Time
-	runs     runSet
-	recent   [8]uint64 // hashes of the ids of runs decided lately, to spot late lines
-	recentN  int
-	// streak of consecutive totally failed runs with the same cause
-	streak    streak
-	templates map[string]struct{}
-	open      map[incKey]*incident // nil until one opens
+	lastSeen instant
 	// syncedEnd is the end of the latest run decided as having synced
 	// records: a failed run older than it is stale when it is decided.
-	syncedEnd time.Time
+	syncedEnd instant
+	// recent are the hashes (runHash) of the ids of the runs decided
+	// lately, newest first, to spot late lines; 0 is an empty slot.
+	recent [8]uint64
+	runs   *run // undecided runs, linked by run.next (until more.runs)
+	more   *mailboxMore
+}
+
+// mailboxMore is the state of a mailbox that only some have.
+type mailboxMore struct {
+	// streak of consecutive totally failed runs with the same cause
+	streak streak
+	// templates are the hashes (Engine.templateHash) of the unknown-error
+	// templates seen, at most Config.MaxTemplates
+	templates entrySet
+	open      map[incKey]*incident // nil until one opens
+	// runs are the undecided runs once there are more than maxRunList
+	// (runs that never end, garbage run ids); mailbox.runs is then nil
+	runs map[string]*run
+}
+
+// addTemplate adds the hash of a template.
+func (m *mailboxMore) addTemplate(h uint64) {
+	if m.templates.small == nil && m.templates.big == nil {
+		// most mailboxes with unknown errors have one or two templates:
+		// no room for eight (entrySet's start, for a run's entries)
+		m.templates.small = make([]uint64, 0, 1)
+	}
+	m.templates.add(h)
+}
+
+// maxRunList is how many undecided runs a mailbox keeps in its list: a
+// mailbox has one or two at a time, and a short list costs less than a
+// map (a million mailboxes are a million maps).
+const maxRunList = 16
+
+// extra returns mb.more, allocating it.
+func (mb *mailbox) extra() *mailboxMore {
+	if mb.more == nil {
+		mb.more = &mailboxMore{}
+	}
+	return mb.more
+}
+
+// trim drops mb.more once it holds nothing.
+func (mb *mailbox) trim() {
+	if m := mb.more; m != nil && m.streak == (streak{}) && m.templates.len() == 0 && len(m.open) == 0 && len(m.runs) == 0 {
+		mb.more = nil
+	}
+}
+
+// openIncidents is the map of mb's open incidents, nil if none.
+func (mb *mailbox) openIncidents() map[incKey]*incident {
+	if mb.more == nil {
+		return nil
+	}
+	return mb.more.open
+}
+
+// streak is mb's current streak.
+func (mb *mailbox) streak() streak {
+	if mb.more == nil {
+		return streak{}
+	}
+	return mb.more.streak
+}
+
+func (mb *mailbox) setStreak(s streak) {
+	if s != (streak{}) || mb.more != nil {
+		mb.extra().streak = s
+	}
+}
+
+// getRun returns the undecided run with that id, nil if none.
+func (mb *mailbox) getRun(id string) *run {
+	if mb.more != nil && mb.more.runs != nil {
+		return mb.more.runs[id]
+	}
+	for r := mb.runs; r != nil; r = r.next {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// addRun adds r, whose id has no undecided run in mb.
+func (mb *mailbox) addRun(r *run) {
+	if mb.more != nil && mb.more.runs != nil {
+		mb.more.runs[r.id] = r
+		return
+	}
+	n := 0
+	for x := mb.runs; x != nil; x = x.next {
+		n++
+	}
+	if n < maxRunList {
+		r.next, mb.runs = mb.runs, r
+		return
+	}
+	m := make(map[string]*run, 2*maxRunList)
+	for x := mb.runs; x != nil; {
+		next := x.next
+		x.next = nil
+		m[x.id] = x
+		x = next
+	}
+	m[r.id] = r
+	mb.runs, mb.extra().runs = nil, m
+}
+
+// removeRun removes r from mb's undecided runs.
+func (mb *mailbox) removeRun(r *run) {
+	if mb.more != nil && mb.more.runs != nil {
+		delete(mb.more.runs, r.id)
+		if len(mb.more.runs) == 0 {
+			mb.more.runs = nil // back to the list
+		}
+		return
+	}
+	for p := &mb.runs; *p != nil; p = &(*p).next {
+		if *p == r {
+			*p, r.next = r.next, nil
+			return
+		}
+	}
+}
+
+// numRuns counts mb's undecided runs.
+func (mb *mailbox) numRuns() int {
+	if mb.more != nil && mb.more.runs != nil {
+		return len(mb.more.runs)
+	}
+	n := 0
+	for r := mb.runs; r != nil; r = r.next {
+		n++
+	}
+	return n
+}
+
+// decided notes that the run whose id hashes to h was decided.
+func (mb *mailbox) decided(h uint64) {
+	copy(mb.recent[1:], mb.recent[:len(mb.recent)-1])
+	mb.recent[0] = h
 }
 
 // incKey identifies an incident within its mailbox; template is set only
@@ -79,6 +221,7 @@ type recKey struct {
 type run struct {
 	id       string
 	mb       *mailbox
+	next     *run // the mailbox's next undecided run
 	lastSeen time.Time
 	end      time.Time
 	endRef   runEnd // the entry that ended the run (or the last one seen)
@@ -92,6 +235,7 @@ type run struct {
 	fails    map[recKey]*obs // per-record failures not (yet) recovered; nil if none
 	seen     entrySet        // entries seen, for duplicate detection
 	version  int
+	qpos     int // position of its latest item in the engine's due queue
 	queued   bool
 	queuedAt time.Time
 	decided  bool
@@ -103,6 +247,9 @@ func (mb *mailbox) recentlyDecided(h uint64) bool {
 	for _, r := range mb.recent {
 		if r == h {
 			return true
+		}
+		if r == 0 {
+			return false // the rest are empty too
 		}
 	}
 	return false
@@ -125,7 +272,7 @@ func (r *run) facts() runFacts {
 
 // facts returns the state of mb that classifyRun reads.
 func (mb *mailbox) facts() mailboxFacts {
-	return mailboxFacts{streak: mb.streak, syncedEnd: mb.syncedEnd, open: mb.open}
+	return mailboxFacts{streak: mb.streak(), syncedEnd: mb.syncedEnd.time(), open: mb.openIncidents()}
 }
 
 // sortedFails returns the run's unrecovered record failures ordered by

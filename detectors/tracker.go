@@ -63,12 +63,12 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 	if r != nil {
 		runID = r.id
 	}
-	inc := mb.open[k]
+	inc := mb.openIncidents()[k]
 	if inc == nil {
 		inc = &incident{
 			key: k, producer: cause.producer, title: cause.sig.Title, remediation: cause.sig.Remediation,
 			severity: cause.sig.Severity, firstSeen: cause.time, records: map[string]struct{}{},
-			details: cause.sig.Details,
+			details: cloneDetails(cause.sig.Details),
 		}
 		if inc.severity == "" {
 			inc.severity = schemas.SeverityWarning
@@ -77,10 +77,12 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 			}
 		}
 		inc.id = schemas.IncidentKey{Tenant: mb.key.tenant, Mailbox: mb.key.mailbox, Kind: k.kind, Class: k.class, Template: k.template}.ID(cause.time)
-		if mb.open == nil {
-			mb.open = map[incKey]*incident{}
+		m := mb.extra()
+		if m.open == nil {
+			m.open = map[incKey]*incident{}
 		}
-		mb.open[k] = inc
+		m.open[k] = inc
+		e.open++
 		e.stats.Opened[k.kind+"/"+k.class]++
 		inc.absorb(runID, ev, e.cfg.maxSampleRecords())
 		return append(out, e.event(mb, inc, schemas.TypeOpened, cause.time, ev))
@@ -92,6 +94,22 @@ func (e *Engine) openOrUpdate(mb *mailbox, r *run, k incKey, cause *obs, ev []*o
 	}
 	inc.absorb(runID, ev, e.cfg.maxSampleRecords())
 	return append(out, e.event(mb, inc, schemas.TypeUpdated, cause.time, ev))
+}
+
+// cloneDetails copies details for an incident to keep: a text cut out of
+// a message shares its whole log entry.
+func cloneDetails(d map[string]any) map[string]any {
+	if d == nil {
+		return nil
+	}
+	c := make(map[string]any, len(d))
+	for k, v := range d {
+		if s, ok := v.(string); ok {
+			v = strings.Clone(s)
+		}
+		c[k] = v
+	}
+	return c
 }
 
 // absorb adds a run's evidence to the incident, keeping the first
@@ -116,9 +134,10 @@ func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 		}
 		if o.recordID != "" {
 			if _, ok := inc.records[o.recordID]; !ok && inc.recordsBase+len(inc.records) < maxRecordsCounted {
-				inc.records[strings.Clone(o.recordID)] = struct{}{} // not its whole log entry
+				id := strings.Clone(o.recordID) // not its whole log entry
+				inc.records[id] = struct{}{}
 				if len(inc.samples) < maxSamples {
-					inc.samples = append(inc.samples, o.recordID)
+					inc.samples = append(inc.samples, id)
 				}
 			}
 		}
@@ -127,7 +146,8 @@ func (inc *incident) absorbQuiet(ev []*obs, maxSamples int) {
 
 // resolve closes an incident on positive evidence from run r.
 func (e *Engine) resolve(mb *mailbox, inc *incident, r *run, at time.Time, out []schemas.IncidentEvent) []schemas.IncidentEvent {
-	delete(mb.open, inc.key)
+	delete(mb.more.open, inc.key)
+	e.open--
 	if at.After(inc.lastSeen) {
 		inc.lastSeen = at
 	}

@@ -16,11 +16,14 @@
 # measures them next to this checkout's, input by input, in the same run
 # (machines are noisy: compare side by side, never across runs).
 # --memory instead measures replay's peak RSS as the input grows and as the
-# number of distinct mailboxes grows.
+# number of distinct mailboxes grows; --only-mailboxes N[,N...] only the
+# latter, for those numbers of mailboxes (the 1M row alone:
+# --only-mailboxes 1000000).
 #
 # Usage (from the repository root):
 #   bash integration/bench.sh [--lines N] [--quick] [--repeat R] [--keep] [--against REV]
-#   bash integration/bench.sh --memory [--quick] [--max-mailboxes N]
+#   bash integration/bench.sh --memory [--quick] [--max-mailboxes N] [--repeat R] [--against REV]
+#   bash integration/bench.sh --only-mailboxes N[,N...] [--repeat R] [--against REV]
 #
 # Timings are wall clock, best of --repeat runs (noise on a shared machine
 # only ever adds time); peak RSS is the largest of the runs. Not part of
@@ -33,6 +36,7 @@ MEMORY=0
 REPEAT=""
 KEEP=0
 MAX_MAILBOXES=""
+ONLY_MAILBOXES=""
 SEED=1
 AGAINST=""
 
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--repeat) REPEAT="$2"; shift 2 ;;
 	--keep) KEEP=1; shift ;;
 	--max-mailboxes) MAX_MAILBOXES="$2"; shift 2 ;;
+	--only-mailboxes) ONLY_MAILBOXES="$2"; MEMORY=1; shift 2 ;;
 	--seed) SEED="$2"; shift 2 ;;
 	--against) AGAINST="$2"; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -125,7 +130,6 @@ INGEST="$WORK/bin/ingest"
 # BASE: the name of --against's revision in the table ("replay@BASE").
 BASE=""
 if [ -n "$AGAINST" ]; then
-	[ "$MEMORY" = 0 ] || die "--against is for the throughput run"
 	BASE=$(git -C "$ROOT" rev-parse --short "$AGAINST^{commit}" 2>/dev/null) || die "--against $AGAINST: not a git revision here"
 	log "building replay and ingest at $AGAINST ($BASE) into $WORK/base/bin"
 	mkdir -p "$WORK/base/src"
@@ -216,14 +220,31 @@ if [ "$MEMORY" = 1 ]; then
 		SIZES="1000000 3000000 10000000"
 		MBS="10000 100000 $MAX_MAILBOXES"
 	fi
+	if [ -n "$ONLY_MAILBOXES" ]; then
+		SIZES=""
+		MBS=${ONLY_MAILBOXES//,/ }
+		for mb in $MBS; do
+			[[ "$mb" =~ ^[1-9][0-9]*$ ]] || die "--only-mailboxes $ONLY_MAILBOXES: want numbers of mailboxes, comma-separated"
+		done
+	fi
 	need_mb 3500
-	log "memory: replay's peak RSS as the input grows (700 mailboxes, more hours)"
+	DIFFER=()
+	# memory_against INPUT LINES DIR: with --against, the same replay by
+	# that revision's binary, and whether it wrote the same events.
+	memory_against() {
+		[ -n "$BASE" ] || return 0
+		measure "replay@$BASE" "$1" "$2" "" -- \
+			"$WORK/base/bin/replay" --quiet --out "$WORK/events.base.jsonl" "$3"
+		cmp -s "$WORK/events.jsonl" "$WORK/events.base.jsonl" || DIFFER+=("$1")
+	}
+	[ -z "$SIZES" ] || log "memory: replay's peak RSS as the input grows (700 mailboxes, more hours)"
 	for n in $SIZES; do
 		d="$WORK/mem-$n"
 		h=$(sized_corpus "$d" "$n" 700)
 		got=$(lines_of "$d"/*)
 		measure "replay" "700 mailboxes, ${h}h" "$got" "lines" -- \
 			"$REPLAY" --quiet --out "$WORK/events.jsonl" "$d"
+		memory_against "700 mailboxes, ${h}h" "$got" "$d"
 		rm -rf "$d" "$d.meta"
 	done
 	log "memory: replay's peak RSS as distinct mailboxes grow (0.2 h each)"
@@ -236,6 +257,7 @@ if [ "$MEMORY" = 1 ]; then
 			seen[t "/" m] = 1 } END {print length(seen)}' "$d/engine.log")
 		measure "replay" "$distinct mailboxes, 0.2h" "$got" "mailboxes" -- \
 			"$REPLAY" --quiet --out "$WORK/events.jsonl" "$d"
+		memory_against "$distinct mailboxes, 0.2h" "$got" "$d"
 		rm -rf "$d" "$d.meta"
 	done
 	echo
@@ -246,6 +268,14 @@ if [ "$MEMORY" = 1 ]; then
 	echo "| tool | input | lines | seconds | CPU s | lines/s | peak RSS MB |"
 	echo "|---|---|---:|---:|---:|---:|---:|"
 	awk -F'\t' '{printf "| %s | %s | %d | %.2f | %.2f | %.0f | %.0f |\n", $1, $2, $3, $4, $5, $3 / $4, $6 / 1024}' "$ROWS"
+	if [ -n "$BASE" ]; then
+		echo
+		if [ ${#DIFFER[@]} = 0 ]; then
+			echo "replay@$BASE wrote the same events as this checkout on every input"
+		else
+			echo "WARNING: replay@$BASE wrote other events than this checkout on: ${DIFFER[*]}"
+		fi
+	fi
 	exit 0
 fi
 

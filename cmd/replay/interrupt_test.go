@@ -51,6 +51,7 @@ func TestReportPathCheckedFirst(t *testing.T) {
 		"--out in a missing directory":    {"--out", missing},
 		"--dead-letter in a missing dir":  {"--dead-letter", missing},
 		"--memprofile in a missing dir":   {"--memprofile", missing},
+		"--peakprofile in a missing dir":  {"--peakprofile", missing},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer

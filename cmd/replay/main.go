@@ -126,6 +126,7 @@ type options struct {
 	deadLetterRaw                    string
 	quiet                            bool
 	cpuProfile, memProfile           string
+	peakProfile                      string
 
 	filter            eventFilter
 	from, to          time.Time
@@ -167,6 +168,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.BoolVar(&o.quiet, "quiet", false, "no summary on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the replay to `FILE`")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (pprof, allocations) at the end to `FILE`")
+	fs.StringVar(&o.peakProfile, "peakprofile", "", "write the heap profile (pprof) taken at the largest live heap to `FILE`: what holds the memory")
 	fs.Var(listFlag{&o.filter.tenants}, "tenant", "write only the events of these `TENANTS` (comma-separated; repeatable)")
 	fs.Var(listFlag{&o.filter.mailboxes}, "mailbox", "write only the events of these `MAILBOXES` (comma-separated, any case)")
 	fs.Var(listFlag{&o.filter.kinds}, "kind", "write only the events of these `KINDS`: sync_error, sync_issue, pipeline")
@@ -208,7 +210,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile)
+	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile, o.peakProfile)
 	if err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 		return exitUsage

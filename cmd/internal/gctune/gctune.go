@@ -20,9 +20,10 @@ type Tuner struct {
 
 // Defaults of Start.
 const (
-	DefaultBudget    = 128 << 20 // heap goal the tuning may grow to
+	DefaultBudget    = 128 << 20 // heap goal the tuning may grow to; garbage a larger heap may hold
 	defaultGCPercent = 100
 	maxGCPercent     = 400
+	minGCPercent     = 25 // a live heap past 4 × budget: a quarter of it as garbage
 )
 
 // Start starts tuning GOGC for a heap goal of at most budget bytes (0:
@@ -38,7 +39,7 @@ func Start(budget uint64) *Tuner {
 	}
 	t := &Tuner{
 		budget: budget,
-		min:    defaultGCPercent,
+		min:    minGCPercent,
 		max:    maxGCPercent,
 		sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
 	}
@@ -47,17 +48,25 @@ func Start(budget uint64) *Tuner {
 	return t
 }
 
-// gcPercent is the GOGC that makes the heap goal budget for a live heap of
-// live bytes, clamped to [min, max].
+// gcPercent is the GOGC for a live heap of live bytes, clamped to [min,
+// max]: the one that makes the heap goal budget while the live heap is
+// below half of it; the default (100) up to budget; past it, the one that
+// leaves budget bytes for garbage.
 func (t *Tuner) gcPercent(live uint64) int {
 	if live == 0 {
 		return t.max
 	}
-	if live >= t.budget {
-		return t.min
+	var garbage uint64
+	switch {
+	case 2*live <= t.budget:
+		garbage = t.budget - live
+	case live <= t.budget:
+		garbage = live
+	default:
+		garbage = t.budget
 	}
-	p := int((t.budget - live) * 100 / live)
-	return max(t.min, min(t.max, p))
+	p := int(min(garbage*100/live, uint64(t.max)))
+	return max(t.min, p)
 }
 
 func (t *Tuner) adjust() {

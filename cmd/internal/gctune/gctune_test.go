@@ -11,13 +11,23 @@ import (
 )
 
 func TestGCTunerPercent(t *testing.T) {
-	tu := &Tuner{budget: 128 << 20, min: 100, max: 400}
+	tu := &Tuner{budget: 128 << 20, min: 25, max: 400}
 	assert.Equal(t, 400, tu.gcPercent(0), "no live heap measured yet")
 	assert.Equal(t, 400, tu.gcPercent(10<<20), "small heap: goal capped by max, not budget")
 	assert.Equal(t, 300, tu.gcPercent(32<<20), "goal = budget")
 	assert.Equal(t, 100, tu.gcPercent(64<<20), "goal = budget at the default")
-	assert.Equal(t, 100, tu.gcPercent(100<<20), "never below the default")
-	assert.Equal(t, 100, tu.gcPercent(1<<30), "live heap over budget")
+	assert.Equal(t, 100, tu.gcPercent(100<<20), "the default up to budget")
+	assert.Equal(t, 100, tu.gcPercent(128<<20), "the default up to budget")
+	assert.Equal(t, 50, tu.gcPercent(256<<20), "past budget: budget bytes of garbage")
+	assert.Equal(t, 42, tu.gcPercent(300<<20), "past budget: budget bytes of garbage")
+	assert.Equal(t, 25, tu.gcPercent(512<<20), "past 4 x budget: a quarter")
+	assert.Equal(t, 25, tu.gcPercent(1<<30), "never below min")
+	prev := tu.gcPercent(1)
+	for live := uint64(1); live < 2<<30; live += live/64 + 1 { // no step up as the heap grows
+		p := tu.gcPercent(live)
+		assert.LessOrEqual(t, p, prev, "live %d", live)
+		prev = p
+	}
 }
 
 func TestTuneGCFollowsCollections(t *testing.T) {
@@ -27,10 +37,10 @@ func TestTuneGCFollowsCollections(t *testing.T) {
 	defer debug.SetGCPercent(prev)
 
 	// A budget far below the test binary's live heap: after a collection
-	// the tuner must settle on the default; a huge one: on the maximum.
+	// the tuner must settle on the minimum; a huge one: on the maximum.
 	tu := Start(1)
 	require.NotNil(t, tu)
-	require.Eventually(t, func() bool { runtime.GC(); return tu.Percent() == defaultGCPercent }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { runtime.GC(); return tu.Percent() == minGCPercent }, 5*time.Second, 10*time.Millisecond)
 	tu.Stop()
 
 	tu = Start(1 << 40)
