@@ -4,9 +4,9 @@ package detectors
 // slices scanned linearly while they are small, maps once they grow.
 
 // entrySet is a set of hashes: of a run's entries, of a mailbox's
-// templates. Most runs log a few dozen entries: a
-// slice scanned linearly costs less than a map's hashing and growth; a
-// long run switches to a map.
+// unknown-error templates. Most runs log a few dozen entries: a slice
+// scanned linearly costs less than a map's hashing and growth; a long run
+// switches to a map.
 type entrySet struct {
 	small []uint64
 	big   map[uint64]struct{}
