@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -131,6 +132,10 @@ type Summary struct {
 	// Held is the number of records the reorder stage holds back now:
 	// the main memory the pipeline holds.
 	Held int
+	// Window is the largest reorder window of the sources now (the
+	// configured one unless adaptive): about the latency the reorder
+	// stage adds.
+	Window time.Duration
 }
 
 // Summary returns the counters so far.
@@ -147,6 +152,7 @@ func (p *Pipeline) summary(detection detectors.Stats) Summary {
 		Events:    p.Deliver.numDelivered(),
 		Late:      p.Reorder.numLate(),
 		Held:      p.Reorder.numHeld(),
+		Window:    p.Reorder.window(),
 	}
 }
 

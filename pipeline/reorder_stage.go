@@ -9,13 +9,23 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+
+	"github.com/syncwatch/syncwatch/pipeline/repartition/repeats"
 )
 
 // Defaults of ReorderConfig.
 const (
 	DefaultReorderWindow = 2 * time.Second
+	DefaultMinWindow     = 20 * time.Millisecond
 	DefaultIdleTimeout   = 10 * time.Second
 	DefaultMaxBuffered   = 1_000_000
+)
+
+// What an adaptive source must have shown before its window is learned:
+// until then it is held by the whole Window.
+const (
+	learnRecords = 1000
+	learnSpan    = 5 * time.Second
 )
 
 // ReorderConfig configures a ReorderStage. The zero value works.
@@ -24,8 +34,24 @@ type ReorderConfig struct {
 	// records; records are held until the watermark has passed them by
 	// this much.
 	//
+	// With Adaptive, Window is the most any source is held by.
+	//
 	// Default: DefaultReorderWindow (2s)
 	Window time.Duration
+
+	// Adaptive learns each source's window from the disorder the source
+	// shows: MinWindow plus twice the furthest any of its records came
+	// behind the latest event time the source had delivered before it, at
+	// most Window. A source is held by the whole Window until it has
+	// delivered 1,000 records spanning 5s of event time. A record that
+	// still comes further behind than its source's window may be late (it
+	// is counted); the source's window then grows to cover it.
+	Adaptive bool
+
+	// MinWindow is the least window of an adaptive source.
+	//
+	// Default: DefaultMinWindow (20ms)
+	MinWindow time.Duration
 
 	// IdleTimeout excludes a source from the watermark once it delivered
 	// nothing for this long (wall clock), so that a quiet partition does
@@ -43,8 +69,11 @@ type ReorderConfig struct {
 }
 
 func (c *ReorderConfig) window() time.Duration { return cmp.Or(c.Window, DefaultReorderWindow) }
-func (c *ReorderConfig) idle() time.Duration   { return cmp.Or(c.IdleTimeout, DefaultIdleTimeout) }
-func (c *ReorderConfig) maxBuffered() int      { return cmp.Or(c.MaxBuffered, DefaultMaxBuffered) }
+func (c *ReorderConfig) minWindow() time.Duration {
+	return min(cmp.Or(c.MinWindow, DefaultMinWindow), c.window())
+}
+func (c *ReorderConfig) idle() time.Duration { return cmp.Or(c.IdleTimeout, DefaultIdleTimeout) }
+func (c *ReorderConfig) maxBuffered() int    { return cmp.Or(c.MaxBuffered, DefaultMaxBuffered) }
 
 // Validate reports every problem of the configuration at once, each
 // naming its field. c is not changed.
@@ -52,6 +81,9 @@ func (c *ReorderConfig) Validate() error {
 	var errs *multierror.Error
 	if c.Window < 0 {
 		errs = multierror.Append(errs, fmt.Errorf("Window %v: must not be negative", c.Window))
+	}
+	if c.MinWindow < 0 {
+		errs = multierror.Append(errs, fmt.Errorf("MinWindow %v: must not be negative", c.MinWindow))
 	}
 	if c.IdleTimeout < 0 {
 		errs = multierror.Append(errs, fmt.Errorf("IdleTimeout %v: must not be negative", c.IdleTimeout))
@@ -62,18 +94,24 @@ func (c *ReorderConfig) Validate() error {
 	return errs.ErrorOrNil()
 }
 
-// ReorderStage orders records by event time across sources. The watermark
-// is the minimum over active sources of the latest event time each has
-// delivered; records up to the watermark less the window are released in
-// (event time, content) order, so the output does not depend on how the
-// sources' records interleaved on arrival.
+// ReorderStage orders records by event time across sources. Each active
+// source bounds the release at the latest event time it has delivered less
+// its window (the configured one, or with Adaptive the one it learned);
+// records up to the least such bound are released in (event time,
+// content) order, so the output does not depend on how the sources'
+// records interleaved on arrival. A record is late only when it comes
+// further behind its own source's latest time than that source's window:
+// whether it is does not depend on the other sources, nor on when the
+// records arrive.
 type ReorderStage struct {
 	cfg     ReorderConfig
 	held    recRuns
 	sources map[string]*sourceState
-	seq     uint64
-	bound   time.Time // everything up to here has been released
-	late    int64
+	// learners: by source, or with marksOnly by raw partition
+	learners map[string]*learner
+	seq      uint64
+	bound    time.Time // everything up to here has been released
+	late     int64
 	// marksOnly: sources' times move by marks only, which a repartition's
 	// first hop holds while it reads a backlog out of order whole
 	marksOnly bool
@@ -83,12 +121,64 @@ type sourceState struct {
 	latest   time.Time
 	lastWall time.Time
 	done     bool
+	learn    *learner
+}
+
+// learner is what an adaptive window is learned from: the records (and
+// marks) delivered, the first and the latest time, the furthest a record
+// came behind its source's latest time. A second hop's sources share the
+// learner of their raw partition: the disorder is the raw partition's,
+// and each of its pairs carries a share of its records.
+type learner struct {
+	records       int
+	first, latest time.Time
+	maxLag        time.Duration
+}
+
+// newSource returns the state of a new source name, delivering nothing
+// yet.
+func (s *ReorderStage) newSource(name string, now time.Time) *sourceState {
+	key := name
+	if s.marksOnly {
+		key = repeats.Raw(name)
+	}
+	l := s.learners[key]
+	if l == nil {
+		l = &learner{}
+		s.learners[key] = l
+	}
+	return &sourceState{lastWall: now, learn: l}
+}
+
+// windowOf is how far behind its latest time source st holds the release.
+func (s *ReorderStage) windowOf(st *sourceState) time.Duration {
+	w, l := s.cfg.window(), st.learn
+	if !s.cfg.Adaptive || l.records < learnRecords || l.latest.Sub(l.first) < learnSpan {
+		return w
+	}
+	return min(w, s.cfg.minWindow()+2*l.maxLag)
+}
+
+// window returns the largest window of the sources not done (the
+// configured Window when there are none): what the release waits for at
+// most now.
+func (s *ReorderStage) window() time.Duration {
+	w, found := time.Duration(0), false
+	for _, st := range s.sources {
+		if !st.done {
+			w, found = max(w, s.windowOf(st)), true
+		}
+	}
+	if !found {
+		return s.cfg.window()
+	}
+	return w
 }
 
 // NewReorderStage returns a reorder stage for a valid cfg (see
 // ReorderConfig.Validate).
 func NewReorderStage(cfg ReorderConfig) *ReorderStage {
-	return &ReorderStage{cfg: cfg, sources: map[string]*sourceState{}}
+	return &ReorderStage{cfg: cfg, sources: map[string]*sourceState{}, learners: map[string]*learner{}}
 }
 
 // addSource declares a source before it delivers anything, so that it
@@ -98,7 +188,7 @@ func NewReorderStage(cfg ReorderConfig) *ReorderStage {
 // means never idle.
 func (s *ReorderStage) addSource(name string, now time.Time) {
 	if s.sources[name] == nil {
-		s.sources[name] = &sourceState{lastWall: now}
+		s.sources[name] = s.newSource(name, now)
 	}
 }
 
@@ -154,13 +244,27 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 		r := &b.Records[i]
 		if st == nil || r.Source != stOfSrc {
 			if st = s.sources[r.Source]; st == nil {
-				st = &sourceState{}
+				st = s.newSource(r.Source, time.Time{})
 				s.sources[r.Source] = st
 			}
 			stOfSrc = r.Source
 		}
+		if l := st.learn; s.cfg.Adaptive {
+			l.records++ // a mark counts: a second hop's source may get only marks
+			if lag := st.latest.Sub(r.Time); !r.mark && lag > l.maxLag && !st.latest.IsZero() {
+				l.maxLag = lag
+			}
+		}
 		if r.Time.After(st.latest) && (r.mark || !s.marksOnly) {
 			st.latest = r.Time
+			if l := st.learn; s.cfg.Adaptive {
+				if l.first.IsZero() {
+					l.first = r.Time
+				}
+				if r.Time.After(l.latest) {
+					l.latest = r.Time
+				}
+			}
 		}
 		if !b.Now.IsZero() {
 			st.lastWall = b.Now
@@ -183,11 +287,8 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	b.Records = b.Records[:0]
 
 	bound, all := s.watermark(b)
-	switch {
-	case b.Backlog && !b.Final:
+	if b.Backlog && !b.Final {
 		bound, all = s.bound, false // release only what MaxBuffered forces out
-	case !all:
-		bound = bound.Add(-s.cfg.window())
 	}
 	over := s.held.len() - s.cfg.maxBuffered()
 	for s.held.len() > 0 {
@@ -212,9 +313,9 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	return nil
 }
 
-// watermark returns the minimum latest time over active sources, or
-// all=true when every record may go (end of input, or no active source
-// constrains it).
+// watermark returns the minimum over active sources of the latest time
+// each delivered less its window, or all=true when every record may go
+// (end of input, or no active source constrains it).
 func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 	if b.Final {
 		return time.Time{}, true
@@ -236,8 +337,8 @@ func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 		if st.latest.IsZero() {
 			return time.Time{}, false // a source that has said nothing yet
 		}
-		if first || st.latest.Before(wm) {
-			wm, first = st.latest, false
+		if at := st.latest.Add(-s.windowOf(st)); first || at.Before(wm) {
+			wm, first = at, false
 		}
 	}
 	if first {
@@ -256,7 +357,7 @@ func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 		if !anyIdle {
 			return time.Time{}, true
 		}
-		return latest, false
+		return latest.Add(-s.cfg.window()), false
 	}
 	return wm, false
 }

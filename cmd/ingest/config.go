@@ -74,8 +74,11 @@ type Config struct {
 	// Default: 30s; 0: never.
 	QuietAfter time.Duration `yaml:"quiet_after"`
 	// ReorderWindow and IdleTimeout: event-time alignment across partitions.
-	ReorderWindow time.Duration `yaml:"reorder_window"`
-	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	// With ReorderAdaptive (the default), each partition's window is
+	// learned from the disorder it shows, at most ReorderWindow.
+	ReorderWindow   time.Duration `yaml:"reorder_window"`
+	ReorderAdaptive bool          `yaml:"reorder_adaptive"`
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
 	// RestoreWindow: how far back a newly assigned partition is re-read to
 	// rebuild detector state (docs/rebalancing.md). Default: 6h.
 	RestoreWindow time.Duration `yaml:"restore_window"`
@@ -149,6 +152,7 @@ func defaultConfig() Config {
 		QuietAfter:      pipeline.DefaultQuietAfter,
 		DeadLetterRaw:   string(schemas.DeadLetterRedacted),
 		ReorderWindow:   pipeline.DefaultReorderWindow,
+		ReorderAdaptive: true,
 		IdleTimeout:     pipeline.DefaultIdleTimeout,
 		RestoreWindow:   kafkasource.DefaultRestoreWindow,
 		ResumeIncidents: true,

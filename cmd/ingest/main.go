@@ -136,7 +136,8 @@ func newFlags(stderr io.Writer) *cliFlags {
 	fs.DurationVar(&c.JoinWait, "join-wait", c.JoinWait, "how long an ExchangeConnector entry sent on its own waits for the stack trace lines a shipper without a multiline rule sends after it")
 	fs.StringVar(&c.DeadLetterRaw, "dead-letter-raw", c.DeadLetterRaw, "what dead letters carry of their entry: redacted (passwords, tokens and credentials replaced by [REDACTED]) or full (the original bytes, secrets included: dead letters end up in tickets)")
 	fs.DurationVar(&c.QuietAfter, "quiet-after", c.QuietAfter, "once the input has brought nothing new for this long, take the decisions that wait for more event time, as a replay does at the end of its input: held records are released and their offsets committed, so the group shows no lag (0: never)")
-	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be; also the floor of detection latency (an incident is published about this long after its log line: 2s default, 50ms for p99 < 100 ms)")
+	fs.DurationVar(&c.ReorderWindow, "reorder-window", c.ReorderWindow, "how far out of event-time order one partition may be: with --reorder-adaptive the most a partition is held by, without it every partition's window; an incident is published about its partition's window after its log line")
+	fs.BoolVar(&c.ReorderAdaptive, "reorder-adaptive", c.ReorderAdaptive, "learn each partition's window from the disorder it shows (20ms plus twice the furthest a record came behind, at most --reorder-window; the whole --reorder-window until the partition has shown 1,000 records over 5s): incidents within tens of milliseconds on ordered partitions, lines out of order still in order")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "a partition silent this long stops holding the watermark back")
 	fs.DurationVar(&c.RestoreWindow, "restore-window", c.RestoreWindow, "how far back an assigned partition is re-read to rebuild detector state")
 	fs.BoolVar(&c.ResumeIncidents, "resume-incidents", c.ResumeIncidents, "on every assignment, read the incidents topic and carry on the incidents still open from before --restore-window, with their ids, so that the first healthy run resolves them")
@@ -299,6 +300,8 @@ func applyField(cfg, flags *Config, name, v string, fromEnv bool) error {
 		return dur(&cfg.QuietAfter, flags.QuietAfter)
 	case "reorder-window":
 		return dur(&cfg.ReorderWindow, flags.ReorderWindow)
+	case "reorder-adaptive":
+		cfg.ReorderAdaptive = v == "true" || v == "1"
 	case "idle-timeout":
 		return dur(&cfg.IdleTimeout, flags.IdleTimeout)
 	case "resume-incidents":
@@ -609,7 +612,7 @@ func consumeKafka(ctx context.Context, cfg Config, log *slog.Logger, stdout io.W
 					ConsecutiveRuns: cfg.ConsecutiveRuns, Detectors: dets, Known: k,
 				},
 				Normalize:   normalize,
-				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, IdleTimeout: cfg.IdleTimeout},
+				Reorder:     pipeline.ReorderConfig{Window: cfg.ReorderWindow, Adaptive: cfg.ReorderAdaptive, IdleTimeout: cfg.IdleTimeout},
 				Events:      events,
 				DeadLetters: kafkaSink,
 			})

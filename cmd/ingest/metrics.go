@@ -41,7 +41,7 @@ type metrics struct {
 	// nil before they are set up.
 	reloads func() reloadStats
 
-	records, parsed, dead, opened, commitLag, evLag, events, capped, mbCapped, readyG, heldG, quiet, adopted, splitG *prometheus.Desc
+	records, parsed, dead, opened, commitLag, evLag, events, capped, mbCapped, readyG, heldG, windowG, lateC, quiet, adopted, splitG *prometheus.Desc
 }
 
 // The notification router's counters (notify.go).
@@ -80,6 +80,8 @@ func newMetrics() *metrics {
 		evLag:        prometheus.NewDesc("syncwatch_event_time_lag_seconds", "Wall clock minus the latest event time seen, by producer.", []string{"producer"}, nil),
 		capped:       prometheus.NewDesc("syncwatch_unknown_templates_capped_total", "Unknown-error failures grouped under the overflow template because their mailbox already had the maximum of distinct templates (a flood of unique messages).", nil, nil),
 		heldG:        prometheus.NewDesc("syncwatch_reorder_held_records", "Records held back by the event-time reorder stage until every assigned partition has passed them: the main memory the pipeline holds.", nil, nil),
+		windowG:      prometheus.NewDesc("syncwatch_reorder_window_seconds", "The largest reorder window of the assigned partitions: learned from each partition's disorder with --reorder-adaptive (the whole --reorder-window while a partition is new), else --reorder-window. About the latency the reorder stage adds.", nil, nil),
+		lateC:        prometheus.NewDesc("syncwatch_reorder_late_records_total", "Records that came after the reorder stage had released past them (further out of order than their partition's window), since the current consumer generation began. Judged out of order: their events may differ from replay's.", nil, nil),
 		quiet:        prometheus.NewDesc("syncwatch_quiet_flushes_total", "Times the input brought nothing new for --quiet-after and the decisions waiting for more event time were taken, as at the end of a replay.", nil, nil),
 		adopted:      prometheus.NewDesc("syncwatch_incidents_resumed", "Incidents open from before the restore window, carried on from the incidents topic with their ids (--resume-incidents), in the current consumer generation.", nil, nil),
 		mbCapped:     prometheus.NewDesc("syncwatch_mailboxes_capped_total", "Records of new mailboxes not judged because the detector already held the maximum of mailboxes (2,000,000): input naming ever new mailboxes, hostile or broken.", nil, nil),
@@ -89,7 +91,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc,
+	for _, d := range []*prometheus.Desc{m.records, m.parsed, m.dead, m.opened, m.events, m.commitLag, m.evLag, m.capped, m.readyG, m.heldG, m.windowG, m.lateC, m.quiet, m.adopted, m.splitG, m.mbCapped, routedDesc, suppressedDesc, forwardedDesc, forwardRetriesDesc, repeatedDesc,
 		viewIncidentsDesc, viewBytesDesc, viewCaughtUpDesc, viewStreamsDesc, reloadsDesc, reloadSuccessDesc, reloadSuccessfulDesc} {
 		ch <- d
 	}
@@ -161,6 +163,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(m.readyG, prometheus.GaugeValue, readyV)
 	ch <- prometheus.MustNewConstMetric(m.heldG, prometheus.GaugeValue, float64(s.Held))
+	ch <- prometheus.MustNewConstMetric(m.windowG, prometheus.GaugeValue, s.Window.Seconds())
+	ch <- prometheus.MustNewConstMetric(m.lateC, prometheus.CounterValue, float64(s.Late))
 	ch <- prometheus.MustNewConstMetric(m.quiet, prometheus.CounterValue, float64(quiet))
 	ch <- prometheus.MustNewConstMetric(m.splitG, prometheus.GaugeValue, float64(split))
 	ch <- prometheus.MustNewConstMetric(m.adopted, prometheus.GaugeValue, float64(s.Detection.Adopted))

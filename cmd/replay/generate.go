@@ -61,6 +61,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	tenants := fs.Int("tenants", 6, "number of tenants")
 	hours := fs.Float64("hours", 24, "hours of logs")
 	dirty := fs.Bool("dirty", false, "add the dirt of real input (CRLF, offsets, duplicates, garbage, wording noise)")
+	disorder := fs.Duration("disorder", 0, "write 2% of the entries that carry no failure after later ones, by up to this much event time (`DURATION`, at most 1m; a multi-threaded producer's disorder): replay orders them back within --reorder-window")
 	wording := fs.Int("wording", 0, "0: the knowledge base's wording; 1: an alternative paraphrase of every message")
 	shipper := fs.String("shipper", "", "write the logs as this log shipper archives them (`KIND`: filebeat, logstash-plain, logstash-json, fluent-bit, fluentd, vector, otlp-json) instead of the raw files")
 	multiline := fs.Bool("multiline", false, "with --shipper: the shipper has a multiline rule (one event per entry, stack trace included)")
@@ -84,7 +85,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cfg := loggen.Config{
-		Seed: *seed, Mailboxes: *mailboxes, Tenants: *tenants, Dirty: *dirty, Wording: *wording,
+		Seed: *seed, Mailboxes: *mailboxes, Tenants: *tenants, Dirty: *dirty, Disorder: *disorder, Wording: *wording,
 		Duration: time.Duration(*hours * float64(time.Hour)),
 	}
 	var scfg *ship.Config
@@ -133,8 +134,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, n := range st.Lines {
 		total += n
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d lines%s, %d runs, %d true incidents (%d sync errors, %d sync issues), dirt: %d duplicates, %d bad, in %s\n",
-		*out, total, note, st.Runs, st.Episodes, st.ByKind["sync_error"], st.ByKind["sync_issue"], st.Dup, st.Bad, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "wrote %s: %d lines%s, %d runs, %d true incidents (%d sync errors, %d sync issues), dirt: %d duplicates, %d bad, %d out of order, in %s\n",
+		*out, total, note, st.Runs, st.Episodes, st.ByKind["sync_error"], st.ByKind["sync_issue"], st.Dup, st.Bad, st.Delayed, time.Since(start).Round(time.Millisecond))
 	return exitOK
 }
 

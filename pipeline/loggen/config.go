@@ -101,6 +101,17 @@ type Config struct {
 	// Default: false
 	Dirty bool
 
+	// Disorder, if positive, writes some entries (2% of those that carry
+	// no failure) after later entries of their producer, by up to
+	// Disorder of event time, as a multi-threaded producer or a retrying
+	// shipper does; their timestamps keep their times, so the truth does
+	// not change. A reader must order the entries back within Disorder
+	// (Stats.Delayed counts them). Not part of Dirty, which keeps each
+	// producer's entries in order. At most 1m.
+	//
+	// Default: 0
+	Disorder time.Duration
+
 	// IncidentRate is the probability, per idle mailbox-hour, that an
 	// incident scenario starts (some scenarios, the blips, deliberately
 	// produce no true episode). A negative value disables scenarios: the
@@ -170,6 +181,9 @@ func (c Config) Validate() error {
 	}
 	if y := c.start().Year(); y < minStartYear || y > maxStartYear {
 		add("Start %s: year %d is out of range %d-%d", c.Start.Format(time.RFC3339), y, minStartYear, maxStartYear)
+	}
+	if c.Disorder < 0 || c.Disorder > time.Minute {
+		add("Disorder %s: must lie in 0-1m", c.Disorder)
 	}
 	if c.Duration < 0 {
 		add("Duration %s: must not be negative", c.Duration)

@@ -13,13 +13,33 @@ const (
 	pDup     = 0.009  // an entry is delivered twice
 	pBad     = 0.0025 // a bad entry follows an entry
 	pForeign = 0.0008 // a safe entry is copied into another producer's file
+
+	pDelay = 0.02 // a safe entry is written late (Config.Disorder)
 )
 
 // flush emits the buffered lines with a time before upto (all of them if
 // all is set), applying the emission-time dirt.
 func (g *generator) flush(upto int64, all bool) error {
 	for g.lines.len() > 0 && (all || g.lines.top().t < upto) {
-		if err := g.out(g.lines.pop()); err != nil {
+		l := g.lines.pop()
+		// lines delayed to before this one go first
+		for g.delayed.len() > 0 && g.delayed.top().release <= l.t {
+			if err := g.out(g.delayed.pop()); err != nil {
+				return err
+			}
+		}
+		if g.cfg.Disorder > 0 && l.safe && g.disorderRNG.chance(pDelay) {
+			l.release = l.t + 1 + int64(g.disorderRNG.intn(max(1, int(g.cfg.Disorder.Milliseconds()))))
+			g.stats.Delayed++
+			g.delayed.push(l)
+			continue
+		}
+		if err := g.out(l); err != nil {
+			return err
+		}
+	}
+	for all && g.delayed.len() > 0 {
+		if err := g.out(g.delayed.pop()); err != nil {
 			return err
 		}
 	}

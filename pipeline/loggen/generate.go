@@ -53,10 +53,13 @@ type Stats struct {
 	// binary garbage, JSON cut in half, logfmt with an unclosed quote,
 	// a cut entry of another producer's format.
 	Dup, Bad, Foreign int
+	// Delayed counts the entries written after later ones (Disorder).
+	Delayed int
 }
 
 // Generate produces the corpus cfg describes. It streams the entries
-// through emit, each producer's entries in event-time order (entries of
+// through emit, each producer's entries in event-time order but for
+// those Config.Disorder delays (entries of
 // different producers are interleaved roughly by time, never by more than
 // a few seconds), and returns the true episodes sorted by start time. It
 // blocks until the corpus is complete, emit returns an error (returned
@@ -88,6 +91,8 @@ type generator struct {
 	maxRecords     int
 
 	deckRNG, renderRNG, flushRNG *rng
+	disorderRNG                  *rng
+	delayed                      minHeap[line] // Disorder's, by release time
 	deck                         []card
 	deckPos                      int
 
@@ -112,17 +117,19 @@ type generator struct {
 func newGenerator(cfg Config, emit func(Entry) error) *generator {
 	seed := cfg.seed()
 	g := &generator{
-		cfg:       cfg,
-		dirty:     cfg.Dirty,
-		rate:      cfg.incidentRate(),
-		startMs:   cfg.start().UnixMilli(),
-		deckRNG:   newRNG(seed, 2),
-		renderRNG: newRNG(seed, 3),
-		flushRNG:  newRNG(seed, 4),
-		emit:      emit,
-		crlf:      schemas.ProducerExchange,
-		sched:     minHeap[*mailbox]{less: mailboxBefore},
-		lines:     minHeap[line]{less: lineBefore},
+		cfg:         cfg,
+		dirty:       cfg.Dirty,
+		rate:        cfg.incidentRate(),
+		startMs:     cfg.start().UnixMilli(),
+		deckRNG:     newRNG(seed, 2),
+		renderRNG:   newRNG(seed, 3),
+		flushRNG:    newRNG(seed, 4),
+		disorderRNG: newRNG(seed, 5),
+		delayed:     minHeap[line]{less: func(a, b *line) bool { return a.release < b.release || a.release == b.release && a.seq < b.seq }},
+		emit:        emit,
+		crlf:        schemas.ProducerExchange,
+		sched:       minHeap[*mailbox]{less: mailboxBefore},
+		lines:       minHeap[line]{less: lineBefore},
 	}
 	g.endMs = g.startMs + cfg.duration().Milliseconds()
 	for i := range g.last {

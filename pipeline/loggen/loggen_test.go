@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,55 @@ func TestGenerateOrderPerProducer(t *testing.T) {
 			require.Equal(t, st.Lines, n, "Stats.Lines must count the emitted entries")
 		})
 	}
+}
+
+// TestGenerateDisorder: with Disorder, some entries of each producer come
+// after later ones, never by more than Disorder, none that carries a
+// failure, and the truth is the ordered corpus'.
+func TestGenerateDisorder(t *testing.T) {
+	// clean: the same entries, in another order
+	ordered, wantTruth, _ := generate(t, small)
+	cfg := small
+	cfg.Disorder = 700 * time.Millisecond
+	es, truth, _ := generate(t, cfg)
+	require.Equal(t, wantTruth, truth, "disorder does not change the truth")
+	sorted := func(es []loggen.Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, string(e.Raw))
+		}
+		slices.Sort(out)
+		return out
+	}
+	require.True(t, slices.Equal(sorted(ordered), sorted(es)), "the same entries")
+
+	// dirty: the dirt is drawn in the order the entries are written
+	cfg.Dirty = true
+	dirty := small
+	dirty.Dirty = true
+	_, wantTruth, _ = generate(t, dirty)
+	es, truth, st := generate(t, cfg)
+	require.Equal(t, wantTruth, truth, "disorder does not change the truth")
+	var latest [schemas.NumProducers]time.Time
+	var behind [schemas.NumProducers]int
+	var most time.Duration
+	for _, e := range es {
+		if lag := latest[e.Producer].Sub(e.Time); lag > 0 {
+			behind[e.Producer]++
+			most = max(most, lag)
+			require.NotContains(t, string(e.Raw), "ERROR", "only entries without a failure are delayed")
+		}
+		if e.Time.After(latest[e.Producer]) {
+			latest[e.Producer] = e.Time
+		}
+	}
+	for _, p := range []schemas.Producer{schemas.ProducerExchange, schemas.ProducerEngine, schemas.ProducerC4CC} {
+		require.Positive(t, behind[p], "%s has entries out of order", p)
+	}
+	require.LessOrEqual(t, most, cfg.Disorder)
+	require.Greater(t, most, cfg.Disorder/2)
+	require.Positive(t, st.Delayed)
+	require.GreaterOrEqual(t, st.Delayed, behind[1]+behind[2]+behind[3]-st.Dup, "Stats.Delayed counts them")
 }
 
 // TestGenerateStreams checks the bounded-memory shape of the API: entries
@@ -294,6 +344,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "every field set", cfg: loggen.Config{Seed: -7, Mailboxes: 1, Tenants: 100000, Start: time.Date(9000, 12, 31, 0, 0, 0, 0, time.UTC),
 			Duration: time.Hour, RunInterval: time.Minute, Dirty: true, IncidentRate: 1, Wording: 2}},
 		{name: "no incidents", cfg: loggen.Config{IncidentRate: -1}},
+		{name: "disorder too large", cfg: loggen.Config{Disorder: 61 * time.Second}, wantErr: []string{"Disorder 1m1s: must lie in 0-1m"}},
 		{name: "negative mailboxes", cfg: loggen.Config{Mailboxes: -1}, wantErr: []string{"Mailboxes -1: must not be negative"}},
 		{name: "negative tenants", cfg: loggen.Config{Tenants: -1}, wantErr: []string{"Tenants -1: must not be negative"}},
 		{name: "too many tenants", cfg: loggen.Config{Tenants: 100001}, wantErr: []string{"Tenants 100001: more than 100000"}},

@@ -17,6 +17,9 @@ type line struct {
 	safe  bool
 	raw   []byte
 	key   string // tenant/mailbox
+	// release: for a line Disorder delays, the event time (ms) of the
+	// first line written after it
+	release int64
 }
 
 // pushRun renders the lines of the run just built and adds them to the

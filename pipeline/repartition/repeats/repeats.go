@@ -18,6 +18,12 @@ func Pair(raw, via string) string {
 	return raw + " via " + via[strings.LastIndexByte(via, '/')+1:]
 }
 
+// Raw returns the raw partition of a Pair (source itself if it is none).
+func Raw(source string) string {
+	raw, _, _ := strings.Cut(source, " via ")
+	return raw
+}
+
 // ID is what identifies an entry a first hop forwarded
 // (schemas.Forwarded): Source, its raw partition and the partition of
 // the repartition topic it came through (Pair); Offset, the raw offset of
