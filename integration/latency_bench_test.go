@@ -30,20 +30,29 @@ import (
 //
 // The sub-benchmarks compare reorder windows: the window is how long a
 // record waits for stragglers of its partition before detection sees it,
-// so it bounds latency from below.
+// so it bounds latency from below. "default" sets no option: each
+// partition's window is learned from its disorder (--reorder-adaptive),
+// after a warm-up of 8s in which every partition shows 1,000 records
+// over 5s; the others fix every partition's window.
 //
 // The repartition sub-benchmarks add the repartition hop (--repartition
 // always): the records go through the repartition topic first.
 func BenchmarkIngestLatency(b *testing.B) {
-	for _, window := range []string{"2s", "100ms", "50ms", "20ms"} {
-		b.Run("reorder-window="+window, func(b *testing.B) { benchLatency(b, window) })
-	}
-	for _, window := range []string{"2s", "50ms"} {
-		b.Run("reorder-window="+window+",repartition=always", func(b *testing.B) { benchLatency(b, window, "--repartition", "always") })
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"default", nil}, // learned windows, after the warm-up
+		{"reorder-adaptive=false", []string{"--reorder-adaptive=false"}}, // every partition held 2s
+		{"reorder-window=50ms,reorder-adaptive=false", []string{"--reorder-window", "50ms", "--reorder-adaptive=false"}},
+		{"default,repartition=always", []string{"--repartition", "always"}},
+		{"reorder-adaptive=false,repartition=always", []string{"--reorder-adaptive=false", "--repartition", "always"}},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchLatency(b, c.args...) })
 	}
 }
 
-func benchLatency(b *testing.B, window string, extra ...string) {
+func benchLatency(b *testing.B, extra ...string) {
 	topics := append([]string{"sync.incidents", "sync.deadletter"}, kafkasource.DefaultTopics...)
 	br, err := kfakebroker.Start(kfakebroker.Config{Topics: topics, Partitions: partitions})
 	if err != nil {
@@ -53,7 +62,7 @@ func benchLatency(b *testing.B, window string, extra ...string) {
 	brokers := br.Addrs()
 
 	ingest := exec.Command(bin("ingest"), append([]string{"--brokers", strings.Join(brokers, ","), "--group", "latency",
-		"--metrics-addr", "off", "--log-level", "warn", "--reorder-window", window}, extra...)...)
+		"--metrics-addr", "off", "--log-level", "warn"}, extra...)...)
 	ingest.Stderr = os.Stderr
 	if err := ingest.Start(); err != nil {
 		b.Fatal(err)
@@ -136,7 +145,13 @@ func benchLatency(b *testing.B, window string, extra ...string) {
 		}()
 	}
 
-	time.Sleep(2 * time.Second) // the group is joined and the traffic flows
+	// the group is joined and the traffic flows; an adaptive window is
+	// learned once a partition has shown 1,000 records over 5s
+	warmUp := 2 * time.Second
+	if !slices.Contains(extra, "--reorder-adaptive=false") {
+		warmUp = 8 * time.Second
+	}
+	time.Sleep(warmUp)
 	produced := make([]time.Time, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
