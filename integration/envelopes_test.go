@@ -267,6 +267,12 @@ func runEnvelopeCase(t *testing.T, kcat string, rc *rawCorpus, cfg ship.Config) 
 
 	// what the final product needs: the envelopes unwrapped, the same
 	// events as the raw logs give
+	if res.liveSame != len(rc.wantData) || len(gotData) != len(rc.wantData) {
+		logEventDiff(t, "ingest", rc.wantData, gotData)
+	}
+	if res.replaySame != len(rc.wantData) || len(replayData) != len(rc.wantData) {
+		logEventDiff(t, "replay --brokers", rc.wantData, replayData)
+	}
 	assert.Equal(t, len(rc.wantData), res.liveSame, "ingest: events equal to the raw replay's")
 	assert.Len(t, gotData, len(rc.wantData), "ingest: events the raw replay does not have")
 	assert.Equal(t, len(rc.wantData), res.replaySame, "replay --brokers: events equal to the raw replay's")

@@ -177,6 +177,36 @@ func withoutOrigins(t *testing.T, evs []schemas.IncidentEvent) map[string]string
 	return out
 }
 
+// logEventDiff logs, for a failing comparison, the events (as
+// withoutOrigins gives them) that got has and want has not, that want has
+// and got has not, and that both have but differ, so that a failure says
+// which incidents went wrong rather than only how many.
+func logEventDiff(t *testing.T, label string, want, got map[string]string) {
+	t.Helper()
+	var ids []string
+	for id := range want {
+		ids = append(ids, id)
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		w, inWant := want[id]
+		g, inGot := got[id]
+		switch {
+		case !inGot:
+			t.Logf("%s: missing %s", label, w)
+		case !inWant:
+			t.Logf("%s: extra %s", label, g)
+		case w != g:
+			t.Logf("%s: differs\n  want %s\n  got  %s", label, w, g)
+		}
+	}
+}
+
 // syncBuffer is a buffer a running process writes to (its Stderr) that
 // the test may read meanwhile: exec copies the output on a goroutine of
 // its own.
