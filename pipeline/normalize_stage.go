@@ -283,7 +283,7 @@ func (s *NormalizeStage) normalize(u *parse.Unwrapper, en *Entry, dst []normaliz
 	n := &dst[len(dst)-1]
 	// an entry of its own is read once, not by Unwrap and again by Entry
 	// (a quarter of replay's CPU on the C4CC log)
-	if u.RawEntry(en.Raw, &n.Record.LogRecord) {
+	if u.RawEntryText(en.Raw, en.Text, &n.Record.LogRecord) {
 		s.complete(n, en, &parse.Unwrapped{Entry: en.Raw}, en.Ack, en.Origin, nil)
 		return dst
 	}

@@ -169,24 +169,14 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 	}
 }
 
-// readInline reads and parses on the reader's goroutine.
+// readInline reads and parses on the reader's goroutine, a chunk at a
+// time as the workers do (one string for a chunk's entries).
 func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
 	var u parse.Unwrapper
+	var rc rawChunk
 	for {
-		items := rs.items()
-		c := chunk{}
-		var en Entry
-		for len(items) < chunkSize {
-			if err := rs.ReadEntry(ctx, &en); err != nil {
-				if !errors.Is(err, io.EOF) {
-					c.err = err
-				}
-				c.done = true
-				break
-			}
-			items = norm.normalize(&u, &en, items)
-		}
-		c.items = items
+		rc.read(ctx, rs.EntryReader)
+		c := chunk{items: norm.normalizeAll(&u, rc.entries, rs.items()), err: rc.err, done: rc.done}
 		out := make(chan chunk, 1)
 		out <- c
 		select {
@@ -237,11 +227,14 @@ func (rc *rawChunk) read(ctx context.Context, r EntryReader) {
 		rc.entries = append(rc.entries, en)
 	}
 	// Point the entries into the buffer only now: it may have moved as it
-	// grew.
+	// grew. Their text is one string for the chunk, one allocation instead
+	// of one per entry (parse.EntryText); a record kept keeps it all.
+	text := string(rc.buf)
 	off := 0
 	for k := range rc.entries {
 		n := len(rc.entries[k].Raw)
 		rc.entries[k].Raw = rc.buf[off : off+n : off+n]
+		rc.entries[k].Text = text[off : off+n]
 		off += n
 	}
 }

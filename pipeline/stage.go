@@ -21,6 +21,11 @@ type Entry struct {
 	Source string
 	// Raw is the entry; stages may keep it only until Exec returns.
 	Raw []byte
+	// Text, if not empty, is Raw as an immutable string (string(Raw)),
+	// which the records' strings may share (parse.EntryText): replay
+	// makes one for a chunk of entries, so that parsing allocates nothing
+	// per entry.
+	Text string
 	// Origin is "file:line" or "topic/partition/offset".
 	Origin string
 	// Oversize is set when the source cut the entry at its size limit.

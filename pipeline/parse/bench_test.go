@@ -56,6 +56,23 @@ func BenchmarkEntry(b *testing.B) {
 	benchParser(b, all, Entry)
 }
 
+// BenchmarkEntryText is BenchmarkEntry with each entry also given as a
+// string (as replay gives a chunk's entries, one string for the chunk):
+// the parse path allocates nothing.
+func BenchmarkEntryText(b *testing.B) {
+	var all [][]byte
+	all = append(all, benchLog4netLines...)
+	all = append(all, benchLogfmtLines...)
+	all = append(all, benchJSONLines...)
+	texts := map[*byte]string{}
+	for _, l := range all {
+		texts[&l[0]] = string(l)
+	}
+	benchParser(b, all, func(entry []byte, rec *schemas.LogRecord) error {
+		return EntryText(entry, texts[&entry[0]], rec)
+	})
+}
+
 func BenchmarkScanner(b *testing.B) {
 	var buf bytes.Buffer
 	stack := "\r\nSystem.Net.WebException: The remote server returned an error: (404) Not Found.\r\n   at System.Net.HttpWebRequest.GetResponse()\r\n   at Microsoft.Exchange.WebServices.Data.EwsHttpWebRequest.GetResponse()"

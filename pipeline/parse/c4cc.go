@@ -38,9 +38,9 @@ type jsonValue struct {
 // Known fields fill rec, every other field is kept in Attributes (strings
 // decoded, other values as their JSON text). A key given twice keeps its
 // last value.
-func parseC4CCJSON(b []byte, off int, rec *schemas.LogRecord) error {
+func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error {
 	const f = FormatJSON
-	p := jsonParser{b: b, off: off, txt: entryText{b: b}}
+	p := jsonParser{b: b, off: off, txt: entryText{b: b, s: text}}
 	var ts, level jsonValue
 	var tsSet, levelSet bool
 	status := 0

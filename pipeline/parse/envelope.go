@@ -132,10 +132,16 @@ type Unwrapper struct {
 // envelopes carries them throughout), so that enveloped input is not
 // parsed twice either.
 func (u *Unwrapper) RawEntry(msg []byte, rec *schemas.LogRecord) bool {
+	return u.RawEntryText(msg, "", rec)
+}
+
+// RawEntryText is RawEntry for a message also held as a string, text ==
+// string(msg): see EntryText.
+func (u *Unwrapper) RawEntryText(msg []byte, text string, rec *schemas.LogRecord) bool {
 	if u.enveloped || u.Envelope != EnvelopeAuto {
 		return false
 	}
-	if Entry(msg, rec) != nil {
+	if EntryText(msg, text, rec) != nil {
 		return false
 	}
 	if rec.Producer == schemas.ProducerC4CC {

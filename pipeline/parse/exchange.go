@@ -17,9 +17,9 @@ import (
 //
 // The first line is the entry proper; every line after the first "\n" goes
 // to Attributes["stack"].
-func parseLog4net(b []byte, off int, rec *schemas.LogRecord) error {
+func parseLog4net(b []byte, off int, text string, rec *schemas.LogRecord) error {
 	const f = FormatLog4net
-	txt := entryText{b: b}
+	txt := entryText{b: b, s: text}
 
 	end := len(b) // end of the first line
 	restStart := -1

@@ -100,6 +100,18 @@ func fuzzParser(f *testing.F, parse func([]byte, *schemas.LogRecord) error) {
 func FuzzEntry(f *testing.F) {
 	fuzzParser(f, func(entry []byte, rec *schemas.LogRecord) error {
 		err := Entry(entry, rec)
+		// the same record from the entry's text (replay's chunk strings)
+		var viaText schemas.LogRecord
+		terr := EntryText(entry, string(entry), &viaText)
+		a, b := *rec, viaText
+		for _, r := range []*schemas.LogRecord{&a, &b} {
+			if len(r.Attributes) == 0 {
+				r.Attributes = nil // a reused or reset record: an empty slice
+			}
+		}
+		if fmt.Sprint(terr) != fmt.Sprint(err) || !reflect.DeepEqual(a, b) {
+			return fmt.Errorf("EntryText and Entry disagree: %v / %v\n%+v\n%+v", terr, err, viaText, *rec)
+		}
 		if err == nil {
 			// Entry is the format's parser
 			var direct schemas.LogRecord

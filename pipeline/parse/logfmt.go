@@ -17,9 +17,9 @@ type lfValue struct {
 // off is its offset in the caller's entry): space-separated key=value pairs
 // in any order, values bare or double-quoted with \" and \\ escapes. A key
 // given twice keeps its last value.
-func parseLogfmt(b []byte, off int, rec *schemas.LogRecord) error {
+func parseLogfmt(b []byte, off int, text string, rec *schemas.LogRecord) error {
 	const f = FormatLogfmt
-	txt := entryText{b: b}
+	txt := entryText{b: b, s: text}
 	var ts, level, event, synced, failed, status lfValue
 	statusKey := ""
 	n := len(b)

@@ -198,19 +198,34 @@ func isEntrySpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c 
 // copy of the entry, which therefore stays in memory as long as any of them
 // does. The entry itself is not retained.
 func Entry(entry []byte, rec *schemas.LogRecord) error {
+	return EntryText(entry, "", rec)
+}
+
+// EntryText is Entry for an entry the caller also holds as an immutable
+// string, text == string(entry), typically a slice of one string made for
+// many entries (a chunk read from a file): the record's strings are
+// slices of text, so parsing allocates nothing. The record's strings then
+// keep text's whole backing string in memory while any of them is. With
+// text empty, or not as long as entry, it is Entry.
+func EntryText(entry []byte, text string, rec *schemas.LogRecord) error {
 	rec.Reset()
 	b, off, err := prepareEntry(entry, FormatUnknown)
 	if err != nil {
 		return err
 	}
+	if len(text) == len(entry) && text != "" {
+		text = text[off : off+len(b)]
+	} else {
+		text = ""
+	}
 	f := DetectFormat(b)
 	switch f {
 	case FormatLog4net:
-		err = parseLog4net(b, off, rec)
+		err = parseLog4net(b, off, text, rec)
 	case FormatLogfmt:
-		err = parseLogfmt(b, off, rec)
+		err = parseLogfmt(b, off, text, rec)
 	case FormatJSON:
-		err = parseC4CCJSON(b, off, rec)
+		err = parseC4CCJSON(b, off, text, rec)
 	default:
 		return parseErr(FormatUnknown, 0, "unrecognized format")
 	}
@@ -231,14 +246,14 @@ func entryAs(f Format, entry []byte, rec *schemas.LogRecord) error {
 	return Entry(entry, rec)
 }
 
-func parseAs(f Format, entry []byte, rec *schemas.LogRecord, parse func([]byte, int, *schemas.LogRecord) error) error {
+func parseAs(f Format, entry []byte, rec *schemas.LogRecord, parse func([]byte, int, string, *schemas.LogRecord) error) error {
 	rec.Reset()
 	b, off, err := prepareEntry(entry, f)
 	if err != nil {
 		rec.Producer = f.Producer()
 		return err
 	}
-	return finish(f, rec, parse(b, off, rec))
+	return finish(f, rec, parse(b, off, "", rec))
 }
 
 // finish sets the producer, and on error resets the half-filled record.
