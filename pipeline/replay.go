@@ -201,6 +201,11 @@ func (rs *replaySource) items() []normalized {
 	}
 }
 
+// textBlock is the most bytes of entries one string holds (an entry
+// larger is a string of its own): under the runtime's 32 KB of a small
+// object.
+const textBlock = 16 << 10
+
 // rawChunk is up to chunkSize entries read from a source, their bytes
 // copied into one buffer (a reader's buffer is valid only until its next
 // read), waiting to be parsed.
@@ -227,14 +232,23 @@ func (rc *rawChunk) read(ctx context.Context, r EntryReader) {
 		rc.entries = append(rc.entries, en)
 	}
 	// Point the entries into the buffer only now: it may have moved as it
-	// grew. Their text is one string for the chunk, one allocation instead
-	// of one per entry (parse.EntryText); a record kept keeps it all.
-	text := string(rc.buf)
-	off := 0
+	// grew. Their text is one string for up to textBlock bytes of entries,
+	// one allocation instead of one per entry (parse.EntryText); a record
+	// kept keeps its block. (One string for the whole chunk was slower: a
+	// string past 32 KB is a large object, in fresh pages each time.)
+	off, text, textOff := 0, "", 0
 	for k := range rc.entries {
 		n := len(rc.entries[k].Raw)
+		if off+n > textOff+len(text) {
+			// the next block: this entry and those after it that fit
+			end := off + n
+			for j := k + 1; j < len(rc.entries) && end+len(rc.entries[j].Raw)-off <= textBlock; j++ {
+				end += len(rc.entries[j].Raw)
+			}
+			text, textOff = string(rc.buf[off:end]), off
+		}
 		rc.entries[k].Raw = rc.buf[off : off+n : off+n]
-		rc.entries[k].Text = text[off : off+n]
+		rc.entries[k].Text = text[off-textOff : off-textOff+n]
 		off += n
 	}
 }

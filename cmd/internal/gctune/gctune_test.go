@@ -30,6 +30,17 @@ func TestGCTunerPercent(t *testing.T) {
 	}
 }
 
+// TestGCLimitPercent: Limit's tuner never raises GOGC above the default
+// and lowers it past the budget as Start's does.
+func TestGCLimitPercent(t *testing.T) {
+	tu := &Tuner{budget: 128 << 20, min: 25, max: defaultGCPercent}
+	assert.Equal(t, 100, tu.gcPercent(0))
+	assert.Equal(t, 100, tu.gcPercent(10<<20), "small heap: the default")
+	assert.Equal(t, 100, tu.gcPercent(128<<20))
+	assert.Equal(t, 42, tu.gcPercent(300<<20), "past budget: budget bytes of garbage")
+	assert.Equal(t, 25, tu.gcPercent(1<<30))
+}
+
 func TestTuneGCFollowsCollections(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
