@@ -20,8 +20,14 @@
 # latter, for those numbers of mailboxes (the 1M row alone:
 # --only-mailboxes 1000000).
 #
+# The throughput run ends with issue 17's targets in one table: detection
+# latency (BenchmarkIngestLatency, no option set), ingest ÷ kcat, replay ÷
+# lognormalizer per format (2 CPUs and GOMAXPROCS=1) with the parse path's
+# allocations per line (BenchmarkEntryText), and replay's peak RSS on ~1M
+# distinct mailboxes (--target-mailboxes N: another number; 0: skip it).
+#
 # Usage (from the repository root):
-#   bash integration/bench.sh [--lines N] [--quick] [--repeat R] [--keep] [--against REV]
+#   bash integration/bench.sh [--lines N] [--quick] [--repeat R] [--keep] [--against REV] [--target-mailboxes N]
 #   bash integration/bench.sh --memory [--quick] [--max-mailboxes N] [--repeat R] [--against REV]
 #   bash integration/bench.sh --only-mailboxes N[,N...] [--repeat R] [--against REV]
 #
@@ -39,6 +45,7 @@ MAX_MAILBOXES=""
 ONLY_MAILBOXES=""
 SEED=1
 AGAINST=""
+TARGET_MAILBOXES=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -53,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--only-mailboxes) ONLY_MAILBOXES="$2"; MEMORY=1; shift 2 ;;
 	--seed) SEED="$2"; shift 2 ;;
 	--against) AGAINST="$2"; shift 2 ;;
+	--target-mailboxes) TARGET_MAILBOXES="$2"; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (--help)" >&2; exit 1 ;;
 	esac
@@ -61,7 +69,10 @@ if [ "$QUICK" = 1 ]; then
 	[ "$LINES" = 2000000 ] && LINES=60000
 	REPEAT=${REPEAT:-1}
 	MAX_MAILBOXES=${MAX_MAILBOXES:-10000}
+	TARGET_MAILBOXES=${TARGET_MAILBOXES:-10000}
 fi
+TARGET_MAILBOXES=${TARGET_MAILBOXES:-1000000}
+[[ "$TARGET_MAILBOXES" =~ ^[0-9]+$ ]] || { echo "bench.sh: --target-mailboxes $TARGET_MAILBOXES: want a number" >&2; exit 1; }
 # Peak RSS needs no best-of: one run per size unless asked.
 if [ "$MEMORY" = 1 ]; then REPEAT=${REPEAT:-1}; fi
 REPEAT=${REPEAT:-3}
@@ -466,6 +477,30 @@ done
 BROKER_RSS=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$BROKER_PID/status" 2>/dev/null || echo '?')
 log "  ingest published $INGEST_EVENTS events in $REPEAT runs (replay on the same entries: ${EVENTS[corpus]} per run); uncommitted messages after the runs: $LEFT"
 
+# ---- issue 17's other figures ----------------------------------------------
+
+log "latency: BenchmarkIngestLatency, no option set (and with the repartition hop), 150 errors each"
+LAT=$(cd "$ROOT" && go test -run '^$' -bench 'BenchmarkIngestLatency/default' -benchtime 150x ./integration/ 2>&1) ||
+	{ echo "$LAT" >&2; die "BenchmarkIngestLatency failed"; }
+lat_of() { # lat_of SUB METRIC: a metric of sub-benchmark SUB
+	echo "$LAT" | awk -v s="BenchmarkIngestLatency/$1-" -v m="$2" 'index($1, s) == 1 {for (i = 2; i < NF; i++) if ($(i + 1) == m) print $i}'
+}
+log "allocations per entry on the parse path: BenchmarkEntryText (the entries as replay gives them)"
+ALLOCS=$(cd "$ROOT" && go test -run '^$' -bench 'BenchmarkEntryText$' -benchmem ./pipeline/parse/ 2>&1 |
+	awk '/^BenchmarkEntryText/ {for (i = 2; i < NF; i++) if ($(i + 1) == "allocs/op") print $i}')
+MB_RSS="" MB_N=""
+if [ "$TARGET_MAILBOXES" != 0 ]; then
+	log "memory: replay on $TARGET_MAILBOXES mailboxes (0.2 h)"
+	need_mb $((TARGET_MAILBOXES * 3 / 1000 + 200))
+	d="$WORK/target-mb"
+	generate "$d" "$TARGET_MAILBOXES" 0.2
+	MB_N=$(awk '/event=run_started/ {t = ""; m = ""
+		for (i = 1; i <= NF; i++) { if ($i ~ /^tenant=/) t = $i; else if ($i ~ /^mailbox=/) m = $i }
+		seen[t "/" m] = 1 } END {print length(seen)}' "$d/engine.log")
+	MB_RSS=$(/usr/bin/time -f '%M' "$REPLAY" --quiet --out /dev/null "$d" 2>&1 >/dev/null | tail -1)
+	rm -rf "$d" "$d.meta"
+fi
+
 # ---- table ----------------------------------------------------------------
 
 echo
@@ -524,6 +559,39 @@ if [ -n "$BASE" ]; then
 		printf '| %s | %s | %s |\n' "$tool" "$input" "$(awk -v b="$bw" -v w="$w" -v bc="$bc" -v c="$cpu" 'BEGIN {printf "%.2f (%.2f)", b / w, bc / c}')"
 	done <"$ROWS"
 	[ ${#DIFFER[@]} = 0 ] || echo "WARNING: replay@$BASE wrote other events than this checkout on: ${DIFFER[*]}"
+fi
+echo
+echo "issue 17's targets (this run):"
+echo
+echo "| target | figure | goal | met |"
+echo "|---|---|---|---|"
+verdict() { awk -v v="$1" -v g="$2" -v op="$3" 'BEGIN {if (v == "") print "-"; else if ((op == "<" && v + 0 < g + 0) || (op == ">=" && v + 0 >= g + 0)) print "yes"; else print "**no**"}'; }
+p99=$(lat_of default p99-ms)
+p99r=$(lat_of default,repartition=always p99-ms)
+printf '| 1. definitive error, produce to incidents topic, 10k msg/s, no option set | p99 %s ms (p50 %s); with the repartition hop p99 %s ms (p50 %s) | p99 < 100 ms | %s, %s |\n' \
+	"$p99" "$(lat_of default p50-ms)" "$p99r" "$(lat_of default,repartition=always p50-ms)" "$(verdict "$p99" 100 "<")" "$(verdict "$p99r" 100 "<")"
+kc=$(wall "kcat -C (3 in parallel)" "3 topics")
+ri=$(awk -v k="$kc" -v w="$(wall ingest "3 topics")" 'BEGIN {printf "%.2f", k / w}')
+rr=$(awk -v k="$kc" -v w="$(wall "ingest --repartition always" "3 topics")" 'BEGIN {printf "%.2f", k / w}')
+printf '| 2. ingest ÷ kcat -C (3 topics in parallel), with commits | %s; with the repartition hop %s | >= 0.7 | %s, %s |\n' "$ri" "$rr" "$(verdict "$ri" 0.7 ">=")" "$(verdict "$rr" 0.7 ">=")"
+for g in "$(nproc) (default)" 1; do
+	goal=4; [ "$g" = 1 ] && goal=2.5
+	figs="" worst=""
+	for f in $FILES; do
+		r=$(awk -v b="$(wall lognormalizer "$f")" -v w="$(wall "replay GOMAXPROCS=$g" "$f")" 'BEGIN {printf "%.2f", b / w}')
+		figs="$figs${figs:+, }$f $r"
+		worst=$(awk -v a="$worst" -v b="$r" 'BEGIN {print (a == "" || b + 0 < a + 0) ? b : a}')
+	done
+	printf '| 3. replay ÷ lognormalizer per format, GOMAXPROCS=%s | %s | >= %s each | %s |\n' "$g" "$figs" "$goal" "$(verdict "$worst" "$goal" ">=")"
+done
+printf '| 3. allocations per entry on the parse path (BenchmarkEntryText) | %s | 0 | %s |\n' "${ALLOCS:-?}" "$(verdict "${ALLOCS:-}" 1 "<")"
+if [ -n "$MB_RSS" ]; then
+	mbr=$(awk -v k="$MB_RSS" 'BEGIN {printf "%.0f", k / 1024}')
+	printf '| 4. replay peak RSS, %s distinct mailboxes | %s MB | < 512 MB (for 1M) | %s |\n' "$MB_N" "$mbr" "$(verdict "$mbr" 512 "<")"
+fi
+if [ -n "$BASE" ]; then
+	printf '| 5. events byte-identical to %s | %s | identical | %s |\n' "$AGAINST" \
+		"$([ ${#DIFFER[@]} = 0 ] && echo "every input" || echo "differ on: ${DIFFER[*]}")" "$([ ${#DIFFER[@]} = 0 ] && echo yes || echo '**no**')"
 fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
