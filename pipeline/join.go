@@ -192,6 +192,23 @@ func joinAcks(head AckFunc, more []AckFunc) AckFunc {
 	}
 }
 
+// floors appends to dst, per source with heads held, the earliest event
+// time of its held heads that parsed.
+func (j *joiner) floors(dst []heldFloor) []heldFloor {
+	for src, list := range j.bySource {
+		var t time.Time
+		for _, h := range list {
+			if h.n.OK && (t.IsZero() || h.n.Record.Time.Before(t)) {
+				t = h.n.Record.Time
+			}
+		}
+		if !t.IsZero() {
+			dst = append(dst, heldFloor{source: src, time: t})
+		}
+	}
+	return dst
+}
+
 // releaseAll releases every held head, in the order they were held.
 func (j *joiner) releaseAll(b *Batch, maxEntry int, commit func(*Batch, *normalized)) {
 	j.releaseWhere(b, maxEntry, commit, func(*heldEntry) bool { return true })

@@ -216,6 +216,7 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 		// at the broker: the wall clock says nothing about them)
 		s.join.releaseIdle(b, b.Now.Add(-s.cfg.joinWait()), s.cfg.maxEntry(), s.commitItem)
 	}
+	b.held = s.join.floors(b.held[:0])
 	return nil
 }
 

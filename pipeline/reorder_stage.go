@@ -337,7 +337,11 @@ func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 		if st.latest.IsZero() {
 			return time.Time{}, false // a source that has said nothing yet
 		}
-		if at := st.latest.Add(-s.windowOf(st)); first || at.Before(wm) {
+		latest := st.latest
+		if h, ok := b.HeldSince(n); ok && h.Before(latest) {
+			latest = h // an entry waits for its continuation lines
+		}
+		if at := latest.Add(-s.windowOf(st)); first || at.Before(wm) {
 			wm, first = at, false
 		}
 	}

@@ -9,15 +9,19 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/filesource"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/pipeline/loggen/ship"
 	"github.com/syncwatch/syncwatch/sinks"
 )
 
@@ -114,4 +118,63 @@ func entryReaders(files []*filesource.Source) []pipeline.EntryReader {
 		out[i] = f
 	}
 	return out
+}
+
+// msgReader is one Kafka partition's messages as a replay input.
+type msgReader struct {
+	name string
+	msgs [][]byte
+	i    int
+}
+
+func (r *msgReader) ReadEntry(_ context.Context, en *pipeline.Entry) error {
+	if r.i == len(r.msgs) {
+		return io.EOF
+	}
+	*en = pipeline.Entry{Source: r.name, Raw: r.msgs[r.i], Origin: r.name + "/" + strconv.Itoa(r.i), Message: true}
+	r.i++
+	return nil
+}
+func (r *msgReader) SourceName() string { return r.name }
+func (r *msgReader) BytesRead() int64   { return 0 }
+func (r *msgReader) Close() error       { return nil }
+
+// TestReplayShippedLinesIndependentOfBatches: a shipper without a
+// multiline rule sends a stack trace's lines as messages of their own, and
+// the joiner holds an ExchangeConnector entry until its stream moves on,
+// which on a partition shared by a few mailboxes is minutes of the other
+// streams' event time. The reorder stage must not release past such an
+// entry, wherever a batch ends: before, batches of 512 entries gave late
+// records and events that batches of 4,096 did not.
+func TestReplayShippedLinesIndependentOfBatches(t *testing.T) {
+	const partitions = 3
+	parts := make([][][]byte, partitions)
+	bal := &kafka.Hash{} // keyed by hash as a Kafka client does; unkeyed round robin
+	_, _, err := ship.Generate(loggen.Config{Seed: 64, Mailboxes: 16, Duration: 12 * time.Hour, Dirty: true},
+		ship.Config{Kind: ship.Filebeat, Keying: ship.KeyMailbox, Seed: 1}, func(m ship.Message) error {
+			p := bal.Balance(kafka.Message{Key: m.Key}, 0, 1, 2)
+			parts[p] = append(parts[p], m.Value)
+			return nil
+		})
+	require.NoError(t, err)
+	replay := func(bs int) (string, pipeline.Summary) {
+		p, mem := newReplayPipeline(t)
+		var srcs []pipeline.EntryReader
+		for i, msgs := range parts {
+			srcs = append(srcs, &msgReader{name: "c4c.logs/" + strconv.Itoa(i), msgs: msgs})
+		}
+		require.NoError(t, pipeline.Replay(context.Background(), p, srcs, pipeline.ReplayOptions{BatchSize: bs}))
+		out, err := json.Marshal(mem.Events())
+		require.NoError(t, err)
+		return string(out), p.Summary()
+	}
+	want, st := replay(100000)
+	require.Zero(t, st.Late, "late records")
+	require.Greater(t, strings.Count(want, `"incident_id"`), 20, "the corpus must give incidents")
+	require.Positive(t, st.Normalize.Joined, "the corpus must have stack traces sent line by line")
+	for _, bs := range []int{1, 7, 512, 4096} {
+		got, st := replay(bs)
+		require.Zero(t, st.Late, "batch size %d: late records", bs)
+		require.True(t, want == got, "batch size %d gives other events", bs)
+	}
 }

@@ -98,6 +98,31 @@ type Batch struct {
 	// health: the entries committed, for the health monitor (see
 	// health.Observation)
 	health []health.Observation
+	// held: per source, the earliest event time of the entries the
+	// normalize stage holds for their continuation lines (see joiner),
+	// as of this batch: ReorderStage keeps the source's later records
+	// until they come
+	held []heldFloor
+}
+
+// HeldSince returns the earliest event time of the entries of source that
+// the normalize stage holds for their continuation lines, and whether it
+// holds one: nothing of source from then on may be taken as complete (a
+// repartition first hop's marks stop there).
+func (b *Batch) HeldSince(source string) (time.Time, bool) {
+	for _, h := range b.held {
+		if h.source == source {
+			return h.time, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// heldFloor is the earliest event time of the entries a source has
+// waiting in the joiner.
+type heldFloor struct {
+	source string
+	time   time.Time
 }
 
 // Reset empties b for reuse, keeping its storage.
@@ -107,7 +132,8 @@ func (b *Batch) Reset() {
 	clear(b.Events)
 	clear(b.Acks)
 	clear(b.health)
-	*b = Batch{Entries: b.Entries[:0], Records: b.Records[:0], Events: b.Events[:0], DeadLetters: b.DeadLetters[:0], Acks: b.Acks[:0], health: b.health[:0]}
+	clear(b.held)
+	*b = Batch{Entries: b.Entries[:0], Records: b.Records[:0], Events: b.Events[:0], DeadLetters: b.DeadLetters[:0], Acks: b.Acks[:0], health: b.health[:0], held: b.held[:0]}
 }
 
 // Stage is one step of the pipeline.

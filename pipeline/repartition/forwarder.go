@@ -287,6 +287,11 @@ func (f *Forwarder) forward(ctx context.Context, b *pipeline.Batch) error {
 		if b.Backlog {
 			t = f.sent[src]
 		}
+		if h, ok := b.HeldSince(src); ok && h.Before(t) {
+			// an entry of src waits for its continuation lines: the
+			// records after it are in front of the mark, it is not
+			t = h
+		}
 		if !touched[src] && t.Equal(f.sent[src]) {
 			continue
 		}
