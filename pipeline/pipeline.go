@@ -94,10 +94,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{
 		Normalize: NewNormalizeStage(cfg.Normalize),
-		Reorder:   NewReorderStage(cfg.Reorder),
+		Reorder:   newReorderStage(cfg.Reorder, cfg.Normalize.Repartitioned),
 		Deliver:   NewDeliverStage(cfg.Events, cfg.DeadLetters),
 	}
-	p.Reorder.marksOnly = cfg.Normalize.Repartitioned
 	p.Detect = NewDetectStage(eng)
 	if !cfg.Health.Disabled {
 		// Entries are counted as they are committed and windows closed

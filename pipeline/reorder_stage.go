@@ -5,12 +5,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
 
-	"github.com/syncwatch/syncwatch/pipeline/repartition/repeats"
+	"github.com/syncwatch/syncwatch/pipeline/watermark"
 )
 
 // Defaults of ReorderConfig.
@@ -19,13 +18,6 @@ const (
 	DefaultMinWindow     = 20 * time.Millisecond
 	DefaultIdleTimeout   = 10 * time.Second
 	DefaultMaxBuffered   = 1_000_000
-)
-
-// What an adaptive source must have shown before its window is learned:
-// until then it is held by the whole Window.
-const (
-	learnRecords = 1000
-	learnSpan    = 5 * time.Second
 )
 
 // ReorderConfig configures a ReorderStage. The zero value works.
@@ -94,136 +86,54 @@ func (c *ReorderConfig) Validate() error {
 	return errs.ErrorOrNil()
 }
 
-// ReorderStage orders records by event time across sources. Each active
-// source bounds the release at the latest event time it has delivered less
-// its window (the configured one, or with Adaptive the one it learned);
-// records up to the least such bound are released in (event time,
-// content) order, so the output does not depend on how the sources'
-// records interleaved on arrival. A record is late only when it comes
-// further behind its own source's latest time than that source's window:
-// whether it is does not depend on the other sources, nor on when the
-// records arrive.
+// ReorderStage orders records by event time across sources: it holds
+// them and releases them up to the watermark its watermark.Tracker gives
+// (each active source's latest event time less its window, the configured
+// one or with Adaptive the one it learned), in (event time, content)
+// order, so the output does not depend on how the sources' records
+// interleaved on arrival.
 type ReorderStage struct {
 	cfg     ReorderConfig
 	held    recRuns
-	sources map[string]*sourceState
-	// learners: by source, or with marksOnly by raw partition
-	learners map[string]*learner
-	seq      uint64
-	bound    time.Time // everything up to here has been released
-	late     int64
-	// marksOnly: sources' times move by marks only, which a repartition's
-	// first hop holds while it reads a backlog out of order whole
-	marksOnly bool
-}
-
-type sourceState struct {
-	latest   time.Time
-	lastWall time.Time
-	done     bool
-	learn    *learner
-}
-
-// learner is what an adaptive window is learned from: the records (and
-// marks) delivered, the first and the latest time, the furthest a record
-// came behind its source's latest time. A second hop's sources share the
-// learner of their raw partition: the disorder is the raw partition's,
-// and each of its pairs carries a share of its records.
-type learner struct {
-	records       int
-	first, latest time.Time
-	maxLag        time.Duration
-}
-
-// newSource returns the state of a new source name, delivering nothing
-// yet.
-func (s *ReorderStage) newSource(name string, now time.Time) *sourceState {
-	key := name
-	if s.marksOnly {
-		key = repeats.Raw(name)
-	}
-	l := s.learners[key]
-	if l == nil {
-		l = &learner{}
-		s.learners[key] = l
-	}
-	return &sourceState{lastWall: now, learn: l}
-}
-
-// windowOf is how far behind its latest time source st holds the release.
-func (s *ReorderStage) windowOf(st *sourceState) time.Duration {
-	w, l := s.cfg.window(), st.learn
-	if !s.cfg.Adaptive || l.records < learnRecords || l.latest.Sub(l.first) < learnSpan {
-		return w
-	}
-	return min(w, s.cfg.minWindow()+2*l.maxLag)
-}
-
-// window returns the largest window of the sources not done (the
-// configured Window when there are none): what the release waits for at
-// most now.
-func (s *ReorderStage) window() time.Duration {
-	w, found := time.Duration(0), false
-	for _, st := range s.sources {
-		if !st.done {
-			w, found = max(w, s.windowOf(st)), true
-		}
-	}
-	if !found {
-		return s.cfg.window()
-	}
-	return w
+	tracker *watermark.Tracker
+	seq     uint64
+	bound   time.Time // everything up to here has been released
+	late    int64
 }
 
 // NewReorderStage returns a reorder stage for a valid cfg (see
 // ReorderConfig.Validate).
 func NewReorderStage(cfg ReorderConfig) *ReorderStage {
-	return &ReorderStage{cfg: cfg, sources: map[string]*sourceState{}, learners: map[string]*learner{}}
+	return newReorderStage(cfg, false)
 }
 
-// addSource declares a source before it delivers anything, so that it
-// holds the watermark back from the start (replay declares every file, the
-// consumer every assigned partition). now is the wall-clock time of the
-// declaration, from which a source that never delivers becomes idle; zero
-// means never idle.
-func (s *ReorderStage) addSource(name string, now time.Time) {
-	if s.sources[name] == nil {
-		s.sources[name] = s.newSource(name, now)
-	}
+// newReorderStage is NewReorderStage; marksOnly: its sources are a
+// repartition second hop's pairs, whose times move by the first hop's
+// marks only (watermark.Config.MarksOnly).
+func newReorderStage(cfg ReorderConfig, marksOnly bool) *ReorderStage {
+	return &ReorderStage{cfg: cfg, tracker: watermark.New(watermark.Config{
+		Window: cfg.window(), Adaptive: cfg.Adaptive, MinWindow: cfg.minWindow(),
+		IdleTimeout: cfg.idle(), MarksOnly: marksOnly,
+	})}
 }
+
+// window is the largest window in force (watermark.Tracker.Window).
+func (s *ReorderStage) window() time.Duration { return s.tracker.Window() }
+
+// addSource declares a source before it delivers anything
+// (watermark.Tracker.Add).
+func (s *ReorderStage) addSource(name string, now time.Time) { s.tracker.Add(name, now) }
 
 // sourceDone says a source will deliver nothing more (end of a file).
-func (s *ReorderStage) sourceDone(name string) {
-	if st := s.sources[name]; st != nil {
-		st.done = true
-	}
-}
+func (s *ReorderStage) sourceDone(name string) { s.tracker.Done(name) }
 
 // latest returns the latest event time seen from source name (zero if none
 // or unknown).
-func (s *ReorderStage) latest(name string) time.Time {
-	if st := s.sources[name]; st != nil {
-		return st.latest
-	}
-	return time.Time{}
-}
+func (s *ReorderStage) latest(name string) time.Time { return s.tracker.Latest(name) }
 
-// stalled tells the stage that its caller read nothing for d, being busy
-// with a batch (a slow sink): no source could deliver meanwhile, so d does
-// not count toward any source's idle timeout. Without it, one delivery
-// longer than IdleTimeout made every source that was not in the next batch
-// idle; the watermark then passed records still on their way, which came
-// late and were decided out of order.
-func (s *ReorderStage) stalled(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	for _, st := range s.sources {
-		if !st.lastWall.IsZero() {
-			st.lastWall = st.lastWall.Add(d)
-		}
-	}
-}
+// stalled says the caller read nothing for d, busy with a batch
+// (watermark.Tracker.Stalled).
+func (s *ReorderStage) stalled(d time.Duration) { s.tracker.Stalled(d) }
 
 // numHeld is the number of records held back.
 func (s *ReorderStage) numHeld() int { return s.held.len() }
@@ -237,38 +147,15 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	// Records are moved by pointer (a Record is some 300 bytes), and
 	// consecutive records of one source look it up once.
 	var (
-		st      *sourceState
+		st      *watermark.Source
 		stOfSrc string
 	)
 	for i := range b.Records {
 		r := &b.Records[i]
 		if st == nil || r.Source != stOfSrc {
-			if st = s.sources[r.Source]; st == nil {
-				st = s.newSource(r.Source, time.Time{})
-				s.sources[r.Source] = st
-			}
-			stOfSrc = r.Source
+			st, stOfSrc = s.tracker.Source(r.Source), r.Source
 		}
-		if l := st.learn; s.cfg.Adaptive {
-			l.records++ // a mark counts: a second hop's source may get only marks
-			if lag := st.latest.Sub(r.Time); !r.mark && lag > l.maxLag && !st.latest.IsZero() {
-				l.maxLag = lag
-			}
-		}
-		if r.Time.After(st.latest) && (r.mark || !s.marksOnly) {
-			st.latest = r.Time
-			if l := st.learn; s.cfg.Adaptive {
-				if l.first.IsZero() {
-					l.first = r.Time
-				}
-				if r.Time.After(l.latest) {
-					l.latest = r.Time
-				}
-			}
-		}
-		if !b.Now.IsZero() {
-			st.lastWall = b.Now
-		}
+		s.tracker.Observe(st, r.Time, r.mark, b.Now)
 		if r.mark {
 			// a raw partition's watermark, from a first hop: its records
 			// up to r.Time were forwarded before it; nothing to hold
@@ -313,57 +200,13 @@ func (s *ReorderStage) Exec(_ context.Context, b *Batch) error {
 	return nil
 }
 
-// watermark returns the minimum over active sources of the latest time
-// each delivered less its window, or all=true when every record may go
-// (end of input, or no active source constrains it).
+// watermark returns up to which event time records may go, or all=true
+// when every record may (end of input, or no active source constrains it).
 func (s *ReorderStage) watermark(b *Batch) (wm time.Time, all bool) {
 	if b.Final {
 		return time.Time{}, true
 	}
-	first := true
-	names := make([]string, 0, len(s.sources))
-	for n := range s.sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		st := s.sources[n]
-		if st.done {
-			continue
-		}
-		if !b.Now.IsZero() && !st.lastWall.IsZero() && b.Now.Sub(st.lastWall) > s.cfg.idle() {
-			continue // idle: does not hold the others back
-		}
-		if st.latest.IsZero() {
-			return time.Time{}, false // a source that has said nothing yet
-		}
-		latest := st.latest
-		if h, ok := b.HeldSince(n); ok && h.Before(latest) {
-			latest = h // an entry waits for its continuation lines
-		}
-		if at := latest.Add(-s.windowOf(st)); first || at.Before(wm) {
-			wm, first = at, false
-		}
-	}
-	if first {
-		// No active source: whatever is held can go only if every source
-		// is done; idle ones release up to their latest time.
-		latest := time.Time{}
-		anyIdle := false
-		for _, st := range s.sources {
-			if !st.done {
-				anyIdle = true
-			}
-			if st.latest.After(latest) {
-				latest = st.latest
-			}
-		}
-		if !anyIdle {
-			return time.Time{}, true
-		}
-		return latest.Add(-s.cfg.window()), false
-	}
-	return wm, false
+	return s.tracker.Watermark(b.Now, b.HeldSince)
 }
 
 // recHeap orders records by event time, then content, then arrival.
