@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultReplayBatchSize is ReplayOptions.BatchSize's default.
-const DefaultReplayBatchSize = 4096
+const DefaultReplayBatchSize = 512
 
 // ReplayOptions tunes Replay. The zero value works.
 type ReplayOptions struct {
