@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncwatch/syncwatch/detectors"
 	"github.com/syncwatch/syncwatch/pipeline"
 	"github.com/syncwatch/syncwatch/pipeline/loggen"
+	"github.com/syncwatch/syncwatch/pipeline/loggen/ship"
 	"github.com/syncwatch/syncwatch/schemas"
 	"github.com/syncwatch/syncwatch/sinks"
 )
@@ -52,7 +54,7 @@ func TestAdaptiveReorderMatchesReplay(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			mem := sinks.NewMemory()
-			c := adaptiveConsumer(t, msgs, mem, tt.reorder)
+			c := adaptiveConsumer(t, &fakeSource{msgs: msgs}, len(msgs), mem, tt.reorder, pipeline.NormalizeConfig{})
 			require.NoError(t, c.Run(context.Background()))
 			got := stripOrigins(t, mem.Events())
 			if tt.same {
@@ -95,6 +97,71 @@ func stripOrigins(t *testing.T, evs []schemas.IncidentEvent) []string {
 	return out
 }
 
+// TestLiveShippedLinesMatchReplay: the live consumer, caught up (no
+// backlog to hold), on a shipper's messages without a multiline rule: one
+// topic for the three files, keyed by mailbox over three partitions, each
+// stack-trace line a message of its own, the partitions interleaved as
+// fetchers hand them over, one message per batch. The joiner holds every
+// ExchangeConnector entry until its stream moves on, minutes of the other
+// streams' event time on these sparse partitions; the reorder stage must
+// not release past it (Batch.held). No record is late and the events are
+// those of replay of the raw files.
+func TestLiveShippedLinesMatchReplay(t *testing.T) {
+	cfg := loggen.Config{Seed: 64, Mailboxes: 16, Duration: 12 * time.Hour, Dirty: true}
+	dir := t.TempDir()
+	_, err := loggen.WriteDir(dir, cfg)
+	require.NoError(t, err)
+	want := replayEvents(t, dir)
+	require.Greater(t, len(want), 50, "the corpus must give incidents")
+
+	const topic, parts = "c4c.logs", 3
+	queues := make([][]pipeline.Message, parts)
+	bal := &kafka.Hash{}
+	_, _, err = ship.Generate(cfg, ship.Config{Kind: ship.Filebeat, Keying: ship.KeyMailbox, Seed: 1}, func(m ship.Message) error {
+		p := bal.Balance(kafka.Message{Key: m.Key}, 0, 1, 2)
+		src := topic + "/" + strconv.Itoa(p)
+		queues[p] = append(queues[p], pipeline.Message{Topic: topic, Partition: p, Source: src, Offset: int64(len(queues[p])), Value: m.Value})
+		return nil
+	})
+	require.NoError(t, err)
+	var msgs []pipeline.Message
+	rng := rand.New(rand.NewPCG(3, 4))
+	for left := parts; left > 0; {
+		p := rng.IntN(parts)
+		n := min(len(queues[p]), 1+rng.IntN(16))
+		if n == 0 {
+			continue
+		}
+		msgs = append(msgs, queues[p][:n]...)
+		if queues[p] = queues[p][n:]; len(queues[p]) == 0 {
+			left--
+		}
+	}
+
+	mem := sinks.NewMemory()
+	// JoinWait out of the way: the test's wall clock (-race, a busy
+	// machine) says nothing about the shipper's
+	src := &partsSource{fakeSource{msgs: msgs}, []string{topic + "/0", topic + "/1", topic + "/2"}}
+	c := adaptiveConsumer(t, src, len(msgs), mem, pipeline.ReorderConfig{Adaptive: true}, pipeline.NormalizeConfig{JoinWait: time.Hour})
+	require.NoError(t, c.Run(context.Background()))
+	require.Positive(t, c.Summary().Normalize.Joined, "stack-trace lines sent on their own")
+	require.Zero(t, c.Summary().Late, "late records")
+	got := stripOrigins(t, mem.Events())
+	require.Equal(t, len(want), len(got), "events")
+	for i := range want {
+		require.Equal(t, want[i], got[i], "event %d", i)
+	}
+}
+
+// partsSource is a fakeSource assigned the partitions given, and no
+// other (fakeSource's are sync.engine/0 and those of its messages).
+type partsSource struct {
+	fakeSource
+	parts []string
+}
+
+func (s *partsSource) Assigned() []string { return s.parts }
+
 // partitionedMessages is cfg's corpus as a consumer of the three topics,
 // each of parts partitions keyed by tenant/mailbox, reads it: each
 // partition's messages in order, the partitions interleaved in chunks of
@@ -128,19 +195,20 @@ func partitionedMessages(t *testing.T, cfg loggen.Config, parts int, rng *rand.R
 	return out
 }
 
-// adaptiveConsumer consumes msgs into events with replay's detectors and
-// the reorder configuration given, until every message is processed.
-func adaptiveConsumer(t *testing.T, msgs []pipeline.Message, events sinks.Sink, reorder pipeline.ReorderConfig) *pipeline.Consumer {
+// adaptiveConsumer consumes src's n messages into events with replay's
+// detectors and the reorder and normalize configurations given, until
+// every message is processed.
+func adaptiveConsumer(t *testing.T, src pipeline.MessageSource, n int, events sinks.Sink, reorder pipeline.ReorderConfig, normalize pipeline.NormalizeConfig) *pipeline.Consumer {
 	t.Helper()
 	cat, err := detectors.DefaultCatalog()
 	require.NoError(t, err)
 	dets, err := detectors.Build(nil, detectors.Options{Catalog: cat})
 	require.NoError(t, err)
-	c, err := pipeline.NewConsumer(&fakeSource{msgs: msgs}, pipeline.ConsumerConfig{
-		StopAfter: int64(len(msgs)), BatchSize: 1, BatchWait: 5 * time.Millisecond,
+	c, err := pipeline.NewConsumer(src, pipeline.ConsumerConfig{
+		StopAfter: int64(n), BatchSize: 1, BatchWait: 5 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NewPipeline: func() (*pipeline.Pipeline, error) {
-			return pipeline.New(pipeline.Config{Detection: detectors.Config{Source: "test", Detectors: dets}, Events: events, Reorder: reorder})
+			return pipeline.New(pipeline.Config{Detection: detectors.Config{Source: "test", Detectors: dets}, Events: events, Reorder: reorder, Normalize: normalize})
 		},
 	})
 	require.NoError(t, err)
