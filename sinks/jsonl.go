@@ -158,6 +158,7 @@ type lineWriter struct {
 	w      io.Writer
 	bw     *bufio.Writer
 	enc    *json.Encoder
+	buf    []byte // a line of a jsonAppender
 	opts   JSONLOptions
 	closed bool
 }
@@ -173,6 +174,12 @@ func (lw *lineWriter) init(w io.Writer, opts JSONLOptions) {
 	lw.enc = json.NewEncoder(lw.bw)
 }
 
+// jsonAppender appends itself as encoding/json would encode it
+// (schemas.IncidentEvent).
+type jsonAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
 // writeLines encodes items as lines and flushes them (see JSONL.Write).
 func writeLines[T any](ctx context.Context, lw *lineWriter, items []T) error {
 	if err := ctx.Err(); err != nil {
@@ -184,6 +191,18 @@ func writeLines[T any](ctx context.Context, lw *lineWriter, items []T) error {
 		return ErrClosed
 	}
 	for i := range items {
+		if a, ok := any(&items[i]).(jsonAppender); ok {
+			// the same bytes, without reflection (an event)
+			b, err := a.AppendJSON(lw.buf[:0])
+			if err != nil {
+				return fmt.Errorf("writing line %d of %d: %w", i+1, len(items), err)
+			}
+			lw.buf = append(b, '\n')
+			if _, err := lw.bw.Write(lw.buf); err != nil {
+				return fmt.Errorf("writing line %d of %d: %w", i+1, len(items), err)
+			}
+			continue
+		}
 		if err := lw.enc.Encode(&items[i]); err != nil {
 			return fmt.Errorf("writing line %d of %d: %w", i+1, len(items), err)
 		}

@@ -264,7 +264,7 @@ func (k *Kafka) String() string { return "kafka:" + k.cfg.incidentsTopic() }
 func (k *Kafka) Write(ctx context.Context, events []schemas.IncidentEvent) error {
 	msgs := make([]kafka.Message, len(events))
 	for i := range events {
-		value, err := json.Marshal(&events[i])
+		value, err := events[i].AppendJSON(make([]byte, 0, 1024))
 		if err != nil {
 			return fmt.Errorf("encoding event %s: %w", events[i].ID, err)
 		}
