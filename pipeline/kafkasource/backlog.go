@@ -1,7 +1,9 @@
 package kafkasource
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -28,6 +30,8 @@ const (
 	sampleWindows  = 16
 	sampleBytes    = 64 << 10
 	sampleMessages = 256
+	// sampleBuffer is the largest message sampled.
+	sampleBuffer = 256 << 10
 	// sampleMin is the smallest backlog, in messages, that is sampled.
 	sampleMin = 64
 )
@@ -40,6 +44,7 @@ func sampleBacklog(conn *kafka.Conn, from, to int64, maxWait time.Duration, enve
 		return false, nil
 	}
 	o := parse.OrderSample{Envelope: envelope}
+	buf := make([]byte, sampleBuffer)
 	for i := range int64(sampleWindows) {
 		off := from + (to-from)*i/sampleWindows
 		end := min(from+(to-from)*(i+1)/sampleWindows, off+sampleMessages)
@@ -48,14 +53,26 @@ func sampleBacklog(conn *kafka.Conn, from, to int64, maxWait time.Duration, enve
 		}
 		batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: sampleBytes, MaxWait: maxWait})
 		o.Window()
+		// Read, not ReadMessage: the broker returns the whole record
+		// batch holding off, and ReadMessage allocates every message
+		// before off as it skips it (a producer's batch holds thousands:
+		// half the backlog was decoded to sample it). Read copies each
+		// into buf, which an entry larger than it ends the window at.
 		for {
-			m, err := batch.ReadMessage()
-			if err != nil || m.Offset >= end {
+			n, err := batch.Read(buf)
+			if err != nil {
 				break
 			}
-			o.Add(m.Value)
+			at := batch.Offset() - 1
+			if at < off {
+				continue
+			}
+			if at >= end {
+				break
+			}
+			o.Add(buf[:n])
 		}
-		if err := batch.Close(); err != nil {
+		if err := batch.Close(); err != nil && !errors.Is(err, io.ErrShortBuffer) {
 			return false, fmt.Errorf("sampling offset %d: %w", off, err)
 		}
 	}
