@@ -70,6 +70,10 @@ type joiner struct {
 	bySource map[string][]*heldEntry // in the order they were held
 	seq      map[string]uint64       // entries seen per source
 	order    uint64
+	// free holds released heldEntries for reuse: nearly every
+	// ExchangeConnector entry that comes as a message is held, and a
+	// heldEntry (an entry's record and dead letter) is large.
+	free []*heldEntry
 }
 
 // add takes n, an entry of a stream, and commits (through commit) what is
@@ -109,7 +113,8 @@ func (j *joiner) add(b *Batch, n *normalized, maxEntry int, commit func(*Batch, 
 			j.release(b, h, maxEntry, commit)
 		}
 		j.order++
-		h = &heldEntry{n: *n, key: key, order: j.order, seq: seq, wall: b.Now}
+		h = j.newHeld()
+		*h = heldEntry{n: *n, key: key, order: j.order, seq: seq, wall: b.Now, acks: h.acks[:0]}
 		j.held[key] = h
 		j.bySource[n.Source] = append(j.bySource[n.Source], h)
 	default:
@@ -139,11 +144,25 @@ func (j *joiner) release(b *Batch, h *heldEntry, maxEntry int, commit func(*Batc
 	} else {
 		j.bySource[h.key.source] = list
 	}
-	n := h.n
 	if h.lines > 0 {
-		n = joinedEntry(&h.n, h, maxEntry)
+		n := joinedEntry(&h.n, h, maxEntry)
+		commit(b, &n)
+	} else {
+		commit(b, &h.n)
 	}
-	commit(b, &n)
+	clear(h.acks) // joinAcks copied them
+	*h = heldEntry{acks: h.acks[:0]}
+	j.free = append(j.free, h)
+}
+
+// newHeld returns a released heldEntry, or a new one.
+func (j *joiner) newHeld() *heldEntry {
+	if n := len(j.free); n > 0 {
+		h := j.free[n-1]
+		j.free = j.free[:n-1]
+		return h
+	}
+	return &heldEntry{}
 }
 
 // joinedEntry is head with its continuation lines joined: parsed again, or
