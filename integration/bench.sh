@@ -435,10 +435,22 @@ measure "kcat -C (3 in parallel, fetch.wait.max.ms=10)" "3 topics" "$MSGS" "mess
 	"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}"
 
 log "ingest consuming the topics: incidents published, offsets committed, exit (--stop-after $MSGS)"
-incidents() { kcat -C -b "$BROKER" -t sync.incidents -o beginning -e -q -f 'x\n' | wc -l | tr -d ' '; }
+# incidents: the events published so far, over every run's incidents topic.
+incidents() {
+	local n=0 t
+	[ -f "$WORK/groupseq.incidents" ] || { echo 0; return; }
+	while read -r t; do
+		n=$((n + $(kcat -C -b "$BROKER" -t "$t" -o beginning -e -q -f 'x\n' | wc -l)))
+	done <"$WORK/groupseq.incidents"
+	echo "$n"
+}
 # Each run joins a fresh consumer group (bench-1, bench-2, ...: the
 # counter lives in a file, measure's command runs in a child), so each
-# reads everything from the beginning.
+# reads everything from the beginning, and publishes to an incidents
+# topic of its own (bench-N.incidents): ingest reads its incidents topic
+# back before it consumes (--resume-incidents), and with one topic for
+# all, each run read the events of every run before it, so that a later
+# run (the --against build's) did more work than an earlier one.
 before=$(incidents)
 # Each run notes the group that commits the raw topics (with
 # --repartition, the first hop's "<group>.repartition") in rawgroups.
@@ -446,7 +458,8 @@ ingest_run() { # ingest_run TOOL BINARY [FLAGS]
 	measure "$1" "3 topics" "$MSGS" "messages" -- \
 		bash -c 'n=0; [ -f "$1" ] && n=$(cat "$1"); n=$((n + 1)); echo $n >"$1"
 			g="bench-$n"; case "$5" in *repartition\ always*) echo "$g.repartition" ;; *) echo "$g" ;; esac >>"$1.raw"
-			exec "$2" --brokers "$3" --group "$g" --metrics-addr off --log-level warn --stop-after "$4" $5' _ \
+			echo "$g.incidents" >>"$1.incidents"
+			exec "$2" --brokers "$3" --group "$g" --incidents-topic "$g.incidents" --metrics-addr off --log-level warn --stop-after "$4" $5' _ \
 		"$WORK/groupseq" "$2" "$BROKER" "$MSGS" "${3:-}"
 }
 ingest_run ingest "$INGEST"
