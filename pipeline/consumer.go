@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -26,7 +27,9 @@ type Message struct {
 	Source string
 	Offset int64
 	// Time is the Kafka message timestamp.
-	Time       time.Time
+	Time time.Time
+	// Key and Value are the message's own: the source never writes them
+	// again, and the pipeline's records may share Value's bytes.
 	Key, Value []byte
 	// Generation is the consumer-group generation the message was read in.
 	// It increases on every rebalance. (A member that restarts its
@@ -351,8 +354,12 @@ func (c *Consumer) fill(ctx context.Context, b *Batch) (genEnded bool, err error
 		c.mute.observe(msg)
 		c.obuf = strconv.AppendInt(append(append(c.obuf[:0], msg.Source...), '/'), msg.Offset, 10)
 		b.Entries = append(b.Entries, Entry{
-			Source:  msg.Source,
-			Raw:     msg.Value,
+			Source: msg.Source,
+			Raw:    msg.Value,
+			// Value is never written again (Message): its bytes are the
+			// entry's immutable string, which the record's strings slice
+			// instead of a copy of the value each.
+			Text:    unsafe.String(unsafe.SliceData(msg.Value), len(msg.Value)),
 			Origin:  string(c.obuf), // "topic/partition/offset", one allocation
 			Ack:     ack,
 			Message: true,

@@ -139,11 +139,9 @@ func (j *joiner) release(b *Batch, h *heldEntry, maxEntry int, commit func(*Batc
 	if i := slices.Index(list, h); i >= 0 {
 		list = slices.Delete(list, i, i+1)
 	}
-	if len(list) == 0 {
-		delete(j.bySource, h.key.source)
-	} else {
-		j.bySource[h.key.source] = list
-	}
+	// an emptied list stays, for the source's next head (a source
+	// usually holds one at a time: a new list each was an allocation)
+	j.bySource[h.key.source] = list
 	if h.lines > 0 {
 		n := joinedEntry(&h.n, h, maxEntry)
 		commit(b, &n)

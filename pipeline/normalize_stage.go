@@ -395,7 +395,9 @@ func (s *NormalizeStage) complete(n *normalized, en *Entry, w *parse.Unwrapped, 
 	}
 	n.join = role
 	if role != joinNone {
-		n.stream = w.Shipper + "\x00" + w.Host + "\x00" + w.File
+		if w.Shipper != "" || w.Host != "" || w.File != "" {
+			n.stream = w.Shipper + "\x00" + w.Host + "\x00" + w.File
+		} // else "": no envelope, the source is the stream (no allocation)
 		if role == joinHead || role == joinCont {
 			n.raw = bytes.Clone(w.Entry)
 		}
