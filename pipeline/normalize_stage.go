@@ -188,15 +188,15 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 		s.parsed = append(s.parsed, nil)
 	}
 	if workers == 1 {
-		var nz normalizer
-		s.parsed[0] = s.normalizeAll(&nz, b.Entries, s.parsed[0][:0])
+		var u parse.Unwrapper
+		s.parsed[0] = s.normalizeAll(&u, b.Entries, s.parsed[0][:0])
 	} else {
 		var wg sync.WaitGroup
 		for w := range workers {
 			lo, hi := w*len(b.Entries)/workers, (w+1)*len(b.Entries)/workers
 			wg.Go(func() {
-				var nz normalizer
-				s.parsed[w] = s.normalizeAll(&nz, b.Entries[lo:hi], s.parsed[w][:0])
+				var u parse.Unwrapper
+				s.parsed[w] = s.normalizeAll(&u, b.Entries[lo:hi], s.parsed[w][:0])
 			})
 		}
 		wg.Wait()
@@ -220,37 +220,10 @@ func (s *NormalizeStage) Exec(_ context.Context, b *Batch) error {
 	return nil
 }
 
-// normalizer is one goroutine's state for normalizing entries.
-type normalizer struct {
-	u     parse.Unwrapper
-	attrs attrSlab
-}
-
-// attrSlab hands out the storage of records' attributes, two at a time,
-// from chunks shared by many records: nearly every record has one or two
-// (an ExchangeConnector thread, a C4CC call's method and URL), and each
-// was an allocation of its own. A chunk is never reused; it is freed when
-// the last record holding part of it is (nothing keeps a record's
-// attributes past detection).
-type attrSlab struct{ free []schemas.Attr }
-
-// attrChunk is how many attributes a chunk holds.
-const attrChunk = 1024
-
-// take returns empty attributes with room for two.
-func (a *attrSlab) take() schemas.Attrs {
-	if len(a.free) < 2 {
-		a.free = make([]schemas.Attr, attrChunk)
-	}
-	at := a.free[:0:2]
-	a.free = a.free[2:]
-	return at
-}
-
 // normalizeAll normalizes entries, appending to dst.
-func (s *NormalizeStage) normalizeAll(nz *normalizer, entries []Entry, dst []normalized) []normalized {
+func (s *NormalizeStage) normalizeAll(u *parse.Unwrapper, entries []Entry, dst []normalized) []normalized {
 	for i := range entries {
-		dst = s.normalize(nz, &entries[i], dst)
+		dst = s.normalize(u, &entries[i], dst)
 	}
 	return dst
 }
@@ -295,8 +268,7 @@ type normalized struct {
 // one u per goroutine (Replay parses each source on its own goroutine);
 // commitOne then counts each and adds it to a batch, in the order the
 // caller chooses. en.Raw is not retained.
-func (s *NormalizeStage) normalize(nz *normalizer, en *Entry, dst []normalized) []normalized {
-	u := &nz.u
+func (s *NormalizeStage) normalize(u *parse.Unwrapper, en *Entry, dst []normalized) []normalized {
 	maxEntry := s.cfg.maxEntry()
 	if en.Oversize || len(en.Raw) > maxEntry {
 		err := &parse.Error{Format: parse.DetectFormat(en.Raw), Reason: "entry exceeds " + strconv.Itoa(maxEntry) + " bytes", Offset: maxEntry}
@@ -310,7 +282,6 @@ func (s *NormalizeStage) normalize(nz *normalizer, en *Entry, dst []normalized) 
 	// bytes), and copies of it were a tenth of replay's CPU.
 	dst = append(dst, normalized{})
 	n := &dst[len(dst)-1]
-	n.Record.Attributes = nz.attrs.take()
 	// an entry of its own is read once, not by Unwrap and again by Entry
 	// (a quarter of replay's CPU on the C4CC log)
 	if u.RawEntryText(en.Raw, en.Text, &n.Record.LogRecord) {
@@ -336,7 +307,6 @@ func (s *NormalizeStage) normalize(nz *normalizer, en *Entry, dst []normalized) 
 			origin += " (" + w.Shipper + " " + w.Host + ":" + w.File + ")"
 		}
 		dst = append(dst, normalized{})
-		dst[len(dst)-1].Record.Attributes = nz.attrs.take()
 		s.parseEntry(&dst[len(dst)-1], en, w, acks(i), origin)
 	}
 	return dst

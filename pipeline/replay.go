@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/syncwatch/syncwatch/pipeline/parse"
 	"github.com/syncwatch/syncwatch/schemas"
 )
 
@@ -132,9 +133,9 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 	defer close(jobs)
 	for range workers {
 		wg.Go(func() {
-			var nz normalizer
+			var u parse.Unwrapper
 			for j := range jobs {
-				items := norm.normalizeAll(&nz, j.raw.entries, rs.items())
+				items := norm.normalizeAll(&u, j.raw.entries, rs.items())
 				j.out <- chunk{items: items, err: j.raw.err, done: j.raw.done}
 				select {
 				case rawFree <- j.raw:
@@ -171,11 +172,11 @@ func (rs *replaySource) read(ctx context.Context, norm *NormalizeStage) {
 // readInline reads and parses on the reader's goroutine, a chunk at a
 // time as the workers do (one string for a chunk's entries).
 func (rs *replaySource) readInline(ctx context.Context, norm *NormalizeStage) {
-	var nz normalizer
+	var u parse.Unwrapper
 	var rc rawChunk
 	for {
 		rc.read(ctx, rs.EntryReader)
-		c := chunk{items: norm.normalizeAll(&nz, rc.entries, rs.items()), err: rc.err, done: rc.done}
+		c := chunk{items: norm.normalizeAll(&u, rc.entries, rs.items()), err: rc.err, done: rc.done}
 		out := make(chan chunk, 1)
 		out <- c
 		select {
