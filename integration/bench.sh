@@ -13,8 +13,9 @@
 #     envelope per line): the cost of unwrapping a shipper's envelope;
 # and prints a table: tool, input, lines, seconds, lines/s, ratio, peak RSS.
 # --against REV also builds replay and ingest at git revision REV and
-# measures them next to this checkout's, input by input, in the same run
-# (machines are noisy: compare side by side, never across runs).
+# measures them next to this checkout's, input by input, in the same run,
+# the two builds' runs alternating (machines are noisy: compare side by
+# side, never across runs).
 # --memory instead measures replay's peak RSS as the input grows and as the
 # number of distinct mailboxes grows; --only-mailboxes N[,N...] only the
 # latter, for those numbers of mailboxes (the 1M row alone:
@@ -152,27 +153,44 @@ fi
 
 ROWS="$WORK/rows.tsv" # tool, input, lines, wall, cpu, rss KB, note
 : >"$ROWS"
+: >"$WORK/runs" # measure_once's runs, until emit_row
 
 # measure TOOL INPUT LINES NOTE -- COMMAND...: runs COMMAND $REPEAT times
 # under GNU time (stdout to /dev/null unless redirected inside COMMAND),
 # keeps the best wall time and its CPU time, and the largest peak RSS.
 # COMMAND's stderr of the last run is left in $WORK/last.err.
 measure() {
-	local tool=$1 input=$2 lines=$3 note=$4
-	shift 5
-	local best="" bestcpu="" rss=0 i t u s m
+	local i
 	for i in $(seq "$REPEAT"); do
-		/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/last.err" ||
-			{ cat "$WORK/last.err" >&2; die "$tool on $input failed"; }
-		read -r t u s m <"$WORK/time.out"
-		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN {exit !(a < b)}'; then
-			best=$t
-			bestcpu=$(awk -v u="$u" -v s="$s" 'BEGIN {printf "%.2f", u + s}')
-		fi
-		if [ "$m" -gt "$rss" ]; then rss=$m; fi
+		measure_once "$@"
 	done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$input" "$lines" "$best" "$bestcpu" "$rss" "$note" >>"$ROWS"
-	printf '   %-26s %-24s %9s lines  %7ss wall  %7ss cpu  %7.1f MB\n' "$tool" "$input" "$lines" "$best" "$bestcpu" "$(awk -v m="$rss" 'BEGIN {print m / 1024}')" >&2
+	emit_row "$1" "$2"
+}
+
+# measure_once TOOL INPUT LINES NOTE -- COMMAND...: one timed run of
+# COMMAND, kept in $WORK/runs until emit_row makes the row of its runs.
+measure_once() {
+	local tool=$1 input=$2 lines=$3 note=$4 t u s m
+	shift 5
+	/usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/last.err" ||
+		{ cat "$WORK/last.err" >&2; die "$tool on $input failed"; }
+	read -r t u s m <"$WORK/time.out"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$input" "$lines" "$t" "$(awk -v u="$u" -v s="$s" 'BEGIN {printf "%.2f", u + s}')" "$m" "$note" >>"$WORK/runs"
+}
+
+# emit_row TOOL INPUT: the row of TOOL's runs on INPUT (best wall time and
+# its CPU time, largest peak RSS), then forgets them.
+emit_row() {
+	local row
+	row=$(awk -F'\t' -v t="$1" -v i="$2" '$1 == t && $2 == i {
+		if (best == "" || $4 + 0 < best + 0) { best = $4; cpu = $5 }
+		if ($6 + 0 > rss + 0) rss = $6; lines = $3; note = $7 }
+		END { if (best != "") printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, i, lines, best, cpu, rss, note }' "$WORK/runs")
+	[ -n "$row" ] || die "no runs of $1 on $2"
+	awk -F'\t' -v t="$1" -v i="$2" '!($1 == t && $2 == i)' "$WORK/runs" >"$WORK/runs.tmp"
+	mv "$WORK/runs.tmp" "$WORK/runs"
+	printf '%s\n' "$row" >>"$ROWS"
+	awk -F'\t' '{printf "   %-26s %-24s %9s lines  %7ss wall  %7ss cpu  %7.1f MB\n", $1, $2, $3, $4, $5, $6 / 1024}' <<<"$row" >&2
 }
 
 # wall TOOL INPUT [COLUMN]: the best wall time (or COLUMN: 5 is CPU time)
@@ -371,12 +389,19 @@ for g in 1 "$(nproc) (default)"; do
 		n=${NL[$f]:-$TOTAL}
 		label=$f
 		if [ "$f" = corpus ]; then in="$C"; label="corpus (3 files)"; fi
-		measure "replay GOMAXPROCS=$g" "$label" "$n" "" -- \
-			"${env[@]}" "$REPLAY" --quiet --out "$WORK/events.jsonl" "$in"
+		# with --against, the two builds' runs alternate (see ingest)
+		for _ in $(seq "$REPEAT"); do
+			measure_once "replay GOMAXPROCS=$g" "$label" "$n" "" -- \
+				"${env[@]}" "$REPLAY" --quiet --out "$WORK/events.jsonl" "$in"
+			if [ -n "$BASE" ]; then
+				measure_once "replay@$BASE GOMAXPROCS=$g" "$label" "$n" "" -- \
+					"${env[@]}" "$WORK/base/bin/replay" --quiet --out "$WORK/events.base.jsonl" "$in"
+			fi
+		done
+		emit_row "replay GOMAXPROCS=$g" "$label"
 		EVENTS[$f]=$(wc -l <"$WORK/events.jsonl" | tr -d ' ')
 		if [ -n "$BASE" ]; then
-			measure "replay@$BASE GOMAXPROCS=$g" "$label" "$n" "" -- \
-				"${env[@]}" "$WORK/base/bin/replay" --quiet --out "$WORK/events.base.jsonl" "$in"
+			emit_row "replay@$BASE GOMAXPROCS=$g" "$label"
 			cmp -s "$WORK/events.jsonl" "$WORK/events.base.jsonl" || DIFFER+=("$label")
 		fi
 	done
@@ -435,46 +460,55 @@ measure "kcat -C (3 in parallel, fetch.wait.max.ms=10)" "3 topics" "$MSGS" "mess
 	"${TOPIC[exchange.log]}" "${TOPIC[engine.log]}" "${TOPIC[c4cc.jsonl]}"
 
 log "ingest consuming the topics: incidents published, offsets committed, exit (--stop-after $MSGS)"
-# incidents: the events published so far, over every run's incidents topic.
-incidents() {
-	local n=0 t
-	[ -f "$WORK/groupseq.incidents" ] || { echo 0; return; }
-	while read -r t; do
-		n=$((n + $(kcat -C -b "$BROKER" -t "$t" -o beginning -e -q -f 'x\n' | wc -l)))
-	done <"$WORK/groupseq.incidents"
-	echo "$n"
-}
 # Each run joins a fresh consumer group (bench-1, bench-2, ...: the
 # counter lives in a file, measure's command runs in a child), so each
 # reads everything from the beginning, and publishes to an incidents
 # topic of its own (bench-N.incidents): ingest reads its incidents topic
 # back before it consumes (--resume-incidents), and with one topic for
 # all, each run read the events of every run before it, so that a later
-# run (the --against build's) did more work than an earlier one.
-before=$(incidents)
-# Each run notes the group that commits the raw topics (with
-# --repartition, the first hop's "<group>.repartition") in rawgroups.
-ingest_run() { # ingest_run TOOL BINARY [FLAGS]
-	measure "$1" "3 topics" "$MSGS" "messages" -- \
+# run (the --against build's) did more work than an earlier one. Each
+# run notes the group that commits the raw topics (with --repartition,
+# the first hop's "<group>.repartition") in groupseq.raw, and its
+# incidents topic in groupseq.incidents.TAG.
+ingest_once() { # ingest_once TOOL TAG BINARY [FLAGS]
+	measure_once "$1" "3 topics" "$MSGS" "messages" -- \
 		bash -c 'n=0; [ -f "$1" ] && n=$(cat "$1"); n=$((n + 1)); echo $n >"$1"
-			g="bench-$n"; case "$5" in *repartition\ always*) echo "$g.repartition" ;; *) echo "$g" ;; esac >>"$1.raw"
-			echo "$g.incidents" >>"$1.incidents"
-			exec "$2" --brokers "$3" --group "$g" --incidents-topic "$g.incidents" --metrics-addr off --log-level warn --stop-after "$4" $5' _ \
-		"$WORK/groupseq" "$2" "$BROKER" "$MSGS" "${3:-}"
+			g="bench-$n"; case "$6" in *repartition\ always*) echo "$g.repartition" ;; *) echo "$g" ;; esac >>"$1.raw"
+			echo "$g.incidents" >>"$1.incidents.$2"
+			exec "$3" --brokers "$4" --group "$g" --incidents-topic "$g.incidents" --metrics-addr off --log-level warn --stop-after "$5" $6' _ \
+		"$WORK/groupseq" "$2" "$3" "$BROKER" "$MSGS" "${4:-}"
 }
-ingest_run ingest "$INGEST"
-after=$(incidents)
-INGEST_EVENTS=$((after - before))
+# incidents TAG: the events published by the runs of TAG, over their
+# incidents topics.
+incidents() {
+	local n=0 t
+	[ -f "$WORK/groupseq.incidents.$1" ] || { echo 0; return; }
+	while read -r t; do
+		n=$((n + $(kcat -C -b "$BROKER" -t "$t" -o beginning -e -q -f 'x\n' | wc -l)))
+	done <"$WORK/groupseq.incidents.$1"
+	echo "$n"
+}
+# With --against, this build's runs and the other's alternate, so that
+# a change in the host's load over the minute they take weighs on both.
+for _ in $(seq "$REPEAT"); do
+	ingest_once ingest main "$INGEST"
+	if [ -n "$BASE" ]; then
+		ingest_once "ingest@$BASE" base "$WORK/base/bin/ingest"
+	fi
+done
+emit_row ingest "3 topics"
+INGEST_EVENTS=$(incidents main)
 WANT_EVENTS=$((EVENTS[corpus] * REPEAT))
 # The repartition hop's cost: the same topics through the repartition
 # topic (the producers key by mailbox here; the hop is what --repartition
 # auto adds for unkeyed ones).
-before=$(incidents)
-ingest_run "ingest --repartition always" "$INGEST" "--repartition always"
-after=$(incidents)
-REPART_EVENTS=$((after - before))
+for _ in $(seq "$REPEAT"); do
+	ingest_once "ingest --repartition always" repart "$INGEST" "--repartition always"
+done
+emit_row "ingest --repartition always" "3 topics"
+REPART_EVENTS=$(incidents repart)
 if [ -n "$BASE" ]; then
-	ingest_run "ingest@$BASE" "$WORK/base/bin/ingest"
+	emit_row "ingest@$BASE" "3 topics"
 fi
 LEFT=0
 for g in $(cat "$WORK/groupseq.raw"); do
