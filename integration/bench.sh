@@ -13,9 +13,10 @@
 #     envelope per line): the cost of unwrapping a shipper's envelope;
 # and prints a table: tool, input, lines, seconds, lines/s, ratio, peak RSS.
 # --against REV also builds replay and ingest at git revision REV and
-# measures them next to this checkout's, input by input, in the same run,
-# the two builds' runs alternating (machines are noisy: compare side by
-# side, never across runs).
+# measures them next to this checkout's, input by input, in the same run
+# (machines are noisy: compare side by side, never across runs); in the
+# throughput run the two builds' runs alternate (--memory measures one
+# build's runs, then the other's: peak RSS does not drift with the load).
 # --memory instead measures replay's peak RSS as the input grows and as the
 # number of distinct mailboxes grows; --only-mailboxes N[,N...] only the
 # latter, for those numbers of mailboxes (the 1M row alone:
