@@ -63,7 +63,7 @@ type OrderSample struct {
 }
 
 // window is a window's span of event time.
-type window struct{ first, last, min, max time.Time }
+type window struct{ min, max time.Time }
 
 // Window starts the next window.
 func (o *OrderSample) Window() { o.windows = append(o.windows, window{}) }
@@ -84,10 +84,12 @@ func (o *OrderSample) Add(msg []byte) {
 			continue
 		}
 		t := o.rec.Time
-		if !w.last.IsZero() && t.Before(w.last.Add(-MaxStepBack)) {
+		// against the latest time of the window so far, not the entry
+		// before: steps back of less than MaxStepBack each still add up
+		// to disorder a reorder window would not absorb
+		if !w.max.IsZero() && t.Before(w.max.Add(-MaxStepBack)) {
 			o.stepBack = true
 		}
-		w.last = t
 		if w.min.IsZero() || t.Before(w.min) {
 			w.min = t
 		}
@@ -98,8 +100,9 @@ func (o *OrderSample) Add(msg []byte) {
 }
 
 // OutOfOrder reports whether the samples show event time going back by
-// more than MaxStepBack: within a window, or from a window to a later one
-// (a window's earliest entry older than an earlier window's latest).
+// more than MaxStepBack: within a window (an entry older than the
+// window's latest before it), or from a window to a later one (a window's
+// earliest entry older than an earlier window's latest).
 func (o *OrderSample) OutOfOrder() bool {
 	if o.stepBack {
 		return true
