@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/syncwatch/syncwatch/schemas"
@@ -120,6 +121,10 @@ func BenchmarkUnwrap(b *testing.B) {
 		e.WriteString(`,"input":{"type":"filestream"},"ecs":{"version":"8.0.0"},"host":{"name":"conn01"},"agent":{"type":"filebeat","version":"8.15.0"}}`)
 		return e.Bytes()
 	}
+	gelf := func(line []byte) []byte { // an entry's field with a name not in the list
+		q, _ := json.Marshal(string(line))
+		return fmt.Appendf(nil, `{"version":"1.1","host":"conn01","short_message":%s,"timestamp":1795515362.123,"level":6,"_file":"/var/log/c4c/exchange.log"}`, q)
+	}
 	rsyslog := func(line []byte) []byte {
 		return append([]byte("2026-12-02T01:43:34.128667+00:00 conn01 exchange "), line...)
 	}
@@ -133,6 +138,7 @@ func BenchmarkUnwrap(b *testing.B) {
 		{"filebeat json", [][]byte{filebeat(benchJSONLines[0]), filebeat(benchJSONLines[1])}},
 		{"filebeat log4net", [][]byte{filebeat(benchLog4netLines[0]), filebeat(benchLog4netLines[2])}},
 		{"rsyslog log4net", [][]byte{rsyslog(benchLog4netLines[0]), rsyslog(benchLog4netLines[2])}},
+		{"gelf log4net", [][]byte{gelf(benchLog4netLines[0]), gelf(benchLog4netLines[2])}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			var u Unwrapper

@@ -115,6 +115,11 @@ type Unwrapper struct {
 
 	out  []Unwrapped
 	bufs [maxEnvelopeDepth][]byte // decoded entries, one per nesting level
+	// for an envelope whose entry field has an unknown name (see
+	// Unwrapper.anyEntryMember): its members, a decoded one, a record
+	cands []jsonValue
+	probe []byte
+	rec   schemas.LogRecord
 	// enveloped: the last message Unwrap read was in an envelope (RawEntry
 	// then expects the next one to be too)
 	enveloped bool

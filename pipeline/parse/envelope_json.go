@@ -1,5 +1,7 @@
 package parse
 
+import "bytes"
+
 // JSON envelopes: one event per message (or archive line) of the shippers
 // that write JSON. Their default shapes, with the fields that tell them
 // apart (docs/shippers.md has the sources):
@@ -9,6 +11,13 @@ package parse
 //	Fluent Bit               {"@timestamp":1795515362.123457,"log":"…"}
 //	Fluentd (out_kafka2)     {"message":"…"}
 //	Vector                   {"file":"…","host":"…","message":"…","source_type":"file","timestamp":"…Z"}
+//
+// Other shippers put the line under other names: GELF "short_message",
+// Splunk's HTTP Event Collector "event", journald's JSON export "MESSAGE",
+// NXLog "Message", a collector's "body", a JSON logger's "msg". Rather
+// than a list that is never complete, an object whose known fields hold no
+// entry, and which is no C4CC entry itself, is an envelope when one of its
+// top-level members parses as a log entry (anyEntryMember).
 //
 // A C4CC Connector entry is a JSON object too, and has "message" and
 // "@timestamp" as well: what tells it from an envelope are its own fields
@@ -43,9 +52,11 @@ type jsonEvent struct {
 	message, log, original jsonValue // the entry's candidates, in this order
 	host, file             jsonValue // strings
 	shipper                string
-	c4cc, envelope, strong bool // markers seen (strong: a shipper-only one)
-	numericTime            bool // "@timestamp" is a number (Fluent Bit)
-	others                 int  // keys that are neither timestamps nor the entry
+	c4cc, envelope, strong bool        // markers seen (strong: a shipper-only one)
+	numericTime            bool        // "@timestamp" is a number (Fluent Bit)
+	others                 int         // keys that are neither timestamps nor the entry
+	cands                  []jsonValue // the top-level strings and objects
+	c4ccRequired           uint8       // which of a C4CC entry's required fields it has
 }
 
 // json takes the entry out of a JSON envelope. ok is false, with no error,
@@ -56,8 +67,10 @@ type jsonEvent struct {
 func (u *Unwrapper) json(msg []byte, depth int, forced bool) (Unwrapped, bool, error) {
 	b := trimSpace(msg)
 	p := jsonParser{b: b}
-	var ev jsonEvent
-	if !p.event(&ev) {
+	ev := jsonEvent{cands: u.cands[:0]}
+	ok := p.event(&ev)
+	u.cands = ev.cands
+	if !ok {
 		return Unwrapped{}, false, nil
 	}
 	entry := ev.message
@@ -83,6 +96,11 @@ func (u *Unwrapper) json(msg []byte, depth int, forced bool) (Unwrapped, bool, e
 	default:
 		envelope = entryLike()
 	}
+	if !envelope || entry.kind != '"' {
+		if m, ok := u.anyEntryMember(&p, &ev); ok {
+			entry, envelope = m, true
+		}
+	}
 	if !envelope && !forced {
 		return Unwrapped{}, false, nil
 	}
@@ -90,7 +108,7 @@ func (u *Unwrapper) json(msg []byte, depth int, forced bool) (Unwrapped, bool, e
 	if shipper == "" {
 		shipper = "json"
 	}
-	if entry.kind != '"' {
+	if entry.kind != '"' && entry.kind != '{' {
 		return Unwrapped{}, false, envelopeErr(shipper, "no message field")
 	}
 	u.bufs[depth] = p.unescaped(entry, u.bufs[depth][:0])
@@ -101,6 +119,54 @@ func (u *Unwrapper) json(msg []byte, depth int, forced bool) (Unwrapped, bool, e
 		File:    p.textOf(ev.file),
 	}, true, nil
 }
+
+// anyEntryMember finds the entry of an envelope whose known fields hold
+// none: of the object's top-level strings and objects, the longest that
+// parses as a log entry (ties: the first). An object with the fields a
+// C4CC Connector entry cannot do without (a timestamp, tenant, mailbox)
+// is one, or a broken one, and has none. When no member parses, an
+// object without any of a C4CC entry's fields takes its longest string
+// that looks like an entry (DetectFormat), so that the parser says what
+// is wrong with it. The choice depends on the message alone, never on the
+// messages before it.
+func (u *Unwrapper) anyEntryMember(p *jsonParser, ev *jsonEvent) (jsonValue, bool) {
+	if ev.c4ccRequired == c4ccTime|c4ccTenant|c4ccMailbox {
+		return jsonValue{}, false
+	}
+	var best, looks jsonValue
+	for _, v := range ev.cands {
+		if v.e-v.s <= best.e-best.s {
+			continue
+		}
+		u.probe = p.unescaped(v, u.probe[:0])
+		if DetectFormat(u.probe) == FormatUnknown {
+			continue
+		}
+		if Entry(u.probe, &u.rec) == nil {
+			best = v
+		} else if v.kind == '"' && v.e-v.s > looks.e-looks.s {
+			looks = v
+		}
+	}
+	switch {
+	case best.kind != 0:
+		return best, true
+	case looks.kind != 0 && !ev.c4cc:
+		return looks, true
+	}
+	return jsonValue{}, false
+}
+
+// The fields a C4CC Connector entry cannot do without (parseC4CCJSON), as
+// bits of jsonEvent.c4ccRequired.
+const (
+	c4ccTime uint8 = 1 << iota
+	c4ccTenant
+	c4ccMailbox
+)
+
+// maxEntryCandidates bounds the members anyEntryMember considers.
+const maxEntryCandidates = 32
 
 // event reads the top-level fields of the object in p into ev. It reports
 // false when p does not hold one JSON object.
@@ -118,6 +184,9 @@ func (p *jsonParser) event(ev *jsonEvent) bool {
 			break
 		}
 		k := string(key) // no allocation: a map index and a switch
+		if (v.kind == '"' || v.kind == '{') && len(ev.cands) < maxEntryCandidates {
+			ev.cands = append(ev.cands, v)
+		}
 		switch jsonKeyMarkers[k] {
 		case markC4CC:
 			ev.c4cc = true
@@ -132,7 +201,12 @@ func (p *jsonParser) event(ev *jsonEvent) bool {
 			continue
 		case "@timestamp", "timestamp", "time":
 			ev.numericTime = ev.numericTime || k == "@timestamp" && v.kind == 'n'
+			ev.c4ccRequired |= c4ccTime
 			continue
+		case "tenant":
+			ev.c4ccRequired |= c4ccTenant
+		case "mailbox":
+			ev.c4ccRequired |= c4ccMailbox
 		case "@metadata":
 			p.beatsMetadata(v, ev)
 		case "@version":
@@ -162,6 +236,17 @@ func (p *jsonParser) event(ev *jsonEvent) bool {
 			}
 		case "file", "path", "filename":
 			if v.kind == '"' && ev.file.kind != '"' {
+				ev.file = v
+			}
+		// other shippers' names for them: GELF, journald, NXLog, a
+		// collector's flattened attributes, Splunk HEC (whose "source"
+		// is often a path, but may be any name)
+		case "hostname", "_HOSTNAME", "Hostname", "host.name":
+			if v.kind == '"' && ev.host.kind != '"' {
+				ev.host = v
+			}
+		case "_file", "FileName", "log.file.path", "log.file.name", "filepath", "file_path", "source":
+			if v.kind == '"' && ev.file.kind != '"' && (k != "source" || bytes.ContainsAny(p.b[v.s:v.e], `/\`)) {
 				ev.file = v
 			}
 		}
