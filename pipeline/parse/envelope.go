@@ -120,6 +120,9 @@ type Unwrapper struct {
 	cands []jsonValue
 	probe []byte
 	rec   schemas.LogRecord
+	// a batch's pieces (Unwrapper.batch)
+	pieces [][]byte
+	elems  []jsonValue
 	// enveloped: the last message Unwrap read was in an envelope (RawEntry
 	// then expects the next one to be too)
 	enveloped bool
@@ -146,7 +149,7 @@ func (u *Unwrapper) RawEntryText(msg []byte, text string, rec *schemas.LogRecord
 	if u.enveloped || u.Envelope != EnvelopeAuto {
 		return false
 	}
-	if EntryText(msg, text, rec) != nil {
+	if EntryText(msg, text, rec) != nil || hasPieces(msg) {
 		return false
 	}
 	if rec.Producer == schemas.ProducerC4CC {
@@ -161,8 +164,10 @@ func (u *Unwrapper) RawEntryText(msg []byte, text string, rec *schemas.LogRecord
 
 // Unwrap returns the log entries msg carries: msg itself for a raw entry,
 // the entry inside for a shipper's envelope (unwrapped again when it is
-// itself an envelope), and every record's entry for an OpenTelemetry
-// batch (none for an empty one). It does not block.
+// itself an envelope), every record's entry for an OpenTelemetry batch
+// (none for an empty one), and each entry of a batch that is no envelope
+// as a whole: entries one per line, JSON events one per line, or a JSON
+// array of events or lines (see batch). It does not block.
 //
 // An error (an *Error whose Reason names the envelope) means msg is an
 // envelope that carries no entry: an event without a message field, an
@@ -182,6 +187,9 @@ func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
 		return u.otlp(msg)
 	}
 	w, err := u.unwrap(msg, 0, u.Envelope)
+	if (err != nil || w.Shipper == "") && u.batch(msg) {
+		return u.out, nil
+	}
 	if err != nil {
 		u.enveloped = true // an envelope without an entry
 		return nil, err
@@ -196,18 +204,31 @@ func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
 }
 
 // appendEntries appends w, an entry out of an envelope, to dst, split
-// where a shipper's multiline rule glued lines that are not the entry's:
-// a rule that joins every line not starting with a date glues another
-// producer's line, or garbage, onto the ExchangeConnector entry before
-// it. As in a file (Scanner), after the first line of an ExchangeConnector
-// entry only its continuation lines (IsContinuation) belong to it; a line
-// that starts an entry of any format starts one; and a blank line ends
-// the entry and is dropped.
+// where a shipper's multiline rule glued lines that are not the entry's
+// (splitPieces).
 func appendEntries(dst []Unwrapped, w Unwrapped) []Unwrapped {
-	b := w.Entry
-	if bytes.IndexByte(bytes.TrimRight(b, "\r\n"), '\n') < 0 {
+	if bytes.IndexByte(bytes.TrimRight(w.Entry, "\r\n"), '\n') < 0 {
 		return append(dst, w) // one line: the common case
 	}
+	var buf [8][]byte
+	for _, piece := range splitPieces(w.Entry, buf[:0]) {
+		w.Entry = piece
+		dst = append(dst, w)
+	}
+	return dst
+}
+
+// splitPieces appends to dst the entries of b, lines of one or more
+// entries, split as a file's lines are (Scanner): after the first line of
+// an ExchangeConnector entry only its continuation lines (IsContinuation)
+// belong to it; a line that starts an entry of any format starts one (a
+// shipper's multiline rule that joins every line not starting with a
+// date glues another producer's line, or garbage, onto the entry before
+// it; a producer batches lines into one message); the lines after the
+// first of an entry of another format that start none belong to it (a
+// JSON object over lines); and a blank line ends the entry and is
+// dropped.
+func splitPieces(b []byte, dst [][]byte) [][]byte {
 	start := -1 // where the entry being collected starts; -1: none
 	log4net := false
 	for pos := 0; pos < len(b); {
@@ -219,7 +240,7 @@ func appendEntries(dst []Unwrapped, w Unwrapped) []Unwrapped {
 		switch {
 		case isBlankLine(line):
 			if start >= 0 {
-				dst = appendPiece(dst, w, b[start:pos])
+				dst = appendPiece(dst, b[start:pos])
 				start = -1
 			}
 		case start >= 0 && (log4net && IsContinuation(line) || !log4net && DetectFormat(line) == FormatUnknown):
@@ -227,25 +248,24 @@ func appendEntries(dst []Unwrapped, w Unwrapped) []Unwrapped {
 			// an entry of another format (a JSON object over lines)
 		default:
 			if start >= 0 {
-				dst = appendPiece(dst, w, b[start:pos])
+				dst = appendPiece(dst, b[start:pos])
 			}
 			start, log4net = pos, DetectFormat(line) == FormatLog4net
 		}
 		pos = next
 	}
 	if start >= 0 {
-		dst = appendPiece(dst, w, b[start:])
+		dst = appendPiece(dst, b[start:])
 	}
 	return dst
 }
 
-// appendPiece appends a piece of w's entry, unless it is blank.
-func appendPiece(dst []Unwrapped, w Unwrapped, piece []byte) []Unwrapped {
+// appendPiece appends a piece of an entry, unless it is blank.
+func appendPiece(dst [][]byte, piece []byte) [][]byte {
 	if isBlankLine(piece) {
 		return dst
 	}
-	w.Entry = piece
-	return append(dst, w)
+	return append(dst, piece)
 }
 
 // unwrap takes one entry out of msg, at nesting level depth; force, if not

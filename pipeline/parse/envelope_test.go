@@ -144,6 +144,19 @@ func TestUnwrap(t *testing.T) {
 			want: []want{{entry: `{"@timestamp":"2026-11-24T10:20:11.517Z","tenant":"t-1","when":"2026-11-24 10:16:03","message":"record pushed"}`}}},
 		{name: "a tenant field a shipper added", msg: `{"tenant":"t-1042","message":` + jsonString(logfmtLine) + `}`,
 			want: []want{{logfmtLine, "json", "", ""}}},
+		// batches: several entries in a message that is no envelope as a whole
+		{name: "lines of several entries", msg: logfmtLine + "\n" + log4netLine + "\n" + stackLine1 + "\n" + stackLine2 + "\n" + c4ccLine + "\n",
+			want: []want{{entry: logfmtLine + "\n"}, {entry: log4netLine + "\n" + stackLine1 + "\n" + stackLine2 + "\n"}, {entry: c4ccLine + "\n"}}},
+		{name: "JSON events one per line", msg: `{"@metadata":{"beat":"filebeat"},"message":` + jsonString(logfmtLine) + `,"host":{"name":"h1"}}` + "\n" + `{"@metadata":{"beat":"filebeat"},"message":` + jsonString(c4ccLine) + `,"host":{"name":"h2"}}`,
+			want: []want{{logfmtLine, "filebeat", "h1", ""}, {c4ccLine, "filebeat", "h2", ""}}},
+		{name: "JSON array of events", msg: `[{"message":` + jsonString(log4netLine+"\n"+stackLine2) + `,"host":"h1","file":"/x/exchange.log"}, {"message":` + jsonString(logfmtLine) + `,"host":"h1","file":"/x/engine.log"}]`,
+			want: []want{{log4netLine + "\n" + stackLine2, "json", "h1", "/x/exchange.log"}, {logfmtLine, "json", "h1", "/x/engine.log"}}},
+		{name: "JSON array of lines and a C4CC record", msg: `[` + jsonString(logfmtLine) + `,` + c4ccLine + `]`,
+			want: []want{{entry: logfmtLine}, {entry: c4ccLine}}},
+		{name: "empty JSON array", msg: ` [ ] `, want: []want{}},
+		{name: "a batch's envelope without a message is kept for the parser", msg: `{"@metadata":{"beat":"filebeat"},"host":{"name":"h"}}` + "\n" + logfmtLine,
+			want: []want{{entry: `{"@metadata":{"beat":"filebeat"},"host":{"name":"h"}}` + "\n"}, {entry: logfmtLine}}},
+		{name: "broken JSON array is one entry", msg: `[{"message":` + jsonString(logfmtLine) + `}`, want: []want{{entry: `[{"message":` + jsonString(logfmtLine) + `}`}}},
 		{name: "envelope without a message", msg: `{"@timestamp":"2026-11-24T10:16:02.123Z","@metadata":{"beat":"filebeat"},"host":{"name":"h"}}`, err: "filebeat envelope: no message field"},
 
 		// syslog-style text headers
@@ -297,4 +310,27 @@ func TestIsContinuation(t *testing.T) {
 	} {
 		require.Equal(t, want, IsContinuation([]byte(line)), line)
 	}
+}
+
+func TestRawEntryLeavesBatchesToUnwrap(t *testing.T) {
+	var rec schemas.LogRecord
+	for _, msg := range []string{
+		log4netLine, log4netLine + "\n" + stackLine1 + "\n" + stackLine2 + "\r\n", logfmtLine + "\n", c4ccLine,
+	} {
+		var u Unwrapper
+		require.True(t, u.RawEntry([]byte(msg), &rec), "%q is one entry", msg)
+	}
+	// parsed whole, the second line's keys would overwrite the first's
+	batch := logfmtLine + "\n" + strings.Replace(logfmtLine, "anna.berg@contoso.com", "other@contoso.com", 1)
+	var u Unwrapper
+	require.NoError(t, Entry([]byte(batch), &rec))
+	require.False(t, u.RawEntry([]byte(batch), &rec))
+	ws, err := u.Unwrap([]byte(batch))
+	require.NoError(t, err)
+	require.Len(t, ws, 2)
+	var first, second schemas.LogRecord
+	require.NoError(t, Entry(ws[0].Entry, &first))
+	require.NoError(t, Entry(ws[1].Entry, &second))
+	require.Equal(t, "anna.berg@contoso.com", first.Mailbox)
+	require.Equal(t, "other@contoso.com", second.Mailbox)
 }
