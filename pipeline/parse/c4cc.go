@@ -2,7 +2,9 @@ package parse
 
 import (
 	"bytes"
+	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/syncwatch/syncwatch/schemas"
@@ -58,7 +60,9 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 		if !ok {
 			break
 		}
-		switch string(key) {
+		k := string(key)
+	dispatch:
+		switch k {
 		case "@timestamp", "timestamp", "time":
 			ts, tsSet = v, true
 		case "level":
@@ -90,6 +94,10 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 		case "http.url":
 			rec.SetAttr("http.url", p.text(v))
 		default:
+			if known := c4ccKeyFolded(key); known != "" && known != k {
+				k = known // runID, record_id, Mailbox, http_status, ...
+				goto dispatch
+			}
 			rec.SetAttr(internBytes(key), p.text(v))
 		}
 		if err != nil && fieldErr == nil {
@@ -107,8 +115,18 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 		return missingField(f, "@timestamp")
 	}
 	raw := p.raw(ts)
-	t, n, ok := parseLogTime(raw)
-	if ts.kind != '"' || !ok || n != len(raw) {
+	var (
+		t  time.Time
+		n  int
+		ok bool
+	)
+	if ts.kind == 'n' {
+		t, ok = parseEpoch(raw)
+		n = len(raw)
+	} else {
+		t, n, ok = parseLogTime(raw)
+	}
+	if ts.kind != '"' && ts.kind != 'n' || !ok || n != len(raw) {
 		return invalidTimestamp(f, off+ts.s, raw)
 	}
 	rec.Time = t
@@ -135,6 +153,111 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 		}
 	}
 	return nil
+}
+
+// c4ccKeyFolded returns the field a key names in another case or with
+// other separators (runID, run_id, RecordId, record-type, Mailbox,
+// http_status), as parseC4CCJSON knows it; "" for any other key.
+func c4ccKeyFolded(key []byte) string {
+	var buf [24]byte
+	n := 0
+	for _, c := range key {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			continue
+		}
+		if n == len(buf) {
+			return ""
+		}
+		buf[n] = c
+		n++
+	}
+	switch string(buf[:n]) {
+	case "timestamp", "time":
+		return "@timestamp"
+	case "level":
+		return "level"
+	case "logger":
+		return "logger"
+	case "tenant":
+		return "tenant"
+	case "mailbox":
+		return "mailbox"
+	case "runid":
+		return "runId"
+	case "run":
+		return "run"
+	case "recordtype":
+		return "recordType"
+	case "recordid":
+		return "recordId"
+	case "message":
+		return "message"
+	case "http":
+		return "http"
+	case "httpstatus":
+		return "http.status"
+	case "httpmethod":
+		return "http.method"
+	case "httpurl":
+		return "http.url"
+	}
+	return ""
+}
+
+// parseEpoch reads a JSON number as a Unix time: seconds (with a
+// fraction), or whole milliseconds, microseconds or nanoseconds, told
+// apart by their number of digits (a time between 1973 and 2286).
+func parseEpoch(b []byte) (time.Time, bool) {
+	i := 0
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	if i == 0 || i > 19 {
+		return time.Time{}, false
+	}
+	var whole int64
+	for _, c := range b[:i] {
+		if whole > (math.MaxInt64-9)/10 {
+			return time.Time{}, false
+		}
+		whole = whole*10 + int64(c-'0')
+	}
+	frac := b[i:]
+	var t time.Time
+	switch {
+	case i <= 10:
+		nsec := 0
+		if len(frac) > 0 {
+			if frac[0] != '.' || len(frac) == 1 {
+				return time.Time{}, false
+			}
+			scale := 100000000
+			for _, c := range frac[1:] {
+				if !isDigit(c) {
+					return time.Time{}, false
+				}
+				nsec += int(c-'0') * scale
+				scale /= 10
+			}
+		}
+		t = time.Unix(whole, int64(nsec))
+	case len(frac) > 0:
+		return time.Time{}, false
+	case i <= 13:
+		t = time.UnixMilli(whole)
+	case i <= 16:
+		t = time.UnixMicro(whole)
+	default:
+		t = time.Unix(0, whole)
+	}
+	if t.Year() < 1973 || t.Year() > 2286 {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
 }
 
 // http reads the nested "http" object: method, url and status; its other

@@ -93,6 +93,46 @@ func TestC4CCJSON(t *testing.T) {
 			},
 		},
 		{
+			name:  "Unix seconds with a fraction; keys in another case or with other separators",
+			entry: `{"@timestamp":1795515611.517,"Level":"ERROR","TENANT":"t","mailBox":"m","runID":"r1","record_type":"Task","Record-Id":"R9","http_status":404,"Message":"not found"}`,
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 20, 11, 517), Severity: schemas.SeverityError, SeverityText: "ERROR",
+				Tenant: "t", Mailbox: "m", RunID: "r1", RecordID: "R9", RecordType: "Task", Event: schemas.EventRecordFailed, HTTPStatus: 404, Body: "not found",
+			},
+		},
+		{
+			name:  "Unix milliseconds",
+			entry: `{"time":1795515611517,"tenant":"t","mailbox":"m"}`,
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 20, 11, 517), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage,
+			},
+		},
+		{
+			name:  "Unix microseconds",
+			entry: `{"time":1795515611517000,"tenant":"t","mailbox":"m"}`,
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 20, 11, 517), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage,
+			},
+		},
+		{
+			name:  "Unix nanoseconds",
+			entry: `{"time":1795515611517000000,"tenant":"t","mailbox":"m"}`,
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 20, 11, 517), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage,
+			},
+		},
+		{
+			name:  "Unix whole seconds",
+			entry: `{"time":1795515611,"tenant":"t","mailbox":"m"}`,
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 20, 11, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t", Mailbox: "m", Event: schemas.EventMessage,
+			},
+		},
+		{
 			name:  "http not an object, null fields",
 			entry: `{"@timestamp":"2026-11-24T10:00:00Z","tenant":"t","mailbox":"m","http":"n/a","runId":null,"recordId":null,"http.status":"x"}`,
 			want: schemas.LogRecord{
@@ -148,7 +188,10 @@ func TestC4CCJSONErrors(t *testing.T) {
 		{name: "object for tenant", entry: `{"tenant":{}}`, wantReason: "json: field tenant is not a scalar at byte 10"},
 		{name: "missing timestamp", entry: `{"tenant":"t","mailbox":"m"}`, wantReason: "missing field @timestamp"},
 		{name: "null timestamp", entry: `{"@timestamp":null,"tenant":"t","mailbox":"m"}`, wantReason: "missing field @timestamp"},
-		{name: "numeric timestamp", entry: `{"@timestamp":1764000000,"tenant":"t","mailbox":"m"}`, wantReason: `invalid timestamp "1764000000"`},
+		{name: "numeric timestamp in 1970", entry: `{"@timestamp":1764000,"tenant":"t","mailbox":"m"}`, wantReason: `invalid timestamp "1764000"`},
+		{name: "numeric timestamp with an exponent", entry: `{"@timestamp":1.764e9,"tenant":"t","mailbox":"m"}`, wantReason: `invalid timestamp "1.764e9"`},
+		{name: "numeric timestamp, negative", entry: `{"@timestamp":-1764000000,"tenant":"t","mailbox":"m"}`, wantReason: `invalid timestamp "-1764000000"`},
+		{name: "milliseconds with a fraction", entry: `{"@timestamp":1764000000000.5,"tenant":"t","mailbox":"m"}`, wantReason: `invalid timestamp "1764000000000.5"`},
 		{name: "invalid timestamp", entry: `{"@timestamp":"2026-02-30T00:00:00Z","tenant":"t","mailbox":"m"}`, wantReason: `invalid timestamp "2026-02-30T00:00:00Z"`},
 		{name: "missing tenant", entry: `{"@timestamp":"2026-11-24T10:00:00Z","mailbox":"m"}`, wantReason: "missing field tenant"},
 		{name: "empty mailbox", entry: `{"@timestamp":"2026-11-24T10:00:00Z","tenant":"t","mailbox":""}`, wantReason: "missing field mailbox"},
