@@ -60,9 +60,8 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 		if !ok {
 			break
 		}
-		k := string(key)
 	dispatch:
-		switch k {
+		switch string(key) {
 		case "@timestamp", "timestamp", "time":
 			ts, tsSet = v, true
 		case "level":
@@ -94,8 +93,8 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 		case "http.url":
 			rec.SetAttr("http.url", p.text(v))
 		default:
-			if known := c4ccKeyFolded(key); known != "" && known != k {
-				k = known // runID, record_id, Mailbox, http_status, ...
+			if known := c4ccKeyFolded(key); known != "" && known != string(key) {
+				key = []byte(known) // runID, record_id, Mailbox, http_status, ...
 				goto dispatch
 			}
 			rec.SetAttr(internBytes(key), p.text(v))

@@ -89,8 +89,9 @@ func parseLog4net(b []byte, off int, text string, rec *schemas.LogRecord) error 
 	}
 	tenant, mailbox, run := ctx[:slash], ctx[slash+1:], []byte(nil)
 	if k := bytes.LastIndexByte(mailbox, '/'); k >= 0 {
-		mailbox, run = mailbox[:k], bytes.TrimPrefix(mailbox[k+1:], []byte("run:"))
+		mailbox, run = mailbox[:k], runID(mailbox[k+1:])
 	}
+	tenant, mailbox = trimBlanks(tenant), trimBlanks(mailbox)
 	if len(tenant) == 0 {
 		return missingField(f, "tenant")
 	}
@@ -228,4 +229,27 @@ func log4netTimeSnippet(line []byte) []byte {
 		n = k
 	}
 	return bytes.TrimRight(line[:n], " \t")
+}
+
+// runID is the run id of a context's last part: "run:ID", also written
+// "run: ID", "Run=ID" or with blanks around it.
+func runID(b []byte) []byte {
+	b = trimBlanks(b)
+	if len(b) > 3 && b[0]|0x20 == 'r' && b[1]|0x20 == 'u' && b[2]|0x20 == 'n' {
+		if rest := trimBlanks(b[3:]); len(rest) > 0 && (rest[0] == ':' || rest[0] == '=') {
+			return trimBlanks(rest[1:])
+		}
+	}
+	return b
+}
+
+// trimBlanks returns b without leading and trailing spaces and tabs.
+func trimBlanks(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }

@@ -138,6 +138,25 @@ func TestLog4net(t *testing.T) {
 			},
 		},
 		{
+			name:  "context with blanks, run written otherwise",
+			entry: "2026-11-24 00:01:31,200 [16] ERROR ExchangeConnector.SyncWorker - [ t-1007 / p.nowak5@tailspin.io / Run: ba8cb0 ] Authentication error",
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 0, 1, 31, 200), Severity: schemas.SeverityError, SeverityText: "ERROR",
+				Tenant: "t-1007", Mailbox: "p.nowak5@tailspin.io", RunID: "ba8cb0", Event: schemas.EventMessage,
+				Logger: "ExchangeConnector.SyncWorker", Body: "Authentication error",
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "16"}),
+			},
+		},
+		{
+			name:  "context with a bare run id",
+			entry: "2026-11-24 00:01:31,200 [16] INFO  X - [t-1007/p.nowak5@tailspin.io/runner-7] started",
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 0, 1, 31, 200), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t-1007", Mailbox: "p.nowak5@tailspin.io", RunID: "runner-7", Event: schemas.EventMessage,
+				Logger: "X", Body: "started", Attributes: schemas.AttrsFrom(map[string]string{"thread": "16"}),
+			},
+		},
+		{
 			name:  "no thread, no logger, empty message",
 			entry: "2026-11-24 00:01:31 FATAL - [t-1007/p.nowak5@tailspin.io/run:ba8cb0]",
 			want: schemas.LogRecord{

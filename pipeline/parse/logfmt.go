@@ -68,6 +68,7 @@ func parseLogfmt(b []byte, off int, text string, rec *schemas.LogRecord) error {
 				v.e = i
 			}
 		}
+	dispatch:
 		switch string(key) {
 		case "ts":
 			ts = v
@@ -97,6 +98,10 @@ func parseLogfmt(b []byte, off int, text string, rec *schemas.LogRecord) error {
 			status = v
 			statusKey = internBytes(key)
 		default:
+			if known := logfmtKeyFolded(key); known != "" && known != string(key) {
+				key = []byte(known) // time, runId, record_id, message, TENANT, ...
+				goto dispatch
+			}
 			rec.SetAttr(internBytes(key), lfText(&txt, v))
 		}
 	}
@@ -152,6 +157,60 @@ func parseLogfmt(b []byte, off int, text string, rec *schemas.LogRecord) error {
 		}
 	}
 	return nil
+}
+
+// logfmtKeyFolded returns the key a sync engine entry's key stands for
+// when it is written in another case, with other separators, or with the
+// name other logfmt loggers give the field (time, message, lvl); "" for
+// any other key.
+func logfmtKeyFolded(key []byte) string {
+	var buf [24]byte
+	n := 0
+	for _, c := range key {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			continue
+		}
+		if n == len(buf) {
+			return ""
+		}
+		buf[n] = c
+		n++
+	}
+	switch string(buf[:n]) {
+	case "ts", "time", "timestamp":
+		return "ts"
+	case "level", "lvl":
+		return "level"
+	case "component":
+		return "component"
+	case "tenant":
+		return "tenant"
+	case "mailbox":
+		return "mailbox"
+	case "run", "runid":
+		return "run"
+	case "event":
+		return "event"
+	case "record", "recordid":
+		return "record"
+	case "recordtype":
+		return "record_type"
+	case "msg", "message":
+		return "msg"
+	case "synced":
+		return "synced"
+	case "failed":
+		return "failed"
+	case "status":
+		return "status"
+	case "httpstatus":
+		return "http_status"
+	}
+	return ""
 }
 
 func isLogfmtSpace(c byte) bool { return lfSpace[c] }

@@ -43,6 +43,16 @@ func TestLogfmt(t *testing.T) {
 			},
 		},
 		{
+			name:  "keys as other loggers write them",
+			entry: `time=2026-11-24T10:17:02.220Z LEVEL=warn Component=sync-engine tenant=t-77 mailBox=li.wei@northwind.com runId=c0ffee event=record_failed record_id=APPT-88120 recordType=Appointment message="Mandatory field Subject is missing" httpStatus=422`,
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 17, 2, 220), Severity: schemas.SeverityWarn, SeverityText: "WARN",
+				Tenant: "t-77", Mailbox: "li.wei@northwind.com", RunID: "c0ffee", Event: schemas.EventRecordFailed,
+				RecordID: "APPT-88120", RecordType: "Appointment", Logger: "sync-engine", Body: "Mandatory field Subject is missing",
+				HTTPStatus: 422,
+			},
+		},
+		{
 			name:  "run_finished with counts",
 			entry: "ts=2026-11-24T10:17:09.000Z level=info component=sync-engine tenant=t-77 mailbox=li.wei@northwind.com run=c0ffee event=run_finished synced=41 failed=1 duration_ms=7812",
 			want: schemas.LogRecord{
