@@ -264,17 +264,28 @@ const deliveryChunk = 256
 // deliver hands msgs (consecutive, of one fetch) over to Read.
 func (f *fetcher) deliver(msgs []kafka.Message) error {
 	p := f.p
-	ds := make([]delivery, len(msgs))
+	ds := make([]delivery, 0, len(msgs))
 	p.mu.Lock()
-	for i, m := range msgs {
+	for _, m := range msgs {
 		restored := m.Offset < p.restoredBelow
+		if isControlRecord(&m) {
+			// a transaction marker: nothing to process, but its offset
+			// counts as processed, so that the commit passes it
+			if !restored {
+				if err := p.tracker.skip(m.Offset); err != nil {
+					p.mu.Unlock()
+					return fmt.Errorf("skipping the transaction marker %s/%d/%d: %w", p.topic, p.partition, m.Offset, err)
+				}
+			}
+			continue
+		}
 		if !restored {
 			if err := p.tracker.track(m.Offset); err != nil {
 				p.mu.Unlock()
 				return fmt.Errorf("delivering %s/%d/%d: %w", p.topic, p.partition, m.Offset, err)
 			}
 		}
-		ds[i] = delivery{
+		ds = append(ds, delivery{
 			msg: pipeline.Message{
 				Topic:      m.Topic,
 				Partition:  m.Partition,
@@ -288,12 +299,15 @@ func (f *fetcher) deliver(msgs []kafka.Message) error {
 			},
 			ack: ackRestored,
 			p:   p,
-		}
+		})
 		if !restored {
-			ds[i].ack = ackFunc(f.g, p, m.Offset)
+			ds[len(ds)-1].ack = ackFunc(f.g, p, m.Offset)
 		}
 	}
 	p.mu.Unlock()
+	if len(ds) == 0 {
+		return nil // transaction markers only
+	}
 	// Alignment: wait while this partition is too far ahead of another
 	// still being read.
 	for f.g.ahead(p, f.s.cfg.maxAhead(), time.Now()) {

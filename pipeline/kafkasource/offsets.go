@@ -45,6 +45,15 @@ func (t *offsetTracker) track(offset int64) error {
 	return nil
 }
 
+// skip records that the message at offset needs no processing (a
+// transaction marker): tracked and acked at once.
+func (t *offsetTracker) skip(offset int64) error {
+	if err := t.track(offset); err != nil {
+		return err
+	}
+	return t.ack(offset)
+}
+
 // ack records that the message at offset was processed. offset must be
 // tracked and not acked yet.
 func (t *offsetTracker) ack(offset int64) error {

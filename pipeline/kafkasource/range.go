@@ -474,6 +474,9 @@ func (s *RangeSource) fetchOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			break // io.EOF at the end; other errors come out of Close
 		}
+		if isControlRecord(&m) {
+			continue // a transaction marker
+		}
 		s.buf = append(s.buf, m)
 	}
 	next := batch.Offset()
