@@ -62,7 +62,8 @@ func main() {
 const usageText = `replay: run syncwatch over historical C4C/Exchange sync logs.
 
 Usage:
-  replay [flags] PATH...          replay files, directories (recursively), .gz files, or - (stdin)
+  replay [flags] PATH...          replay files, directories (recursively), .gz files, archives
+                                  (.zip, .tar, .tar.gz: their files, as a directory's), or - (stdin)
   replay [flags] --brokers HOST:PORT[,...] [--from T] [--to T] [--topics A,B,C]
                                   replay a time range of the Kafka topics
   replay --diff GOLDEN.jsonl [flags] PATH...

@@ -33,7 +33,8 @@ type Source struct {
 
 	source    string    // the reorder stage's name: Name, unless a stream of it
 	stretches []stretch // the parts of the file it reads; nil: all of it
-	temp      string    // a temporary file to remove on Close
+	temps     []string  // temporary files to remove on Close
+	cut       error     // returned at the end: the file was cut (of an archive that broke off)
 	f         io.Closer
 	counted   *countingReader
 	sc        *parse.Scanner
@@ -71,6 +72,9 @@ func (s *Source) ReadEntry(_ context.Context, en *pipeline.Entry) error {
 		if err := s.sc.Err(); err != nil {
 			return err
 		}
+		if s.cut != nil {
+			return s.cut
+		}
 		return io.EOF
 	}
 	*en = pipeline.Entry{
@@ -103,8 +107,8 @@ func (s *Source) Close() error {
 	if s.f != nil {
 		err = s.f.Close()
 	}
-	if s.temp != "" {
-		os.Remove(s.temp)
+	for _, t := range s.temps {
+		os.Remove(t)
 	}
 	return err
 }
@@ -120,7 +124,8 @@ var corpusMetadata = map[string]bool{"incidents.truth.jsonl": true, "manifest.js
 
 // Open opens every path: files, directories (recursively, in lexical
 // order, hidden files and corpus metadata skipped), .gz files
-// (decompressed), and "-" for stdin. A file that holds several streams laid
+// (decompressed), archives (.zip, .tar, .tar.gz: their files, as a
+// directory's; see expandArchive), and "-" for stdin. A file that holds several streams laid
 // end to end is opened as one Source per stream (see split). A path that
 // does not exist or cannot be read is an error naming it; nothing is left
 // open then.
@@ -173,7 +178,19 @@ func Open(paths []string, stdin io.Reader, maxEntry int) ([]*Source, error) {
 	}
 	for _, name := range files {
 		if name != "-" {
-			parts, err := split(name, maxEntry)
+			if kind, err := archiveKind(name); err != nil || kind != "" {
+				var parts []*Source
+				if err == nil {
+					parts, err = expandArchive(name, kind, maxEntry)
+				}
+				if err != nil {
+					closeAll()
+					return nil, fmt.Errorf("opening input: %w", err)
+				}
+				out = append(out, parts...)
+				continue
+			}
+			parts, err := split(name, name, maxEntry)
 			if err != nil {
 				closeAll()
 				return nil, fmt.Errorf("opening input: %w", err)

@@ -190,11 +190,12 @@ func stretches(r io.Reader) (names []string, parts [][]stretch, err error) {
 }
 
 // split opens the file at path as one Source per stream it holds laid end
-// to end, or returns nil when it holds none. A compressed file is
+// to end, or returns nil when it holds none; name is the file's name in
+// the Sources (path, or a file of an archive). A compressed file is
 // decompressed into a temporary file first when its first window shows
 // an envelope or two streams, the signs of an archive; the temporary file
 // is removed when its Sources close.
-func split(path string, maxEntry int) ([]*Source, error) {
+func split(name, path string, maxEntry int) ([]*Source, error) {
 	st, err := os.Stat(path)
 	if err != nil || !st.Mode().IsRegular() {
 		return nil, err
@@ -230,23 +231,24 @@ func split(path string, maxEntry int) ([]*Source, error) {
 		return done(err)
 	}
 	var out []*Source
-	for i, name := range names {
+	for i, stream := range names {
 		if len(parts[i]) == 0 {
 			continue
 		}
-		s, err := openStretches(path, src, parts[i], maxEntry)
+		s, err := openStretches(name, src, parts[i], maxEntry)
 		if err != nil {
 			for _, o := range out {
 				o.Close()
 			}
 			return done(err)
 		}
-		s.Stream = name
-		s.source = fmt.Sprintf("%s [%s]", path, name)
+		s.Stream = stream
+		s.source = fmt.Sprintf("%s [%s]", name, stream)
 		out = append(out, s)
 	}
 	if temp != "" {
-		out[len(out)-1].temp = temp // the last to close removes it
+		// each Source holds the file open: any may remove it
+		out[len(out)-1].temps = append(out[len(out)-1].temps, temp)
 	}
 	return out, nil
 }
