@@ -54,6 +54,11 @@ func (u *Unwrapper) syslog(msg []byte, depth int) (Unwrapped, bool) {
 	if i >= len(b) || b[i] != ' ' {
 		return Unwrapped{}, false
 	}
+	if rest := b[i+1:]; entryWithoutHost(rest) {
+		// a line behind a timestamp only: kubectl logs --timestamps,
+		// docker logs -t
+		return u.syslogEntry("timestamp", nil, nil, rest, depth), true
+	}
 	host, i := hostToken(b, i+1)
 	if host == nil || i >= len(b) || b[i] != ' ' {
 		return Unwrapped{}, false
@@ -157,7 +162,10 @@ func rfc3339Time(b []byte) (ts []byte, n int, shipper string, ok bool) {
 		return nil, 0, "", false
 	}
 	_, n, ok = parseLogTime(b)
-	if !ok || n < 20 || b[n-1] != 'Z' && (n < 25 || b[n-3] != ':') {
+	zoned := n >= 20 && (b[n-1] == 'Z' || b[n-1] == 'z' ||
+		n >= 25 && b[n-3] == ':' && (b[n-6] == '+' || b[n-6] == '-') || // +00:00
+		n >= 24 && (b[n-5] == '+' || b[n-5] == '-')) // +0000: journalctl -o short-iso
+	if !ok || !zoned {
 		return nil, 0, "", false // no zone: not a shipper's stamp
 	}
 	switch {
@@ -196,6 +204,24 @@ func rfc3164Time(b []byte) ([]byte, int) {
 		}
 	}
 	return b[:n], n
+}
+
+// entryWithoutHost reports whether what follows a header's timestamp is
+// the entry itself, with no host before it: it starts like a log4net or
+// logfmt entry (no host name does), like a JSON object with a quoted key
+// (Logstash's rendering of a host object, "{name=conn01}", has none), or
+// with blanks and then a continuation line.
+func entryWithoutHost(rest []byte) bool {
+	if len(rest) == 0 {
+		return false
+	}
+	switch DetectFormat(rest) {
+	case FormatLog4net, FormatLogfmt:
+		return true
+	case FormatJSON:
+		return len(trimSpace(rest[1:])) > 0 && trimSpace(rest[1:])[0] == '"'
+	}
+	return (rest[0] == ' ' || rest[0] == '\t') && IsContinuation(rest)
 }
 
 // hostToken reads the host at b[i:]: a word, or Logstash's rendering of an

@@ -203,6 +203,17 @@ func TestUnwrap(t *testing.T) {
 		{name: "logstash plain codec, legacy host", msg: "2026-11-24T10:16:02.123Z conn01 " + logfmtLine,
 			want: []want{{logfmtLine, "logstash", "conn01", ""}}},
 
+		{name: "journalctl -o short-iso", msg: "2026-11-24T10:16:02+0000 conn01 exchange-connector[4242]: " + log4netLine,
+			want: []want{{log4netLine, "syslog-ng", "conn01", "exchange-connector"}}},
+		{name: "kubectl logs --timestamps, log4net", msg: "2026-12-03T06:00:00.123456789Z " + log4netLine,
+			want: []want{{log4netLine, "timestamp", "", ""}}},
+		{name: "docker logs -t, logfmt", msg: "2026-12-03T06:00:00.123456789Z " + logfmtLine + "\n",
+			want: []want{{logfmtLine, "timestamp", "", ""}}},
+		{name: "kubectl logs --timestamps, JSON", msg: "2026-12-03T06:00:00.123Z " + c4ccLine,
+			want: []want{{c4ccLine, "timestamp", "", ""}}},
+		{name: "kubectl logs --timestamps, a stack trace line", msg: "2026-12-03T06:00:00.123456789Z " + stackLine2,
+			want: []want{{stackLine2, "timestamp", "", ""}}},
+
 		// envelopes inside envelopes, and forced modes
 		{name: "filebeat tailing rsyslog's file", msg: `{"@timestamp":"2026-11-24T10:16:02.123Z","@metadata":{"beat":"filebeat"},"message":` + jsonString("2026-11-24T10:16:02.123456+00:00 conn07 ExchangeConnector "+log4netLine) + `,"host":{"name":"relay"},"log":{"file":{"path":"/var/log/remote.log"}}}`,
 			want: []want{{log4netLine, "filebeat/rsyslog", "conn07", "ExchangeConnector"}}},

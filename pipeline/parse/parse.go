@@ -211,6 +211,10 @@ func EntryText(entry []byte, text string, rec *schemas.LogRecord) error {
 	rec.Reset()
 	b, off, err := prepareEntry(entry, FormatUnknown)
 	if err != nil {
+		if plain, ok := stripANSI(entry); ok && EntryText(plain, "", rec) == nil {
+			return nil // a console's colours, not binary data
+		}
+		rec.Reset()
 		return err
 	}
 	if len(text) == len(entry) && text != "" {
@@ -294,6 +298,39 @@ func prepareEntry(entry []byte, f Format) ([]byte, int, error) {
 		return nil, 0, parseErr(f, off+i, "binary data")
 	}
 	return b, off, nil
+}
+
+// stripANSI returns entry without the terminal escape sequences a
+// console's colours and styles are (ESC [ parameters final byte, as
+// "\x1b[31mERROR\x1b[0m"), and false when it has none or keeps another
+// escape: logs captured from a terminal, or written by a logger that
+// colours its output whatever it writes to.
+func stripANSI(entry []byte) ([]byte, bool) {
+	i := bytes.IndexByte(entry, 0x1b)
+	if i < 0 {
+		return nil, false
+	}
+	out := make([]byte, 0, len(entry))
+	for i >= 0 {
+		out = append(out, entry[:i]...)
+		j := i + 1
+		if j >= len(entry) || entry[j] != '[' {
+			return nil, false
+		}
+		j++
+		for j < len(entry) && entry[j] >= 0x30 && entry[j] <= 0x3f { // parameters
+			j++
+		}
+		for j < len(entry) && entry[j] >= 0x20 && entry[j] <= 0x2f { // intermediates
+			j++
+		}
+		if j >= len(entry) || entry[j] < 0x40 || entry[j] > 0x7e {
+			return nil, false
+		}
+		entry = entry[j+1:]
+		i = bytes.IndexByte(entry, 0x1b)
+	}
+	return append(out, entry...), true
 }
 
 // controlByte returns the index of the first control character of b other

@@ -144,7 +144,8 @@ func TestEntryBadEntries(t *testing.T) {
 		{name: "blank", entry: []byte(" \t\r\n"), wantReason: "empty entry"},
 		{name: "binary garbage", entry: []byte("\x00\x01\x02garbage\xc3\xbf\r\n"), wantReason: "binary data"},
 		{name: "NUL deep inside", entry: append(append([]byte("ts=2026-11-24T10:15:30.001Z tenant=t mailbox=m msg="), bytes.Repeat([]byte("a"), 100)...), 0), wantReason: "binary data", wantOffset: 151},
-		{name: "control char", entry: []byte("ts=2026\x1b[31m"), wantReason: "binary data", wantOffset: 7},
+		{name: "control char", entry: []byte("ts=2026\x07beep"), wantReason: "binary data", wantOffset: 7},
+		{name: "colours around a bad entry", entry: []byte("ts=2026\x1b[31m"), wantReason: "binary data", wantOffset: 7},
 		{name: "unrecognized", entry: []byte("hello world"), wantReason: "unrecognized format"},
 		{name: "2 MB line", entry: twoMB, wantReason: fmt.Sprintf("entry too large: %d bytes (limit 1048576)", len(twoMB)), wantOffset: maxEntrySize},
 		{name: "json cut in half", entry: []byte(`{"@timestamp":"2026-11-24T10:00:00Z","level":` + "\r\n"), wantFormat: FormatJSON, wantReason: "json: unexpected end of input at byte 45", wantOffset: 45},
@@ -254,5 +255,27 @@ func TestControlByte(t *testing.T) {
 				require.Equal(t, want, controlByte(b), "n=%d pos=%d bad=%#x %q", n, pos, bad, b)
 			}
 		}
+	}
+}
+
+// TestEntryConsoleColours: an entry captured from a terminal, its level or
+// timestamp coloured, parses as the entry without the escape sequences.
+func TestEntryConsoleColours(t *testing.T) {
+	for _, tt := range []struct{ coloured, plain string }{
+		{"\x1b[2m2026-11-24 10:15:32,123\x1b[0m [12] \x1b[1;31mERROR\x1b[0m ExchangeConnector.SyncWorker - [t-1042/anna.berg@contoso.com/run:7f3a9c] Authentication error",
+			"2026-11-24 10:15:32,123 [12] ERROR ExchangeConnector.SyncWorker - [t-1042/anna.berg@contoso.com/run:7f3a9c] Authentication error"},
+		{"ts=2026-11-24T10:15:31.410Z level=\x1b[31merror\x1b[0m tenant=t-1 mailbox=m run=r event=run_failed msg=\"x\"",
+			"ts=2026-11-24T10:15:31.410Z level=error tenant=t-1 mailbox=m run=r event=run_failed msg=\"x\""},
+		{"\x1b[38;5;196m{\"@timestamp\":\"2026-11-24T10:20:11.517Z\",\"tenant\":\"t\",\"mailbox\":\"m\",\"message\":\"boom\"}\x1b[m",
+			`{"@timestamp":"2026-11-24T10:20:11.517Z","tenant":"t","mailbox":"m","message":"boom"}`},
+	} {
+		var got, want schemas.LogRecord
+		require.NoError(t, Entry([]byte(tt.plain), &want))
+		require.NoError(t, Entry([]byte(tt.coloured), &got), "%q", tt.coloured)
+		require.Equal(t, want, got)
+	}
+	var rec schemas.LogRecord
+	for _, bad := range []string{"ts=2026-11-24T10:15:31.410Z tenant=t mailbox=m \x1bX", "\x1b[31", "\x1b"} {
+		require.Error(t, Entry([]byte(bad), &rec), "%q", bad)
 	}
 }
