@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/require"
 
@@ -174,4 +175,45 @@ func TestOpenArchiveErrors(t *testing.T) {
 	tmp, err := filepath.Glob(filepath.Join(os.TempDir(), "syncwatch-replay-*"))
 	require.NoError(t, err)
 	require.Empty(t, tmp, "nothing is left behind")
+}
+
+// TestOpenUTF16: logs saved as UTF-16 (a Windows tool's default), little or
+// big endian, plain or compressed, give the events their UTF-8 gives.
+func TestOpenUTF16(t *testing.T) {
+	dir := t.TempDir()
+	_, err := loggen.WriteDir(dir, loggen.Config{Seed: 29, Mailboxes: 8, Duration: 8 * time.Hour, Dirty: true})
+	require.NoError(t, err)
+	names := []string{loggen.ExchangeFile, loggen.EngineFile, loggen.C4CCFile}
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, filepath.Join(dir, n))
+	}
+	want := replayEvents(t, open(t, paths...))
+	require.Greater(t, len(want), 5)
+
+	out := t.TempDir()
+	var encoded []string
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		units := utf16.Encode([]rune(string(b)))
+		enc := []byte{0xff, 0xfe}
+		if i == 1 {
+			enc = []byte{0xfe, 0xff}
+		}
+		for _, c := range units {
+			if i == 1 {
+				enc = append(enc, byte(c>>8), byte(c))
+			} else {
+				enc = append(enc, byte(c), byte(c>>8))
+			}
+		}
+		name := filepath.Join(out, names[i])
+		if i == 2 {
+			enc, name = gzipped(t, enc), name+".gz"
+		}
+		require.NoError(t, os.WriteFile(name, enc, 0o644))
+		encoded = append(encoded, name)
+	}
+	require.Equal(t, want, replayEvents(t, open(t, encoded...)))
 }

@@ -248,7 +248,8 @@ func openStretches(name, path string, parts []stretch, maxEntry int) (*Source, e
 	return newSource(s, io.MultiReader(rs...), maxEntry)
 }
 
-// newSource reads s from r, decompressed when it is gzip.
+// newSource reads s from r, decompressed when it is gzip, decoded when
+// it is UTF-16 (decodeText).
 func newSource(s *Source, r io.Reader, maxEntry int) (*Source, error) {
 	s.source = s.Name
 	s.counted = &countingReader{r: r}
@@ -261,9 +262,9 @@ func newSource(s *Source, r io.Reader, maxEntry int) (*Source, error) {
 			s.Close()
 			return nil, fmt.Errorf("opening %s: reading gzip header: %w", name, err)
 		}
-		s.sc = parse.NewScanner(zr, maxEntry)
+		s.sc = parse.NewScanner(decodeText(bufio.NewReaderSize(zr, 256<<10)), maxEntry)
 	} else {
-		s.sc = parse.NewScanner(br, maxEntry)
+		s.sc = parse.NewScanner(decodeText(br), maxEntry)
 	}
 	return s, nil
 }
