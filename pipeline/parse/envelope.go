@@ -182,6 +182,9 @@ func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
 	case EnvelopeOTLP:
 		return u.otlp(msg)
 	}
+	if u.Envelope == EnvelopeAuto || u.Envelope == EnvelopeJSON {
+		msg = withoutSchemaID(msg)
+	}
 	if u.Envelope == EnvelopeAuto && looksLikeOTLP(msg) {
 		u.enveloped = true
 		return u.otlp(msg)
@@ -201,6 +204,18 @@ func (u *Unwrapper) Unwrap(msg []byte) ([]Unwrapped, error) {
 		u.out = appendEntries(u.out, w)
 	}
 	return u.out, nil
+}
+
+// withoutSchemaID returns msg without the header a schema registry's
+// serializer puts before a JSON value (Confluent's wire format: a zero
+// byte and a 4-byte schema id), as Kafka Connect's JsonSchemaConverter
+// and the JSON Schema serializers write it; msg itself when it has none.
+// (Avro and Protobuf values cannot be read without their schema.)
+func withoutSchemaID(msg []byte) []byte {
+	if len(msg) > 5 && msg[0] == 0 && (msg[5] == '{' || msg[5] == '[') {
+		return msg[5:]
+	}
+	return msg
 }
 
 // appendEntries appends w, an entry out of an envelope, to dst, split

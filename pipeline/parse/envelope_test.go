@@ -214,6 +214,12 @@ func TestUnwrap(t *testing.T) {
 		{name: "kubectl logs --timestamps, a stack trace line", msg: "2026-12-03T06:00:00.123456789Z " + stackLine2,
 			want: []want{{stackLine2, "timestamp", "", ""}}},
 
+		{name: "schema registry framing, an envelope", msg: "\x00\x00\x00\x01\x2a" + `{"message":` + jsonString(logfmtLine) + `,"host":"conn01"}`,
+			want: []want{{logfmtLine, "json", "conn01", ""}}},
+		{name: "schema registry framing, a C4CC record", msg: "\x00\x00\x00\x00\x07" + c4ccLine, want: []want{{entry: c4ccLine}}},
+		{name: "Kafka Connect JsonConverter with schemas", msg: `{"schema":{"type":"string","optional":false},"payload":` + jsonString(log4netLine) + `}`,
+			want: []want{{log4netLine, "json", "", ""}}},
+
 		// envelopes inside envelopes, and forced modes
 		{name: "filebeat tailing rsyslog's file", msg: `{"@timestamp":"2026-11-24T10:16:02.123Z","@metadata":{"beat":"filebeat"},"message":` + jsonString("2026-11-24T10:16:02.123456+00:00 conn07 ExchangeConnector "+log4netLine) + `,"host":{"name":"relay"},"log":{"file":{"path":"/var/log/remote.log"}}}`,
 			want: []want{{log4netLine, "filebeat/rsyslog", "conn07", "ExchangeConnector"}}},
