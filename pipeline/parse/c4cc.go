@@ -159,22 +159,7 @@ func parseC4CCJSON(b []byte, off int, text string, rec *schemas.LogRecord) error
 // http_status), as parseC4CCJSON knows it; "" for any other key.
 func c4ccKeyFolded(key []byte) string {
 	var buf [24]byte
-	n := 0
-	for _, c := range key {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		default:
-			continue
-		}
-		if n == len(buf) {
-			return ""
-		}
-		buf[n] = c
-		n++
-	}
-	switch string(buf[:n]) {
+	switch string(foldKey(key, &buf)) {
 	case "timestamp", "time":
 		return "@timestamp"
 	case "level":

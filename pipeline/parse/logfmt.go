@@ -165,22 +165,7 @@ func parseLogfmt(b []byte, off int, text string, rec *schemas.LogRecord) error {
 // any other key.
 func logfmtKeyFolded(key []byte) string {
 	var buf [24]byte
-	n := 0
-	for _, c := range key {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		default:
-			continue
-		}
-		if n == len(buf) {
-			return ""
-		}
-		buf[n] = c
-		n++
-	}
-	switch string(buf[:n]) {
+	switch string(foldKey(key, &buf)) {
 	case "ts", "time", "timestamp":
 		return "ts"
 	case "level", "lvl":

@@ -300,6 +300,28 @@ func prepareEntry(entry []byte, f Format) ([]byte, int, error) {
 	return b, off, nil
 }
 
+// foldKey writes key into buf in lower case, its letters and digits only
+// ("Record-Id" and "record_id" are "recordid"), and returns it; nil when
+// it does not fit (no known key is that long).
+func foldKey(key []byte, buf *[24]byte) []byte {
+	n := 0
+	for _, c := range key {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			continue
+		}
+		if n == len(buf) {
+			return nil
+		}
+		buf[n] = c
+		n++
+	}
+	return buf[:n]
+}
+
 // stripANSI returns entry without the terminal escape sequences a
 // console's colours and styles are (ESC [ parameters final byte, as
 // "\x1b[31mERROR\x1b[0m"), and false when it has none or keeps another
