@@ -108,6 +108,13 @@ type runFacts struct {
 type streak struct {
 	key string // the cause's class and template
 	n   int
+	// first and last are the ends of the earliest and the latest of the
+	// streak's runs. Runs are decided in the order they become due, not
+	// the order they ran: a run that timed out (no end line) is decided
+	// its timeout after its last line, after a newer run that ended. A
+	// run that synced breaks only the part of the streak that came
+	// before it.
+	first, last time.Time
 }
 
 // mailboxFacts is the state of a mailbox that a run's decision reads.
@@ -184,10 +191,17 @@ func classifyFailedRun(f runFacts, mb mailboxFacts, consecutiveRuns int) runOutc
 		return oc
 	}
 	key := cause.sig.Class + "\x00" + cause.sig.Template
-	if mb.streak.key == key {
-		oc.streak = streak{key: key, n: mb.streak.n + 1}
+	if s := mb.streak; s.key == key {
+		s.n++
+		if f.end.Before(s.first) {
+			s.first = f.end
+		}
+		if f.end.After(s.last) {
+			s.last = f.end
+		}
+		oc.streak = s
 	} else {
-		oc.streak = streak{key: key, n: 1}
+		oc.streak = streak{key: key, n: 1, first: f.end, last: f.end}
 	}
 	switch {
 	case oc.streak.n >= consecutiveRuns:
@@ -227,7 +241,18 @@ func runCause(f runFacts) *obs {
 // classifySyncedRun judges a run that synced records: unrecovered record
 // failures are sync issues; incidents that the run shows fixed resolve.
 func classifySyncedRun(f runFacts, mb mailboxFacts) runOutcome {
-	oc := runOutcome{syncedEnd: mb.syncedEnd} // a run that synced ends any streak
+	oc := runOutcome{syncedEnd: mb.syncedEnd}
+	// A run that synced ends the streak of the runs before it. One decided
+	// after newer failed runs (it timed out) leaves the streak as it is
+	// when it is older than all of them, and only the latest failed run
+	// (of those that may be after it) when it falls among them.
+	switch s := mb.streak; {
+	case s.n == 0 || !f.end.Before(s.last):
+	case f.end.Before(s.first):
+		oc.streak = s
+	default:
+		oc.streak = streak{key: s.key, n: 1, first: s.last, last: s.last}
+	}
 	if f.end.After(mb.syncedEnd) {
 		oc.syncedEnd = f.end
 	}

@@ -373,6 +373,8 @@ func TestClassifyRun(t *testing.T) {
 			}
 			facts, mb := snapshot(test.facts, test.mb)
 			got := classifyRun(test.facts, test.mb, consecutive)
+			// the streak's run ends have their own test (TestStreakRunOrder)
+			got.streak.first, got.streak.last = time.Time{}, time.Time{}
 			require.Equal(t, test.want.reason.String(), got.reason.String())
 			require.Equal(t, test.want, got)
 			// pure: the inputs and what they point to are unchanged
@@ -411,4 +413,37 @@ func TestRunReason(t *testing.T) {
 	}
 	require.Equal(t, "runReason(0)", runReason(0).String())
 	require.Equal(t, "runReason(200)", runReason(200).String())
+}
+
+// TestStreakRunOrder: runs are decided in the order they become due, not
+// the order they ran. A run that synced and then timed out (no end line)
+// is decided after newer failed runs: it breaks only the part of a streak
+// that came before it.
+func TestStreakRunOrder(t *testing.T) {
+	xml := failure(cXML, ScopeRun, 0)
+	failedAt := func(end int) runFacts {
+		return runFacts{synced: 0, lastSeen: at(end), end: at(end), signals: []*obs{xml}}
+	}
+	syncedAt := func(end int) runFacts { return runFacts{synced: 3, lastSeen: at(end), end: at(end)} }
+	key := cXML + "\x00"
+
+	// failed at 600, then a run that synced at 0 decided (timed out) at
+	// 610, then failed at 1200: two consecutive failed runs
+	oc := classifyRun(failedAt(600), mailboxFacts{}, 2)
+	require.Equal(t, streak{key: key, n: 1, first: at(600), last: at(600)}, oc.streak)
+	oc = classifyRun(syncedAt(0), mailboxFacts{streak: oc.streak}, 2)
+	require.Equal(t, reasonCleanRun, oc.reason)
+	require.Equal(t, streak{key: key, n: 1, first: at(600), last: at(600)}, oc.streak, "an older run keeps the streak")
+	require.Equal(t, at(0), oc.syncedEnd)
+	oc = classifyRun(failedAt(1200), mailboxFacts{streak: oc.streak, syncedEnd: oc.syncedEnd}, 2)
+	require.Equal(t, reasonStreakReached, oc.reason)
+	require.Equal(t, streak{key: key, n: 2, first: at(600), last: at(1200)}, oc.streak)
+
+	// a run that synced between two of the streak's runs leaves the latest
+	mid := classifyRun(syncedAt(900), mailboxFacts{streak: oc.streak}, 2)
+	require.Equal(t, streak{key: key, n: 1, first: at(1200), last: at(1200)}, mid.streak)
+	// one after all of them ends it
+	after := classifyRun(syncedAt(1200), mailboxFacts{streak: oc.streak}, 2)
+	require.Equal(t, streak{}, after.streak)
+	require.Equal(t, at(1200), after.syncedEnd)
 }
