@@ -123,15 +123,17 @@ func (u *Unwrapper) json(msg []byte, depth int, forced bool) (Unwrapped, bool, e
 // anyEntryMember finds the entry of an envelope whose known fields hold
 // none: of the object's top-level strings and objects, the longest that
 // parses as a log entry (ties: the first). An object with the fields a
-// C4CC Connector entry cannot do without (a timestamp, tenant, mailbox)
-// is one, or a broken one, and has none. When no member parses, an
+// C4CC Connector entry cannot do without (a timestamp, tenant, mailbox),
+// or that parses as one (its keys in another case), is one, or a broken
+// one, and has none. When no member parses, an
 // object without any of a C4CC entry's fields takes its longest string
 // that looks like an entry (DetectFormat), so that the parser says what
-// is wrong with it. The choice depends on the message alone, never on the
+// is wrong with it, or like a stack trace's line (IsContinuation), so
+// that it is joined to its entry. The choice depends on the message alone, never on the
 // messages before it.
 func (u *Unwrapper) anyEntryMember(p *jsonParser, ev *jsonEvent) (jsonValue, bool) {
-	if ev.c4ccRequired == c4ccTime|c4ccTenant|c4ccMailbox {
-		return jsonValue{}, false
+	if ev.c4ccRequired == c4ccTime|c4ccTenant|c4ccMailbox || Entry(p.b, &u.rec) == nil {
+		return jsonValue{}, false // an entry (its keys in any case: parseC4CCJSON)
 	}
 	var best, looks jsonValue
 	for _, v := range ev.cands {
@@ -140,6 +142,9 @@ func (u *Unwrapper) anyEntryMember(p *jsonParser, ev *jsonEvent) (jsonValue, boo
 		}
 		u.probe = p.unescaped(v, u.probe[:0])
 		if DetectFormat(u.probe) == FormatUnknown {
+			if v.kind == '"' && IsContinuation(u.probe) && v.e-v.s > looks.e-looks.s {
+				looks = v // a stack trace's line sent alone
+			}
 			continue
 		}
 		if Entry(u.probe, &u.rec) == nil {

@@ -138,6 +138,8 @@ func TestUnwrap(t *testing.T) {
 			want: []want{{logfmtLine, "json", "", ""}}},
 		{name: "no member parses: the longest that looks like an entry, for the parser to reject", msg: `{"id":7,"when":"2026-11-24 10:16:03","line":"2026-11-24 10:16:01,900 [7] cut short"}`,
 			want: []want{{"2026-11-24 10:16:01,900 [7] cut short", "json", "", ""}}},
+		{name: "GELF, a stack trace's line sent alone", msg: `{"version":"1.1", "short_message":` + jsonString(stackLine2) + `, "timestamp":1795515362.123456}`,
+			want: []want{{stackLine2, "json", "", ""}}},
 		{name: "C4CC record quoting an entry stays a record", msg: `{"@timestamp":"2026-11-24T10:20:11.517Z","tenant":"t-1","mailbox":"m@x","message":` + jsonString(logfmtLine) + `}`,
 			want: []want{{entry: `{"@timestamp":"2026-11-24T10:20:11.517Z","tenant":"t-1","mailbox":"m@x","message":` + jsonString(logfmtLine) + `}`}}},
 		{name: "broken C4CC record keeps its own fields for the parser", msg: `{"@timestamp":"2026-11-24T10:20:11.517Z","tenant":"t-1","when":"2026-11-24 10:16:03","message":"record pushed"}`,
