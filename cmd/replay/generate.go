@@ -35,7 +35,7 @@ file holding all three logs, one event per line, oldest first —
 
   filebeat        filebeat.ndjson: Filebeat's output.file (the JSON of its
                   output.kafka codec, one event per line)
-  logstash-plain, logstash-json, fluent-bit, fluentd, vector, otlp-json
+  logstash-plain, logstash-json, fluent-bit, fluent-bit-gelf, fluentd, vector, otlp-json
                   KIND.kcat: the Kafka message values as
                   "kcat -C -e -o beginning -t TOPIC" prints them, each
                   followed by a newline (a logstash-plain value with a
@@ -63,7 +63,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	dirty := fs.Bool("dirty", false, "add the dirt of real input (CRLF, offsets, duplicates, garbage, wording noise)")
 	disorder := fs.Duration("disorder", 0, "write 2% of the entries that carry no failure after later ones, by up to this much event time (`DURATION`, at most 1m; a multi-threaded producer's disorder): replay orders them back within --reorder-window")
 	wording := fs.Int("wording", 0, "0: the knowledge base's wording; 1: an alternative paraphrase of every message")
-	shipper := fs.String("shipper", "", "write the logs as this log shipper archives them (`KIND`: filebeat, logstash-plain, logstash-json, fluent-bit, fluentd, vector, otlp-json) instead of the raw files")
+	shipper := fs.String("shipper", "", "write the logs as this log shipper archives them (`KIND`: filebeat, logstash-plain, logstash-json, fluent-bit, fluent-bit-gelf, fluentd, vector, otlp-json) instead of the raw files")
 	multiline := fs.Bool("multiline", false, "with --shipper: the shipper has a multiline rule (one event per entry, stack trace included)")
 	shipperHost := fs.String("shipper-host", ship.DefaultHost, "with --shipper: the `HOST` name the shipper runs on")
 	fs.Usage = func() {

@@ -30,6 +30,7 @@
 //	logstash-json   {"@timestamp":"2026-11-24T10:16:02.123456Z","@version":"1","message":"…","event":{"original":"…"},
 //	                 "host":{"name":"conn01"},"log":{"file":{"path":"/var/log/c4c/exchange.log"}}}
 //	fluent-bit      {"@timestamp":1795515362.123457,"log":"…"}
+//	fluent-bit-gelf {"version":"1.1", "short_message":"…", "timestamp":1795515362.123456}
 //	fluentd         {"message":"…"}
 //	vector          {"file":"/var/log/c4c/exchange.log","host":"conn01","message":"…","source_type":"file",
 //	                 "timestamp":"2026-11-24T10:16:02.123456789Z"}

@@ -35,6 +35,8 @@ func newEncoder(cfg Config) encoder {
 		return newLogstashJSON(cfg)
 	case FluentBit:
 		return encodeFluentBit
+	case FluentBitGELF:
+		return encodeFluentBitGELF
 	case Fluentd:
 		return encodeFluentd
 	case Vector:
@@ -218,6 +220,23 @@ func encodeFluentBit(s *Shipper, t *token) []byte {
 	b = appendFlbDouble(b, t.read)
 	b = append(b, `,"log":`...)
 	b = flbJSON.appendString(b, t.text)
+	return append(b, '}')
+}
+
+// encodeFluentBitGELF renders out_kafka's format gelf
+// (flb_msgpack_to_gelf): "version" first, the record's key named by
+// gelf_short_message_key (tail's "log", which format gelf needs set: its
+// default, short_message, is not a key of tail's records) as
+// "short_message", the record's time last, members separated by ", ".
+// GELF's host is left out: tail's records have no host key.
+func encodeFluentBitGELF(s *Shipper, t *token) []byte {
+	b := make([]byte, 0, 64+len(t.text))
+	b = append(b, `{"version":"1.1", "short_message":`...)
+	b = flbJSON.appendString(b, t.text)
+	b = append(b, `, "timestamp":`...)
+	b = strconv.AppendInt(b, t.read.Unix(), 10)
+	b = append(b, '.')
+	b = pad(b, t.read.Nanosecond()/1e3, 6)
 	return append(b, '}')
 }
 

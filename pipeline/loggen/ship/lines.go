@@ -33,7 +33,7 @@ func (k Kind) rules() lineRules {
 	switch k {
 	case Filebeat:
 		return lineRules{crStrip: true, dropEmpty: true}
-	case FluentBit:
+	case FluentBit, FluentBitGELF:
 		return lineRules{crStrip: true}
 	case Fluentd:
 		return lineRules{crStrip: true, chompAll: true}

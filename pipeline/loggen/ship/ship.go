@@ -32,25 +32,27 @@ type Kind string
 
 // The shippers. The names are what `replay generate --shipper` accepts.
 const (
-	Filebeat      Kind = "filebeat"       // filestream input, output.kafka / output.file, codec.json
-	LogstashPlain Kind = "logstash-plain" // file input, kafka output with its default codec (plain)
-	LogstashJSON  Kind = "logstash-json"  // file input, kafka output with codec => json
-	FluentBit     Kind = "fluent-bit"     // tail input, kafka output (format json)
-	Fluentd       Kind = "fluentd"        // in_tail (parse none), out_kafka2 with <format> @type json
-	Vector        Kind = "vector"         // file source, kafka sink with encoding.codec = "json"
-	OTLPProto     Kind = "otlp-proto"     // filelog receiver, kafka exporter, encoding otlp_proto (its default)
-	OTLPJSON      Kind = "otlp-json"      // filelog receiver, kafka exporter, encoding otlp_json
+	Filebeat      Kind = "filebeat"        // filestream input, output.kafka / output.file, codec.json
+	LogstashPlain Kind = "logstash-plain"  // file input, kafka output with its default codec (plain)
+	LogstashJSON  Kind = "logstash-json"   // file input, kafka output with codec => json
+	FluentBit     Kind = "fluent-bit"      // tail input, kafka output (format json)
+	FluentBitGELF Kind = "fluent-bit-gelf" // tail input, kafka output with format gelf (gelf_short_message_key log)
+	Fluentd       Kind = "fluentd"         // in_tail (parse none), out_kafka2 with <format> @type json
+	Vector        Kind = "vector"          // file source, kafka sink with encoding.codec = "json"
+	OTLPProto     Kind = "otlp-proto"      // filelog receiver, kafka exporter, encoding otlp_proto (its default)
+	OTLPJSON      Kind = "otlp-json"       // filelog receiver, kafka exporter, encoding otlp_json
 )
 
 // Kinds returns every Kind, in the order of the package documentation.
 func Kinds() []Kind {
-	return []Kind{Filebeat, LogstashPlain, LogstashJSON, FluentBit, Fluentd, Vector, OTLPProto, OTLPJSON}
+	return []Kind{Filebeat, LogstashPlain, LogstashJSON, FluentBit, FluentBitGELF, Fluentd, Vector, OTLPProto, OTLPJSON}
 }
 
 // kindAliases are other names ParseKind accepts.
 var kindAliases = map[string]Kind{
 	"logstash":   LogstashPlain, // the kafka output's default codec is plain
 	"fluentbit":  FluentBit,
+	"gelf":       FluentBitGELF,
 	"otel":       OTLPProto, // the kafka exporter's default encoding for logs
 	"otlp":       OTLPProto,
 	"otlp_proto": OTLPProto,

@@ -45,7 +45,7 @@ func TestParseKind(t *testing.T) {
 func TestArchiveFile(t *testing.T) {
 	want := map[Kind]string{
 		Filebeat: "filebeat.ndjson", LogstashPlain: "logstash-plain.kcat", LogstashJSON: "logstash-json.kcat",
-		FluentBit: "fluent-bit.kcat", Fluentd: "fluentd.kcat", Vector: "vector.kcat", OTLPJSON: "otlp-json.kcat",
+		FluentBit: "fluent-bit.kcat", FluentBitGELF: "fluent-bit-gelf.kcat", Fluentd: "fluentd.kcat", Vector: "vector.kcat", OTLPJSON: "otlp-json.kcat",
 		OTLPProto: "", Kind("nope"): "",
 	}
 	for k, w := range want {
@@ -169,7 +169,7 @@ func TestTokens(t *testing.T) {
 // pdata.
 func unwrap(t *testing.T, k Kind, v []byte) []string {
 	t.Helper()
-	field := map[Kind]string{Filebeat: "message", LogstashJSON: "message", FluentBit: "log", Fluentd: "message", Vector: "message"}
+	field := map[Kind]string{Filebeat: "message", LogstashJSON: "message", FluentBit: "log", FluentBitGELF: "short_message", Fluentd: "message", Vector: "message"}
 	switch k {
 	case LogstashPlain:
 		// "TS {name=conn01} line": the line follows the balanced {...}
@@ -219,7 +219,7 @@ func expected(k Kind, raw string, multiline bool) []string {
 	var out []string
 	if multiline && len(lines) > 1 {
 		switch k {
-		case Filebeat, FluentBit:
+		case Filebeat, FluentBit, FluentBitGELF:
 			for i := range lines {
 				lines[i] = cr(lines[i])
 			}
@@ -237,7 +237,7 @@ func expected(k Kind, raw string, multiline bool) []string {
 			if l = cr(l); l == "" {
 				continue
 			}
-		case FluentBit, Fluentd:
+		case FluentBit, FluentBitGELF, Fluentd:
 			l = cr(l)
 		case OTLPProto, OTLPJSON:
 			if l = strings.TrimSpace(l); l == "" {
@@ -521,6 +521,7 @@ func TestReferenceExamples(t *testing.T) {
 		LogstashPlain: `2026-11-24T10:16:02.123456Z {name=conn01} 2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.`,
 		LogstashJSON:  `{"@timestamp":"2026-11-24T10:16:02.123456Z","@version":"1","message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.","event":{"original":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."},"host":{"name":"conn01"},"log":{"file":{"path":"/var/log/c4c/exchange.log"}}}`,
 		FluentBit:     `{"@timestamp":1795515362.123457,"log":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."}`,
+		FluentBitGELF: `{"version":"1.1", "short_message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.", "timestamp":1795515362.123456}`,
 		Fluentd:       `{"message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."}`,
 		Vector:        `{"file":"/var/log/c4c/exchange.log","host":"conn01","message":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found.","source_type":"file","timestamp":"2026-11-24T10:16:02.123456789Z"}`,
 		OTLPJSON:      `{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"observedTimeUnixNano":"1795515362123456789","body":{"stringValue":"2026-11-24 10:16:01,900 [7] ERROR ExchangeConnector.EwsClient - [t-2001/ops@fabrikam.com/run:a11c02] Unexpected Exchange error: The request failed. The remote server returned an error: (404) Not Found."},"attributes":[{"key":"log.file.name","value":{"stringValue":"exchange.log"}}]}]}]}]}`,
