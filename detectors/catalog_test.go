@@ -238,3 +238,104 @@ func TestParseCatalogValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestCatalogParaphrases holds the catalog to wordings of the knowledge-base
+// page's errors that its own examples do not use (other verbs, other word
+// order, HTTP status spelled otherwise): corpora word errors otherwise.
+func TestCatalogParaphrases(t *testing.T) {
+	cat, err := DefaultCatalog()
+	require.NoError(t, err)
+	ex, eng, c4 := schemas.ProducerExchange, schemas.ProducerEngine, schemas.ProducerC4CC
+	for _, tt := range []struct {
+		producer schemas.Producer
+		class    string
+		msg      string
+	}{
+		{c4, "c4c.server.internal_error", "C4C returned HTTP 500 Internal Server Error"},
+		{c4, "c4c.server.internal_error", "HTTP 500 Internal Server Error from C4C OData"},
+		{c4, "c4c.server.internal_error", "Internal server error (500)"},
+		{c4, "c4c.server.internal_error", "Remote server returned an error: (500) Internal server error"},
+		{c4, "c4c.server.internal_error", "SAP Cloud for Customer internal server error"},
+		{c4, "c4c.server.internal_error", "Server error 500 while pushing record"},
+		{c4, "c4c.server.internal_error", "The C4C server returned status 500"},
+		{eng, "engine.snapshot_limit", "Number of snapshot records exceeds the allowed maximum (10000/10123/0)"},
+		{eng, "engine.snapshot_limit", "Snapshot limit reached: 10000 records"},
+		{eng, "engine.snapshot_limit", "Snapshot record limit exceeded (10000/12000/0)"},
+		{eng, "engine.snapshot_limit", "The number of snapshot records exceeds the limit of 10000"},
+		{eng, "engine.snapshot_limit", "Too many records in snapshot: limit 10000"},
+		{eng, "engine.snapshot_limit", "Too many records to synchronize (snapshot limit 10000)"},
+		{ex, "exchange.auth.oauth_expired", "AADSTS700082: The refresh token has expired due to inactivity."},
+		{ex, "exchange.auth.oauth_expired", "Authentication error - OAuthRefreshToken might have expired"},
+		{ex, "exchange.auth.oauth_expired", "OAuth token expired"},
+		{ex, "exchange.auth.oauth_expired", "Refresh token expired or revoked"},
+		{ex, "exchange.auth.oauth_expired", "The OAuth refresh token is no longer valid"},
+		{ex, "exchange.auth.oauth_expired", "Token refresh failed: the grant has expired"},
+		{ex, "exchange.auth.oauth_expired", "invalid_grant: refresh token expired"},
+		{ex, "exchange.auth.password", "Access to the mailbox was restricted, synchronization has been disabled"},
+		{ex, "exchange.auth.password", "Authentication failed for mailbox"},
+		{ex, "exchange.auth.password", "Credentials are invalid"},
+		{ex, "exchange.auth.password", "EWS authentication failed (401)"},
+		{ex, "exchange.auth.password", "Exchange rejected the credentials"},
+		{ex, "exchange.auth.password", "Invalid credentials supplied for the mailbox"},
+		{ex, "exchange.auth.password", "Logon failure: unknown user name or bad password."},
+		{ex, "exchange.auth.password", "Mailbox password was changed; synchronization disabled"},
+		{ex, "exchange.auth.password", "Sign-in failed: the password for this mailbox is no longer valid"},
+		{ex, "exchange.auth.password", "The remote server returned an error: (401) Unauthorized."},
+		{ex, "exchange.auth.password", "The user's password has expired"},
+		{ex, "exchange.ews.forbidden", "Access to the mailbox is forbidden"},
+		{ex, "exchange.ews.forbidden", "HTTP 403 Forbidden from EWS"},
+		{ex, "exchange.ews.forbidden", "Request forbidden by Exchange (HTTP 403)"},
+		{ex, "exchange.ews.forbidden", "The remote server returned an error: (403)"},
+		{ex, "exchange.ews.forbidden", "The remote server returned an error: (403) Forbidden."},
+		{ex, "exchange.ews.not_found", "EWS URL is incorrect or not present"},
+		{ex, "exchange.ews.not_found", "EWS endpoint not found (HTTP 404)"},
+		{ex, "exchange.ews.not_found", "EWS returned 404 Not Found for the configured URL"},
+		{ex, "exchange.ews.not_found", "Exchange Web Services endpoint could not be found"},
+		{ex, "exchange.ews.not_found", "The EWS URL is wrong"},
+		{ex, "exchange.ews.not_found", "The request failed. The remote server returned an error: (404) Not Found."},
+		{ex, "exchange.org.marked_for_removal", "Organization \"AUSPR01A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/1111.onmicrosoft.com\" is marked for removal."},
+		{ex, "exchange.org.marked_for_removal", "Organization is being decommissioned and marked for removal"},
+		{ex, "exchange.org.marked_for_removal", "The Exchange organization has been marked for deletion"},
+		{ex, "exchange.org.marked_for_removal", "The organization is marked for removal"},
+		{ex, "exchange.server.unsupported", "Exchange server version is not supported (Kerio Connect)"},
+		{ex, "exchange.server.unsupported", "Server Kerio Connect 9.0.3 is not supported"},
+		{ex, "exchange.server.unsupported", "The property field URI type is not supported by the server"},
+		{ex, "exchange.server.unsupported", "The server is not supported: Kerio Connect"},
+		{ex, "exchange.server.unsupported", "Unsupported mail server: Kerio Connect 9.0.3"},
+		{ex, "exchange.server.unsupported", "Unsupported property field URI type"},
+		{ex, "exchange.xml.truncated", "The XML document ended unexpectedly."},
+		{ex, "exchange.xml.truncated", "The XML response from Exchange was truncated"},
+		{ex, "exchange.xml.truncated", "Unexpected end of XML document"},
+		{ex, "exchange.xml.truncated", "Unexpected end of the XML stream"},
+		{ex, "exchange.xml.truncated", "XML document is incomplete"},
+		{ex, "exchange.xml.truncated", "XML response truncated"},
+		{ex, "record.conflict", "Concurrent modification: the record was updated by another client"},
+		{ex, "record.conflict", "Conflict while updating the item"},
+		{ex, "record.conflict", "Conflict: item modified by another client"},
+		{ex, "record.conflict", "The item has been modified by another process"},
+		{ex, "record.conflict", "The item was changed by another user"},
+		{ex, "record.conflict", "Update conflict"},
+		{ex, "record.mandatory_field", "Field 'Subject' is mandatory"},
+		{ex, "record.mandatory_field", "Field StartDateTime is required but missing"},
+		{ex, "record.mandatory_field", "Mandatory field StartDateTime is missing"},
+		{ex, "record.mandatory_field", "Missing mandatory field Subject"},
+		{ex, "record.mandatory_field", "Required field Subject missing"},
+		{ex, "record.mandatory_field", "Required property OwnerID not set"},
+		{ex, "record.not_found", "Item not found in store"},
+		{ex, "record.not_found", "Object not found"},
+		{ex, "record.not_found", "Object not found in Exchange store"},
+		{ex, "record.not_found", "Record could not be found in the mailbox"},
+		{ex, "record.not_found", "The item no longer exists in the store"},
+		{ex, "record.not_found", "The specified object was not found in the store."},
+		{ex, "record.too_large", "Item exceeds the size limit"},
+		{ex, "record.too_large", "Item size exceeds the limit"},
+		{ex, "record.too_large", "Message size exceeds the maximum allowed"},
+		{ex, "record.too_large", "Message too large"},
+		{ex, "record.too_large", "The attachment is too big to synchronize"},
+		{ex, "record.too_large", "The item exceeds the maximum allowed size of 25 MB"},
+	} {
+		sig, ok := cat.Match(tt.producer, 0, tt.msg)
+		require.True(t, ok, "%q matches no class", tt.msg)
+		require.Equal(t, tt.class, sig.Class, "%q", tt.msg)
+	}
+}
