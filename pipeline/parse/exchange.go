@@ -121,34 +121,67 @@ func parseLog4net(b []byte, off int, text string, rec *schemas.LogRecord) error 
 	return nil
 }
 
-// classifyItem maps "item <id> synced" and "item <id> failed: <msg>" (any
-// case) onto the record events; ms is msg's offset in the entry text.
+// classifyItem reads a per-record line: "item ID synced" or "item ID
+// failed: MESSAGE", also worded otherwise ("record ID synchronized",
+// "item ID failed to sync - MESSAGE", ...: itemSynced, itemFailed). Any
+// other line about an item is a message.
 func classifyItem(rec *schemas.LogRecord, txt *entryText, msg []byte, ms int) {
-	if len(msg) < 5 || !asciiEqualFold(msg[:5], "item ") {
+	var is int
+	switch {
+	case len(msg) >= 5 && asciiEqualFold(msg[:5], "item "):
+		is = 5
+	case len(msg) >= 7 && asciiEqualFold(msg[:7], "record "):
+		is = 7
+	default:
 		return
 	}
-	is := skipBlanks(msg, 5)
+	is = skipBlanks(msg, is)
 	ie := tokenEnd(msg, is, len(msg))
 	if ie == is {
 		return
 	}
 	ts := skipBlanks(msg, ie)
 	tail := msg[ts:]
-	switch {
-	case asciiEqualFold(bytes.TrimRight(tail, ". "), "synced"):
-		rec.Event = schemas.EventRecordSynced
-		rec.RecordID = txt.sub(ms+is, ms+ie)
-	case len(tail) >= 6 && asciiEqualFold(tail[:6], "failed") && (len(tail) == 6 || tail[6] == ':'):
-		rec.Event = schemas.EventRecordFailed
-		rec.RecordID = txt.sub(ms+is, ms+ie)
-		if len(tail) > 6 {
-			bs := skipBlanks(msg, ts+7)
-			if bs < len(msg) {
-				rec.Body = txt.sub(ms+bs, ms+len(msg))
-			}
+	trimmed := bytes.TrimRight(tail, ". ")
+	for _, p := range itemSynced {
+		if asciiEqualFold(trimmed, p) {
+			rec.Event = schemas.EventRecordSynced
+			rec.RecordID = txt.sub(ms+is, ms+ie)
+			return
 		}
 	}
+	for _, p := range itemFailed {
+		if len(tail) < len(p) || !asciiEqualFold(tail[:len(p)], p) {
+			continue
+		}
+		bs := len(p)
+		if bs < len(tail) {
+			// the message follows ":" or " - ", after blanks
+			bs = skipBlanks(tail, bs)
+			if bs == len(tail) || (tail[bs] != ':' && tail[bs] != '-') {
+				continue // "item X failed verification": a message
+			}
+			bs = skipBlanks(tail, bs+1)
+		}
+		rec.Event = schemas.EventRecordFailed
+		rec.RecordID = txt.sub(ms+is, ms+ie)
+		if bs < len(tail) {
+			rec.Body = txt.sub(ms+ts+bs, ms+len(msg))
+		}
+		return
+	}
 }
+
+// itemSynced and itemFailed are the wordings of a per-record line's
+// outcome, in lower case.
+var (
+	itemSynced = [...]string{"synced", "synchronized", "synchronised", "synced successfully",
+		"synchronized successfully", "successfully synced", "successfully synchronized",
+		"was synced", "was synchronized", "has been synced", "has been synchronized"}
+	itemFailed = [...]string{"failed", "sync failed", "synchronization failed", "failed to sync",
+		"failed to synchronize", "could not be synced", "could not be synchronized", "was not synced",
+		"not synced"}
+)
 
 // findParenStatus finds the first "(NNN)" with NNN an HTTP status 100-599.
 func findParenStatus(msg []byte) (int, bool) {

@@ -98,6 +98,36 @@ func TestLog4net(t *testing.T) {
 			},
 		},
 		{
+			name:  "record synchronized successfully",
+			entry: "2026-11-24 10:16:05,002 [7] INFO  ExchangeConnector.SyncWorker - [t-2001/ops@fabrikam.com/run:a11c02] Record APPT-9 synchronized successfully.",
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 16, 5, 2), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t-2001", Mailbox: "ops@fabrikam.com", RunID: "a11c02", Event: schemas.EventRecordSynced, RecordID: "APPT-9",
+				Logger: "ExchangeConnector.SyncWorker", Body: "Record APPT-9 synchronized successfully.",
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "7"}),
+			},
+		},
+		{
+			name:  "item failed to sync, a dash before the message",
+			entry: "2026-11-24 03:46:58,120 [29] ERROR ExchangeConnector.SyncWorker - [t-1/m@x.com/run:1] item CONT-1 failed to sync - Update conflict",
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 3, 46, 58, 120), Severity: schemas.SeverityError, SeverityText: "ERROR",
+				Tenant: "t-1", Mailbox: "m@x.com", RunID: "1", Event: schemas.EventRecordFailed, RecordID: "CONT-1",
+				Logger: "ExchangeConnector.SyncWorker", Body: "Update conflict",
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "29"}),
+			},
+		},
+		{
+			name:  "item failed verification is a message",
+			entry: "2026-11-24 03:46:58,120 [29] WARN ExchangeConnector.SyncWorker - [t-1/m@x.com/run:1] item CONT-1 failed verification",
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 3, 46, 58, 120), Severity: schemas.SeverityWarn, SeverityText: "WARN",
+				Tenant: "t-1", Mailbox: "m@x.com", RunID: "1", Event: schemas.EventMessage,
+				Logger: "ExchangeConnector.SyncWorker", Body: "item CONT-1 failed verification",
+				Attributes: schemas.AttrsFrom(map[string]string{"thread": "29"}),
+			},
+		},
+		{
 			name:  "item with other wording is a message",
 			entry: "2026-11-24 03:46:58,120 [29] INFO ExchangeConnector.SyncWorker - [t-1/m@x.com/run:1] item CONT-1 skipped",
 			want: schemas.LogRecord{
