@@ -209,14 +209,37 @@ var lfSpace, lfKeyStop = func() (sp, ks [256]bool) {
 	return sp, ks
 }()
 
-// lookupEvent maps an engine event name onto an Event without allocating.
+// lookupEvent maps an engine event name onto an Event without allocating:
+// the contract's names, or the same events named otherwise (eventAliases).
 func lookupEvent(b []byte) (schemas.Event, bool) {
 	for e := schemas.EventRunStarted; e <= schemas.EventRunFinished; e++ {
 		if e.String() == string(b) {
 			return e, true
 		}
 	}
-	return schemas.EventMessage, string(b) == schemas.EventMessage.String()
+	if string(b) == schemas.EventMessage.String() {
+		return schemas.EventMessage, true
+	}
+	var buf [24]byte
+	e, ok := eventAliases[string(foldKey(b, &buf))]
+	return e, ok
+}
+
+// eventAliases are other names of the engine's events (folded: lower
+// case, letters and digits only), as another version or logger writes
+// them: run_completed, RunFinished, record_error, ...
+var eventAliases = map[string]schemas.Event{
+	"runstarted": schemas.EventRunStarted, "runstart": schemas.EventRunStarted, "runbegin": schemas.EventRunStarted,
+	"syncstarted":  schemas.EventRunStarted,
+	"recordsynced": schemas.EventRecordSynced, "recordsync": schemas.EventRecordSynced, "recordsuccess": schemas.EventRecordSynced,
+	"recordsucceeded": schemas.EventRecordSynced, "recordsynchronized": schemas.EventRecordSynced, "itemsynced": schemas.EventRecordSynced,
+	"recordfailed": schemas.EventRecordFailed, "recordfailure": schemas.EventRecordFailed, "recorderror": schemas.EventRecordFailed,
+	"itemfailed": schemas.EventRecordFailed, "recordsyncfailed": schemas.EventRecordFailed,
+	"runfailed": schemas.EventRunFailed, "runfailure": schemas.EventRunFailed, "runerror": schemas.EventRunFailed,
+	"runaborted": schemas.EventRunFailed, "syncfailed": schemas.EventRunFailed,
+	"runfinished": schemas.EventRunFinished, "runfinish": schemas.EventRunFinished, "runcompleted": schemas.EventRunFinished,
+	"runcomplete": schemas.EventRunFinished, "runend": schemas.EventRunFinished, "runended": schemas.EventRunFinished,
+	"syncfinished": schemas.EventRunFinished, "synccompleted": schemas.EventRunFinished,
 }
 
 // lfRaw returns a value's bytes, unescaped if need be.

@@ -53,6 +53,14 @@ func TestLogfmt(t *testing.T) {
 			},
 		},
 		{
+			name:  "an event named otherwise",
+			entry: "ts=2026-11-24T10:17:09.000Z level=info tenant=t-77 mailbox=m run=c0ffee event=RunCompleted synced=41 failed=1",
+			want: schemas.LogRecord{
+				Time: at(2026, 11, 24, 10, 17, 9, 0), Severity: schemas.SeverityInfo, SeverityText: "INFO",
+				Tenant: "t-77", Mailbox: "m", RunID: "c0ffee", Event: schemas.EventRunFinished, Synced: 41, Failed: 1, HasCounts: true,
+			},
+		},
+		{
 			name:  "run_finished with counts",
 			entry: "ts=2026-11-24T10:17:09.000Z level=info component=sync-engine tenant=t-77 mailbox=li.wei@northwind.com run=c0ffee event=run_finished synced=41 failed=1 duration_ms=7812",
 			want: schemas.LogRecord{
