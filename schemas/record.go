@@ -128,15 +128,15 @@ func ParseSeverity(b []byte) (Severity, bool) {
 		buf[i] = c
 	}
 	switch string(buf[:len(b)]) {
-	case "trace", "debug", "verbose":
+	case "trace", "debug", "verbose", "dbg", "fine", "finer", "finest", "d", "t":
 		return SeverityDebug, true
-	case "info", "information", "notice":
+	case "info", "information", "notice", "inf", "i":
 		return SeverityInfo, true
-	case "warn", "warning":
+	case "warn", "warning", "wrn", "w":
 		return SeverityWarn, true
-	case "error", "err":
+	case "error", "err", "e":
 		return SeverityError, true
-	case "fatal", "critical", "crit", "panic":
+	case "fatal", "critical", "crit", "panic", "severe", "alert", "emerg", "emergency", "f", "c":
 		return SeverityFatal, true
 	}
 	return SeverityUnset, false
