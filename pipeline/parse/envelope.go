@@ -149,8 +149,11 @@ func (u *Unwrapper) RawEntryText(msg []byte, text string, rec *schemas.LogRecord
 	if u.enveloped || u.Envelope != EnvelopeAuto {
 		return false
 	}
-	if EntryText(msg, text, rec) != nil || hasPieces(msg) {
+	if EntryText(msg, text, rec) != nil {
 		return false
+	}
+	if rec.Producer != schemas.ProducerC4CC && hasPieces(msg) {
+		return false // lines of several entries (a JSON entry is one object)
 	}
 	if rec.Producer == schemas.ProducerC4CC {
 		for _, a := range rec.Attributes {

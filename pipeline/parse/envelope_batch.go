@@ -38,6 +38,8 @@ func (u *Unwrapper) batch(msg []byte) bool {
 				u.pieces = append(u.pieces, b[v.s:v.e])
 			}
 		}
+	} else if len(b) > 0 && b[0] == '{' && oneJSONValue(b) {
+		return false // one object over several lines, not JSON events one per line
 	} else if u.pieces = splitPieces(msg, u.pieces); len(u.pieces) < 2 {
 		return false
 	}
@@ -72,6 +74,13 @@ func hasPieces(msg []byte) bool {
 	}
 	var buf [2][]byte
 	return len(splitPieces(msg, buf[:0])) > 1
+}
+
+// oneJSONValue reports whether b (trimmed) is exactly one JSON value.
+func oneJSONValue(b []byte) bool {
+	p := jsonParser{b: b}
+	_, next, err := p.value(0, 0)
+	return err == nil && p.ws(next) == len(b)
 }
 
 // arrayElems appends the elements of the JSON array b (trimmed) to dst;
