@@ -38,8 +38,8 @@ func (u *Unwrapper) batch(msg []byte) bool {
 				u.pieces = append(u.pieces, b[v.s:v.e])
 			}
 		}
-	} else if len(b) > 0 && b[0] == '{' && oneJSONValue(b) {
-		return false // one object over several lines, not JSON events one per line
+	} else if !multiLine(msg) || len(b) > 0 && b[0] == '{' && oneJSONValue(b) {
+		return false // one line, or one object over several lines
 	} else if u.pieces = splitPieces(msg, u.pieces); len(u.pieces) < 2 {
 		return false
 	}
@@ -65,15 +65,21 @@ func (u *Unwrapper) batch(msg []byte) bool {
 // hasPieces reports whether msg holds more than one entry as a file's
 // lines split (splitPieces): a batch.
 func hasPieces(msg []byte) bool {
-	i := bytes.IndexByte(msg, '\n')
-	for i >= 0 && i < len(msg) && (msg[i] == '\n' || msg[i] == '\r') {
-		i++
-	}
-	if i < 0 || i == len(msg) {
+	if !multiLine(msg) {
 		return false // one line: the common case
 	}
 	var buf [2][]byte
 	return len(splitPieces(msg, buf[:0])) > 1
+}
+
+// multiLine reports whether msg has a line after its first (line breaks
+// at its end aside).
+func multiLine(msg []byte) bool {
+	i := bytes.IndexByte(msg, '\n')
+	for i >= 0 && i < len(msg) && (msg[i] == '\n' || msg[i] == '\r') {
+		i++
+	}
+	return i >= 0 && i < len(msg)
 }
 
 // oneJSONValue reports whether b (trimmed) is exactly one JSON value.

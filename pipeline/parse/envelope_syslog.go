@@ -219,7 +219,8 @@ func entryWithoutHost(rest []byte) bool {
 	case FormatLog4net, FormatLogfmt:
 		return true
 	case FormatJSON:
-		return len(trimSpace(rest[1:])) > 0 && trimSpace(rest[1:])[0] == '"'
+		inner := trimSpace(rest[1:])
+		return len(inner) > 0 && inner[0] == '"'
 	}
 	return (rest[0] == ' ' || rest[0] == '\t') && IsContinuation(rest)
 }

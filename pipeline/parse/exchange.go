@@ -91,7 +91,7 @@ func parseLog4net(b []byte, off int, text string, rec *schemas.LogRecord) error 
 	if k := bytes.LastIndexByte(mailbox, '/'); k >= 0 {
 		mailbox, run = mailbox[:k], runID(mailbox[k+1:])
 	}
-	tenant, mailbox = trimBlanks(tenant), trimBlanks(mailbox)
+	tenant, mailbox = trimSpace(tenant), trimSpace(mailbox)
 	if len(tenant) == 0 {
 		return missingField(f, "tenant")
 	}
@@ -267,22 +267,11 @@ func log4netTimeSnippet(line []byte) []byte {
 // runID is the run id of a context's last part: "run:ID", also written
 // "run: ID", "Run=ID" or with blanks around it.
 func runID(b []byte) []byte {
-	b = trimBlanks(b)
+	b = trimSpace(b)
 	if len(b) > 3 && b[0]|0x20 == 'r' && b[1]|0x20 == 'u' && b[2]|0x20 == 'n' {
-		if rest := trimBlanks(b[3:]); len(rest) > 0 && (rest[0] == ':' || rest[0] == '=') {
-			return trimBlanks(rest[1:])
+		if rest := trimSpace(b[3:]); len(rest) > 0 && (rest[0] == ':' || rest[0] == '=') {
+			return trimSpace(rest[1:])
 		}
-	}
-	return b
-}
-
-// trimBlanks returns b without leading and trailing spaces and tabs.
-func trimBlanks(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
 	}
 	return b
 }
